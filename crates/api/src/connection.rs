@@ -1,0 +1,161 @@
+//! [`Database`] and [`Connection`]: opening a database and running statements on it.
+
+use crate::error::{Error, Result};
+use crate::params::Params;
+use crate::rows::{ArrowResult, Column, Rows};
+use sql::{Engine, QueryOutput, Session};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// An open database. Cheap to clone; all clones share the same data.
+#[derive(Clone)]
+pub struct Database {
+    engine: Arc<Engine>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// A database that lives in memory and disappears when the last handle is dropped.
+    pub fn open_in_memory() -> Result<Database> {
+        Ok(Database { engine: Engine::new() })
+    }
+
+    /// Opens (or creates) a database stored in the directory `path`.
+    ///
+    /// Durable storage is not part of this build yet: this returns an error rather than
+    /// silently keeping the data in memory.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Err(Error::Storage(storage::StorageError::NotSupported(format!(
+            "opening the database directory {} (persistent storage is not built yet; \
+             omit the path for an in-memory database)",
+            path.as_ref().display()
+        ))))
+    }
+
+    /// A new connection with its own session.
+    pub fn connect(&self) -> Connection {
+        Connection { session: Arc::new(Mutex::new(Session::new(self.engine.clone()))) }
+    }
+}
+
+/// What one statement produced.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A query's rows.
+    Rows(Rows),
+    /// The number of rows an INSERT (later UPDATE, DELETE) changed.
+    Affected(u64),
+    /// A statement that changes no rows (CREATE, DROP, ...) succeeded.
+    Ok,
+}
+
+/// A session on a [`Database`]. `Send + Sync` and cheap to clone; clones share the session,
+/// so statements from clones run one after another.
+#[derive(Clone)]
+pub struct Connection {
+    session: Arc<Mutex<Session>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    fn run_one(&self, sql: &str, params: Vec<storage::Value>) -> Result<QueryOutput> {
+        // A statement that failed half-way left nothing behind (statements are atomic),
+        // so a poisoned lock carries no broken state: recover it.
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(session.execute_one(sql, &params)?)
+    }
+
+    /// Runs one statement and says what it produced.
+    pub fn run(&self, sql: &str, params: impl Params) -> Result<Output> {
+        Ok(match self.run_one(sql, params.into_values())? {
+            QueryOutput::Rows { columns, batches } => Output::Rows(Rows::new(
+                columns.into_iter().map(|(name, data_type)| Column { name, data_type }).collect(),
+                batches,
+            )),
+            QueryOutput::Affected(n) => Output::Affected(n),
+            QueryOutput::Done => Output::Ok,
+        })
+    }
+
+    /// Runs one statement and returns the number of rows it changed (0 for DDL and queries).
+    pub fn execute(&self, sql: &str, params: impl Params) -> Result<u64> {
+        Ok(match self.run(sql, params)? {
+            Output::Affected(n) => n,
+            _ => 0,
+        })
+    }
+
+    /// Runs every statement of a script, separated by `;`, stopping at the first error.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        for stmt in sql::split_statements(sql) {
+            self.run_one(&stmt, Vec::new())?;
+        }
+        Ok(())
+    }
+
+    /// Runs one query and returns its rows.
+    pub fn query(&self, sql: &str, params: impl Params) -> Result<Rows> {
+        match self.run(sql, params)? {
+            Output::Rows(rows) => Ok(rows),
+            _ => Err(Error::InvalidArgument(
+                "query() needs a statement that returns rows; use execute() for this one".into(),
+            )),
+        }
+    }
+
+    /// Runs one query and returns its result as arrow2 chunks.
+    pub fn query_arrow(&self, sql: &str, params: impl Params) -> Result<ArrowResult> {
+        Ok(self.query(sql, params)?.into_arrow())
+    }
+
+    /// Appends rows to `table` in one atomic commit: the fast bulk-load path.
+    ///
+    /// `chunk` holds one arrow2 array per table column, in table order, of the column's type
+    /// (see [`DataType::to_arrow`](crate::DataType::to_arrow)). NOT NULL and PRIMARY KEY are
+    /// enforced; on any error nothing is appended. Returns the number of rows appended.
+    pub fn append(&self, table: &str, chunk: arrow::chunk::Chunk<Box<dyn arrow::array::Array>>) -> Result<u64> {
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(session.append(table, storage::Batch::new(chunk.into_arrays()))?)
+    }
+
+    /// The names of all tables, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        session.engine().table_names()
+    }
+
+    /// `CREATE TABLE` text for a table, or `None` when there is no such table.
+    pub fn table_sql(&self, name: &str) -> Option<String> {
+        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        session.engine().table_schema(name).map(|s| s.to_sql())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn connection_is_send_sync_clone() {
+        assert_send_sync::<Connection>();
+        assert_send_sync::<Database>();
+    }
+
+    #[test]
+    fn open_path_is_refused_clearly() {
+        let err = Database::open("/tmp/some-db").unwrap_err().to_string();
+        assert!(err.contains("not built yet"), "{err}");
+    }
+}

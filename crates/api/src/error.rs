@@ -1,0 +1,31 @@
+//! The public error type: every layer's error, plus misuse of the API itself.
+
+/// What went wrong, and whose fault it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Parsing, binding, planning or executing a statement failed.
+    #[error(transparent)]
+    Sql(#[from] sql::SqlError),
+    /// A value was read from a row as the wrong Rust type, or a column does not exist.
+    #[error("{0}")]
+    Column(String),
+    /// The API was called with arguments it cannot accept.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Opening or reading a database failed.
+    #[error(transparent)]
+    Storage(#[from] storage::StorageError),
+}
+
+impl Error {
+    /// Line and column (1-based) in the SQL text that the error points at, when known.
+    pub fn position(&self) -> Option<(u64, u64)> {
+        match self {
+            Error::Sql(e) => e.position(),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

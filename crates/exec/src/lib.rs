@@ -1,0 +1,3 @@
+//! exec
+mod error;
+pub use error::{ExecError, Result};

@@ -1,0 +1,19 @@
+//! Transaction-layer errors.
+
+/// Why a transaction could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TxnError {
+    #[error("table \"{0}\" already exists")]
+    TableExists(String),
+    #[error("table \"{0}\" does not exist")]
+    NoSuchTable(String),
+    /// A committed row (or another row of the same statement) already has this key.
+    #[error("duplicate key value violates primary key of table \"{table}\": key ({key}) already exists")]
+    DuplicateKey { table: String, key: String },
+    /// The table was dropped while the transaction wrote to it.
+    #[error("table \"{0}\" was dropped by a concurrent statement")]
+    TableDropped(String),
+}
+
+pub type Result<T, E = TxnError> = std::result::Result<T, E>;

@@ -1,0 +1,22 @@
+//! Storage: everything about bytes — the logical types and their arrow2 representation,
+//! single [`Value`]s, [`Batch`]es of columns, table definitions, and (with the storage issue)
+//! column files, encodings, the WAL and checkpoints.
+//!
+//! ```text
+//! mvcc ──(Batch, TableSchema)──► storage ──► files on disk (later: manifest, WAL, row groups)
+//! ```
+//!
+//! This crate knows nothing of transactions or SQL.
+
+pub mod batch;
+pub mod datetime;
+pub mod error;
+pub mod schema;
+pub mod types;
+pub mod value;
+
+pub use batch::{ArrayRef, Batch};
+pub use error::{Result, StorageError};
+pub use schema::{ColumnDef, TableSchema};
+pub use types::DataType;
+pub use value::Value;
