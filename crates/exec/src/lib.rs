@@ -1,3 +1,42 @@
-//! exec
-mod error;
+//! Execution: vectorized, push-based evaluation of physical plans over arrow2 arrays.
+//!
+//! ```text
+//! PhysicalPlan ──execute──► source (Scan / Values) ──push(Batch)──► Filter ─► Project ─► ... ─► Sink
+//!                                         pipeline breakers (Aggregate, Sort) absorb, then re-emit
+//! ```
+//!
+//! Expressions ([`Expr`]) are bound and typed by the SQL layer; kernels never coerce types.
+//! This crate never sees a sqlparser AST.
+
+pub mod error;
+pub mod expr;
+pub mod functions;
+pub mod kernels;
+pub mod operator;
+pub mod row_key;
+
 pub use error::{ExecError, Result};
+pub use expr::{DateOp, Expr};
+pub use functions::ScalarFunction;
+pub use kernels::arith::ArithOp;
+pub use kernels::compare::CmpOp;
+pub use operator::{collect, execute, AggFunc, AggregateExpr, CollectSink, Flow, PhysicalPlan, Sink, SortKey};
+
+use std::sync::OnceLock;
+
+/// The default number of rows in a batch.
+pub const DEFAULT_BATCH_SIZE: usize = 2048;
+
+/// The number of rows sources put in one batch: [`DEFAULT_BATCH_SIZE`], or the value of the
+/// `HELIOSDB_BATCH_SIZE` environment variable (CI runs the suite with 2 so that batch
+/// boundaries are exercised everywhere; results must not depend on them).
+pub fn batch_size() -> usize {
+    static SIZE: OnceLock<usize> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        std::env::var("HELIOSDB_BATCH_SIZE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(DEFAULT_BATCH_SIZE)
+    })
+}

@@ -1,0 +1,431 @@
+//! [`Expr`]: a bound, typed scalar expression, evaluated a batch at a time.
+//!
+//! Column references are positions in the input batch; every operand already has the type
+//! its operator needs (the binder inserted the casts), so evaluation never coerces.
+
+use crate::error::{ExecError, Result};
+use crate::functions::ScalarFunction;
+use crate::kernels::arith::{self, ArithOp};
+use crate::kernels::boolean::{and_kleene, not, or_kleene, true_mask};
+use crate::kernels::cast::cast;
+use crate::kernels::compare::{compare, downcast_bool, downcast_utf8, CmpOp};
+use crate::kernels::like::LikePattern;
+use arrow::array::{new_null_array, Array, BooleanArray, PrimitiveArray};
+use arrow::bitmap::Bitmap;
+use std::fmt;
+use storage::value::values_to_array;
+use storage::{ArrayRef, Batch, DataType, Value};
+
+/// Date arithmetic variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOp {
+    /// `date + integer`
+    AddDays,
+    /// `date - integer`
+    SubDays,
+    /// `date - date`
+    DiffDays,
+}
+
+/// A bound scalar expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Column { idx: usize, name: String, data_type: DataType },
+    Literal { value: Value, data_type: DataType },
+    Arith { op: ArithOp, left: Box<Expr>, right: Box<Expr>, data_type: DataType },
+    DateArith { op: DateOp, left: Box<Expr>, right: Box<Expr> },
+    Compare { op: CmpOp, left: Box<Expr>, right: Box<Expr> },
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Negate(Box<Expr>),
+    IsNull { expr: Box<Expr>, negated: bool },
+    /// `IS [NOT] TRUE` / `IS [NOT] FALSE`: never NULL.
+    IsBool { expr: Box<Expr>, value: bool, negated: bool },
+    Cast { expr: Box<Expr>, to: DataType },
+    /// Searched CASE; the simple form is rewritten into this by the binder.
+    Case { whens: Vec<(Expr, Expr)>, else_expr: Option<Box<Expr>>, data_type: DataType },
+    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool },
+    Function { func: ScalarFunction, args: Vec<Expr>, data_type: DataType },
+}
+
+impl Expr {
+    pub fn literal(value: Value) -> Expr {
+        Expr::Literal { data_type: value.data_type(), value }
+    }
+
+    /// The type of the values this expression produces.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Expr::Column { data_type, .. }
+            | Expr::Literal { data_type, .. }
+            | Expr::Arith { data_type, .. }
+            | Expr::Case { data_type, .. }
+            | Expr::Function { data_type, .. } => *data_type,
+            Expr::DateArith { op: DateOp::DiffDays, .. } => DataType::Integer,
+            Expr::DateArith { .. } => DataType::Date,
+            Expr::Compare { .. }
+            | Expr::And(..)
+            | Expr::Or(..)
+            | Expr::Not(_)
+            | Expr::IsNull { .. }
+            | Expr::IsBool { .. }
+            | Expr::Like { .. } => DataType::Boolean,
+            Expr::Negate(e) => e.data_type(),
+            Expr::Cast { to, .. } => *to,
+        }
+    }
+
+    /// Child expressions, in order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Column { .. } | Expr::Literal { .. } => vec![],
+            Expr::Arith { left, right, .. }
+            | Expr::DateArith { left, right, .. }
+            | Expr::Compare { left, right, .. }
+            | Expr::And(left, right)
+            | Expr::Or(left, right) => vec![left, right],
+            Expr::Not(e) | Expr::Negate(e) => vec![e],
+            Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } | Expr::Cast { expr, .. } => vec![expr],
+            Expr::Case { whens, else_expr, .. } => {
+                let mut v: Vec<&Expr> = whens.iter().flat_map(|(c, r)| [c, r]).collect();
+                if let Some(e) = else_expr {
+                    v.push(e);
+                }
+                v
+            }
+            Expr::Like { expr, pattern, .. } => vec![expr, pattern],
+            Expr::Function { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// Mutable child expressions, in order.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Column { .. } | Expr::Literal { .. } => vec![],
+            Expr::Arith { left, right, .. }
+            | Expr::DateArith { left, right, .. }
+            | Expr::Compare { left, right, .. }
+            | Expr::And(left, right)
+            | Expr::Or(left, right) => vec![left, right],
+            Expr::Not(e) | Expr::Negate(e) => vec![e],
+            Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } | Expr::Cast { expr, .. } => vec![expr],
+            Expr::Case { whens, else_expr, .. } => {
+                let mut v: Vec<&mut Expr> = whens.iter_mut().flat_map(|(c, r)| [c, r]).collect();
+                if let Some(e) = else_expr {
+                    v.push(e);
+                }
+                v
+            }
+            Expr::Like { expr, pattern, .. } => vec![expr, pattern],
+            Expr::Function { args, .. } => args.iter_mut().collect(),
+        }
+    }
+
+    /// Whether the expression reads no column (so it can be folded to a literal).
+    pub fn is_constant(&self) -> bool {
+        !matches!(self, Expr::Column { .. }) && self.children().iter().all(|c| c.is_constant())
+    }
+
+    /// Calls `f` on every column index the expression reads.
+    pub fn visit_columns(&self, f: &mut impl FnMut(usize)) {
+        if let Expr::Column { idx, .. } = self {
+            f(*idx);
+        }
+        for c in self.children() {
+            c.visit_columns(f);
+        }
+    }
+
+    /// Rewrites every column index through `map`.
+    pub fn remap_columns(&mut self, map: &impl Fn(usize) -> usize) {
+        if let Expr::Column { idx, .. } = self {
+            *idx = map(*idx);
+        }
+        for c in self.children_mut() {
+            c.remap_columns(map);
+        }
+    }
+
+    /// Evaluates a constant expression to a single value.
+    pub fn evaluate_constant(&self) -> Result<Value> {
+        let array = self.evaluate(&Batch::empty_with_rows(1))?;
+        Ok(Value::from_array(array.as_ref(), 0))
+    }
+
+    /// Evaluates the expression on every row of `batch`.
+    pub fn evaluate(&self, batch: &Batch) -> Result<ArrayRef> {
+        let n_rows = batch.n_rows;
+        match self {
+            Expr::Column { idx, .. } => batch
+                .columns
+                .get(*idx)
+                .cloned()
+                .ok_or_else(|| ExecError::Internal(format!("column #{idx} is not in the input"))),
+            Expr::Literal { value, data_type } => {
+                if value.is_null() {
+                    Ok(new_null_array(data_type.to_arrow(), n_rows))
+                } else {
+                    Ok(values_to_array(*data_type, &vec![value.clone(); n_rows]))
+                }
+            }
+            Expr::Arith { op, left, right, data_type } => {
+                let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
+                arith::arith(*op, l.as_ref(), r.as_ref(), *data_type)
+            }
+            Expr::DateArith { op, left, right } => {
+                let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
+                match op {
+                    DateOp::AddDays => arith::date_add_days(l.as_ref(), r.as_ref(), false),
+                    DateOp::SubDays => arith::date_add_days(l.as_ref(), r.as_ref(), true),
+                    DateOp::DiffDays => arith::date_diff(l.as_ref(), r.as_ref()),
+                }
+            }
+            Expr::Compare { op, left, right } => {
+                let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
+                Ok(compare(*op, l.as_ref(), r.as_ref(), left.data_type())?.boxed())
+            }
+            Expr::And(left, right) => {
+                let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
+                Ok(and_kleene(bool_of(&l)?, bool_of(&r)?).boxed())
+            }
+            Expr::Or(left, right) => {
+                let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
+                Ok(or_kleene(bool_of(&l)?, bool_of(&r)?).boxed())
+            }
+            Expr::Not(e) => Ok(not(bool_of(&e.evaluate(batch)?)?).boxed()),
+            Expr::Negate(e) => arith::negate(e.evaluate(batch)?.as_ref(), e.data_type()),
+            Expr::IsNull { expr, negated } => {
+                let a = expr.evaluate(batch)?;
+                let valid = validity_bits(a.as_ref());
+                let bits = if *negated { valid } else { !&valid };
+                Ok(BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None).boxed())
+            }
+            Expr::IsBool { expr, value, negated } => {
+                let a = expr.evaluate(batch)?;
+                let b = bool_of(&a)?;
+                let hits = if *value { true_mask(b) } else { true_mask(&not(b)) };
+                let bits = if *negated { !&hits } else { hits };
+                Ok(BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None).boxed())
+            }
+            Expr::Cast { expr, to } => cast(expr.evaluate(batch)?.as_ref(), *to),
+            Expr::Case { whens, else_expr, data_type } => {
+                evaluate_case(batch, whens, else_expr.as_deref(), *data_type)
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive } => {
+                let s = expr.evaluate(batch)?;
+                let p = pattern.evaluate(batch)?;
+                let (s, p) = (downcast_utf8(s.as_ref())?, downcast_utf8(p.as_ref())?);
+                let constant = if pattern.is_constant() && n_rows > 0 && p.is_valid(0) {
+                    Some(LikePattern::new(p.value(0), *case_insensitive))
+                } else {
+                    None
+                };
+                let out: BooleanArray = (0..n_rows)
+                    .map(|row_idx| {
+                        if s.is_null(row_idx) || p.is_null(row_idx) {
+                            return None;
+                        }
+                        let m = match &constant {
+                            Some(pat) => pat.matches(s.value(row_idx)),
+                            None => LikePattern::new(p.value(row_idx), *case_insensitive).matches(s.value(row_idx)),
+                        };
+                        Some(m != *negated)
+                    })
+                    .collect();
+                Ok(out.boxed())
+            }
+            Expr::Function { func, args, data_type } => {
+                let arrays: Vec<ArrayRef> = args.iter().map(|a| a.evaluate(batch)).collect::<Result<_>>()?;
+                let mut out = Vec::with_capacity(n_rows);
+                let mut row = Vec::with_capacity(arrays.len());
+                for row_idx in 0..n_rows {
+                    row.clear();
+                    row.extend(arrays.iter().map(|a| Value::from_array(a.as_ref(), row_idx)));
+                    let v = func.eval(&row, *data_type)?;
+                    // Functions may return a narrower numeric type than declared; cast it.
+                    let v = if v.is_null() || v.data_type() == *data_type {
+                        v
+                    } else {
+                        crate::kernels::cast::cast_value(&v, *data_type)?
+                    };
+                    out.push(v);
+                }
+                Ok(values_to_array(*data_type, &out))
+            }
+        }
+    }
+}
+
+fn bool_of(array: &ArrayRef) -> Result<&BooleanArray> {
+    downcast_bool(array.as_ref())
+}
+
+/// One bit per row: set where the value is not NULL.
+fn validity_bits(array: &dyn Array) -> Bitmap {
+    if array.data_type() == &arrow::datatypes::DataType::Null {
+        return Bitmap::new_zeroed(array.len());
+    }
+    match array.validity() {
+        Some(v) => v.clone(),
+        None => !&Bitmap::new_zeroed(array.len()),
+    }
+}
+
+/// Evaluates a searched CASE lazily: each THEN (and the ELSE) is evaluated only on the rows
+/// that reach it, so `CASE WHEN x = 0 THEN 0 ELSE 1 / x END` never divides by zero.
+fn evaluate_case(
+    batch: &Batch,
+    whens: &[(Expr, Expr)],
+    else_expr: Option<&Expr>,
+    data_type: DataType,
+) -> Result<ArrayRef> {
+    let n_rows = batch.n_rows;
+    // Rows (as indices into `batch`) not yet claimed by a branch.
+    let mut remaining: Vec<u32> = (0..n_rows as u32).collect();
+    // For each row: (branch result index, row within that result).
+    let mut source: Vec<Option<(usize, u32)>> = vec![None; n_rows];
+    let mut results: Vec<ArrayRef> = Vec::new();
+    for (cond, then) in whens {
+        if remaining.is_empty() {
+            break;
+        }
+        let sub = take_rows(batch, &remaining)?;
+        let c = cond.evaluate(&sub)?;
+        let mask = true_mask(bool_of(&c)?);
+        let (hit, miss): (Vec<(usize, u32)>, Vec<(usize, u32)>) =
+            remaining.iter().copied().enumerate().partition(|(pos, _)| mask.get_bit(*pos));
+        if !hit.is_empty() {
+            let hit_pos: Vec<u32> = hit.iter().map(|(pos, _)| *pos as u32).collect();
+            let values = then.evaluate(&take_rows(&sub, &hit_pos)?)?;
+            for (k, (_, row)) in hit.iter().enumerate() {
+                source[*row as usize] = Some((results.len(), k as u32));
+            }
+            results.push(values);
+        }
+        remaining = miss.into_iter().map(|(_, row)| row).collect();
+    }
+    if let (Some(e), false) = (else_expr, remaining.is_empty()) {
+        let values = e.evaluate(&take_rows(batch, &remaining)?)?;
+        for (k, row) in remaining.iter().enumerate() {
+            source[*row as usize] = Some((results.len(), k as u32));
+        }
+        results.push(values);
+    }
+    // Concatenate branch results (plus one NULL for unmatched rows), then gather.
+    let mut offsets = Vec::with_capacity(results.len());
+    let mut total = 0u32;
+    for r in &results {
+        offsets.push(total);
+        total += r.len() as u32;
+    }
+    let null_slot = new_null_array(data_type.to_arrow(), 1);
+    let mut parts: Vec<&dyn Array> = results.iter().map(|r| r.as_ref()).collect();
+    parts.push(null_slot.as_ref());
+    let all = arrow::compute::concatenate::concatenate(&parts)
+        .map_err(|e| ExecError::Internal(format!("CASE: {e}")))?;
+    let indices: Vec<u32> =
+        source.iter().map(|s| s.map_or(total, |(branch, k)| offsets[branch] + k)).collect();
+    take_array(all.as_ref(), &indices)
+}
+
+/// Gathers `indices` from an array.
+pub fn take_array(array: &dyn Array, indices: &[u32]) -> Result<ArrayRef> {
+    let idx = PrimitiveArray::<u32>::from_vec(indices.to_vec());
+    arrow::compute::take::take(array, &idx).map_err(|e| ExecError::Internal(format!("take: {e}")))
+}
+
+/// Gathers rows `indices` of a batch.
+pub fn take_rows(batch: &Batch, indices: &[u32]) -> Result<Batch> {
+    let columns = batch.columns.iter().map(|c| take_array(c.as_ref(), indices)).collect::<Result<_>>()?;
+    Ok(Batch { columns, n_rows: indices.len() })
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column { name, .. } => f.write_str(name),
+            Expr::Literal { value: Value::Text(s), .. } => write!(f, "'{}'", s.replace('\'', "''")),
+            Expr::Literal { value, .. } => write!(f, "{value}"),
+            Expr::Arith { op, left, right, .. } => write!(f, "({left} {} {right})", op.symbol()),
+            Expr::DateArith { op, left, right } => {
+                let sym = if *op == DateOp::AddDays { "+" } else { "-" };
+                write!(f, "({left} {sym} {right})")
+            }
+            Expr::Compare { op, left, right } => write!(f, "({left} {} {right})", op.symbol()),
+            Expr::And(l, r) => write!(f, "({l} AND {r})"),
+            Expr::Or(l, r) => write!(f, "({l} OR {r})"),
+            Expr::Not(e) => write!(f, "(NOT {e})"),
+            Expr::Negate(e) => write!(f, "(- {e})"),
+            Expr::IsNull { expr, negated } => {
+                write!(f, "({expr} IS {}NULL)", if *negated { "NOT " } else { "" })
+            }
+            Expr::IsBool { expr, value, negated } => {
+                write!(f, "({expr} IS {}{})", if *negated { "NOT " } else { "" }, if *value { "TRUE" } else { "FALSE" })
+            }
+            Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
+            Expr::Case { whens, else_expr, .. } => {
+                f.write_str("CASE")?;
+                for (c, r) in whens {
+                    write!(f, " WHEN {c} THEN {r}")?;
+                }
+                if let Some(e) = else_expr {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive } => {
+                let kw = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                write!(f, "({expr} {}{kw} {pattern})", if *negated { "NOT " } else { "" })
+            }
+            Expr::Function { func, args, .. } => {
+                let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+                write!(f, "{}({})", func.name(), args.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int32Array;
+
+    fn col(idx: usize) -> Expr {
+        Expr::Column { idx, name: format!("c{idx}"), data_type: DataType::Integer }
+    }
+
+    #[test]
+    fn case_is_lazy() {
+        let batch = Batch::new(vec![Int32Array::from([Some(0), Some(2), None]).boxed()]);
+        let div = Expr::Arith {
+            op: ArithOp::Div,
+            left: Box::new(Expr::literal(Value::Integer(10))),
+            right: Box::new(col(0)),
+            data_type: DataType::Integer,
+        };
+        let case = Expr::Case {
+            whens: vec![(
+                Expr::Compare { op: CmpOp::Eq, left: Box::new(col(0)), right: Box::new(Expr::literal(Value::Integer(0))) },
+                Expr::literal(Value::Integer(-1)),
+            )],
+            else_expr: Some(Box::new(div.clone())),
+            data_type: DataType::Integer,
+        };
+        let out = case.evaluate(&batch).unwrap();
+        assert_eq!(out.as_any().downcast_ref::<Int32Array>().unwrap(), &Int32Array::from([Some(-1), Some(5), None]));
+        assert_eq!(div.evaluate(&batch).unwrap_err(), ExecError::DivisionByZero);
+    }
+
+    #[test]
+    fn is_null_and_is_true() {
+        let batch = Batch::new(vec![BooleanArray::from([Some(true), Some(false), None]).boxed()]);
+        let c = Expr::Column { idx: 0, name: "b".into(), data_type: DataType::Boolean };
+        let is_null = Expr::IsNull { expr: Box::new(c.clone()), negated: false }.evaluate(&batch).unwrap();
+        assert_eq!(is_null.as_any().downcast_ref::<BooleanArray>().unwrap(), &BooleanArray::from_slice([false, false, true]));
+        let is_not_true = Expr::IsBool { expr: Box::new(c.clone()), value: true, negated: true }.evaluate(&batch).unwrap();
+        assert_eq!(is_not_true.as_any().downcast_ref::<BooleanArray>().unwrap(), &BooleanArray::from_slice([false, true, true]));
+        let is_false = Expr::IsBool { expr: Box::new(c), value: false, negated: false }.evaluate(&batch).unwrap();
+        assert_eq!(is_false.as_any().downcast_ref::<BooleanArray>().unwrap(), &BooleanArray::from_slice([false, true, false]));
+    }
+}

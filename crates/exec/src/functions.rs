@@ -1,0 +1,360 @@
+//! Scalar functions: name lookup, argument typing, and row-at-a-time evaluation.
+//!
+//! These run one row at a time over [`Value`]s; hot functions get vectorized kernels when a
+//! benchmark asks for them.
+
+use crate::error::{ExecError, Result};
+use storage::{DataType, Value};
+
+/// A built-in scalar function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarFunction {
+    Abs,
+    Coalesce,
+    NullIf,
+    Lower,
+    Upper,
+    Length,
+    Round,
+    Floor,
+    Ceil,
+    Sqrt,
+    Power,
+    Concat,
+    Substring,
+    Trim,
+    Ltrim,
+    Rtrim,
+    Replace,
+    Greatest,
+    Least,
+}
+
+/// What the binder must do with a call's arguments: the types to cast them to, and the
+/// result type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signature {
+    pub arg_types: Vec<DataType>,
+    pub return_type: DataType,
+}
+
+/// The common type of several argument types, PostgreSQL style: numbers widen, NULL adapts,
+/// anything else must match exactly.
+pub fn common_type(types: &[DataType]) -> Option<DataType> {
+    let mut acc = DataType::Null;
+    for &t in types {
+        acc = match (acc, t) {
+            (DataType::Null, t) | (t, DataType::Null) => t,
+            (a, b) if a == b => a,
+            (a, b) if a.is_numeric() && b.is_numeric() => {
+                if a.numeric_rank() >= b.numeric_rank() {
+                    a
+                } else {
+                    b
+                }
+            }
+            (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => DataType::Timestamp,
+            _ => return None,
+        };
+    }
+    Some(acc)
+}
+
+impl ScalarFunction {
+    /// The function called `name` (lower case), if there is one.
+    pub fn lookup(name: &str) -> Option<ScalarFunction> {
+        use ScalarFunction::*;
+        Some(match name {
+            "abs" => Abs,
+            "coalesce" | "ifnull" => Coalesce,
+            "nullif" => NullIf,
+            "lower" => Lower,
+            "upper" => Upper,
+            "length" | "char_length" | "character_length" => Length,
+            "round" => Round,
+            "floor" => Floor,
+            "ceil" | "ceiling" => Ceil,
+            "sqrt" => Sqrt,
+            "power" | "pow" => Power,
+            "concat" => Concat,
+            "substring" | "substr" => Substring,
+            "trim" | "btrim" => Trim,
+            "ltrim" => Ltrim,
+            "rtrim" => Rtrim,
+            "replace" => Replace,
+            "greatest" => Greatest,
+            "least" => Least,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        use ScalarFunction::*;
+        match self {
+            Abs => "abs",
+            Coalesce => "coalesce",
+            NullIf => "nullif",
+            Lower => "lower",
+            Upper => "upper",
+            Length => "length",
+            Round => "round",
+            Floor => "floor",
+            Ceil => "ceil",
+            Sqrt => "sqrt",
+            Power => "power",
+            Concat => "concat",
+            Substring => "substring",
+            Trim => "trim",
+            Ltrim => "ltrim",
+            Rtrim => "rtrim",
+            Replace => "replace",
+            Greatest => "greatest",
+            Least => "least",
+        }
+    }
+
+    /// Types the arguments and the result, or says why the call is invalid.
+    pub fn signature(self, args: &[DataType]) -> std::result::Result<Signature, String> {
+        use DataType as T;
+        use ScalarFunction::*;
+        let n = args.len();
+        let arity = |ok: bool, expected: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("function {}() takes {expected} argument(s), got {n}", self.name()))
+            }
+        };
+        let numeric = |t: DataType| -> std::result::Result<DataType, String> {
+            if t.is_numeric() {
+                Ok(t)
+            } else if t == T::Null {
+                Ok(T::Double)
+            } else {
+                Err(format!("function {}({t}) does not exist: it needs a number", self.name()))
+            }
+        };
+        let text = |t: DataType| -> std::result::Result<DataType, String> {
+            if t == T::Text || t == T::Null {
+                Ok(T::Text)
+            } else {
+                Err(format!("function {}({t}) does not exist: it needs text", self.name()))
+            }
+        };
+        let int = |t: DataType| -> std::result::Result<DataType, String> {
+            if t.is_integer() || t == T::Null {
+                Ok(T::BigInt)
+            } else {
+                Err(format!("function {}() needs an integer argument, got {t}", self.name()))
+            }
+        };
+        let sig = |arg_types: Vec<DataType>, return_type| Ok(Signature { arg_types, return_type });
+        match self {
+            Abs => {
+                arity(n == 1, "1")?;
+                let t = numeric(args[0])?;
+                sig(vec![t], t)
+            }
+            Floor | Ceil => {
+                arity(n == 1, "1")?;
+                let t = numeric(args[0])?;
+                let t = if t.is_integer() { t } else { T::Double };
+                sig(vec![t], t)
+            }
+            Sqrt => {
+                arity(n == 1, "1")?;
+                numeric(args[0])?;
+                sig(vec![T::Double], T::Double)
+            }
+            Power => {
+                arity(n == 2, "2")?;
+                numeric(args[0])?;
+                numeric(args[1])?;
+                sig(vec![T::Double, T::Double], T::Double)
+            }
+            Round => {
+                arity(n == 1 || n == 2, "1 or 2")?;
+                let t = numeric(args[0])?;
+                let t = if t.is_integer() { t } else { T::Double };
+                let mut types = vec![t];
+                if n == 2 {
+                    types.push(int(args[1])?);
+                }
+                sig(types, t)
+            }
+            Coalesce | Greatest | Least => {
+                arity(n >= 1, "at least 1")?;
+                let t = common_type(args).ok_or_else(|| {
+                    let names: Vec<String> = args.iter().map(|t| t.to_string()).collect();
+                    format!("{}() arguments have no common type: {}", self.name(), names.join(", "))
+                })?;
+                sig(vec![t; n], t)
+            }
+            NullIf => {
+                arity(n == 2, "2")?;
+                let t = common_type(args)
+                    .ok_or_else(|| format!("nullif() cannot compare {} with {}", args[0], args[1]))?;
+                sig(vec![t, t], t)
+            }
+            Lower | Upper | Trim | Ltrim | Rtrim => {
+                arity(n == 1 || (n == 2 && !matches!(self, Lower | Upper)), "1")?;
+                let mut types = vec![text(args[0])?];
+                if n == 2 {
+                    types.push(text(args[1])?);
+                }
+                sig(types, T::Text)
+            }
+            Length => {
+                arity(n == 1, "1")?;
+                text(args[0])?;
+                sig(vec![T::Text], T::Integer)
+            }
+            Concat => sig(vec![T::Text; n], T::Text),
+            Substring => {
+                arity(n == 2 || n == 3, "2 or 3")?;
+                let mut types = vec![text(args[0])?];
+                for t in &args[1..] {
+                    types.push(int(*t)?);
+                }
+                sig(types, T::Text)
+            }
+            Replace => {
+                arity(n == 3, "3")?;
+                for t in args {
+                    text(*t)?;
+                }
+                sig(vec![T::Text; 3], T::Text)
+            }
+        }
+    }
+
+    /// Whether a NULL argument makes the result NULL without calling the function.
+    pub fn null_propagating(self) -> bool {
+        !matches!(self, ScalarFunction::Coalesce | ScalarFunction::NullIf | ScalarFunction::Concat
+            | ScalarFunction::Greatest | ScalarFunction::Least)
+    }
+
+    /// Evaluates the function on one row of already-cast arguments.
+    pub fn eval(self, args: &[Value], return_type: DataType) -> Result<Value> {
+        use ScalarFunction::*;
+        if self.null_propagating() && args.iter().any(Value::is_null) {
+            return Ok(Value::Null);
+        }
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+        let i = |v: &Value| v.as_i64().unwrap_or(0);
+        Ok(match self {
+            Abs => match &args[0] {
+                Value::SmallInt(v) => Value::SmallInt(v.checked_abs().ok_or(ExecError::Overflow("smallint"))?),
+                Value::Integer(v) => Value::Integer(v.checked_abs().ok_or(ExecError::Overflow("integer"))?),
+                Value::BigInt(v) => Value::BigInt(v.checked_abs().ok_or(ExecError::Overflow("bigint"))?),
+                Value::Real(v) => Value::Real(v.abs()),
+                other => Value::Double(f(other).abs()),
+            },
+            Floor | Ceil | Round if return_type.is_integer() => args[0].clone(),
+            Floor => Value::Double(f(&args[0]).floor()),
+            Ceil => Value::Double(f(&args[0]).ceil()),
+            Round => {
+                let x = f(&args[0]);
+                let digits = args.get(1).map_or(0, i).clamp(-300, 300) as i32;
+                let scale = 10f64.powi(digits);
+                let r = (x * scale).round() / scale;
+                Value::Double(if r.is_finite() { r } else { x })
+            }
+            Sqrt => {
+                let x = f(&args[0]);
+                if x < 0.0 {
+                    return Err(ExecError::InvalidArgument("cannot take square root of a negative number".into()));
+                }
+                Value::Double(x.sqrt())
+            }
+            Power => Value::Double(f(&args[0]).powf(f(&args[1]))),
+            Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null),
+            NullIf => {
+                if !args[0].is_null() && !args[1].is_null() && args[0].total_cmp(&args[1]).is_eq() {
+                    Value::Null
+                } else {
+                    args[0].clone()
+                }
+            }
+            Greatest | Least => {
+                let mut best: Option<&Value> = None;
+                for v in args.iter().filter(|v| !v.is_null()) {
+                    best = match best {
+                        None => Some(v),
+                        Some(b) => {
+                            let ord = v.total_cmp(b);
+                            if (self == Greatest && ord.is_gt()) || (self == Least && ord.is_lt()) {
+                                Some(v)
+                            } else {
+                                Some(b)
+                            }
+                        }
+                    };
+                }
+                best.cloned().unwrap_or(Value::Null)
+            }
+            Lower => Value::Text(text(&args[0]).to_lowercase()),
+            Upper => Value::Text(text(&args[0]).to_uppercase()),
+            Length => Value::Integer(text(&args[0]).chars().count() as i32),
+            Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
+            Substring => {
+                let s: Vec<char> = text(&args[0]).chars().collect();
+                let start = i(&args[1]);
+                let (from, to) = match args.get(2) {
+                    Some(len) => {
+                        let len = i(len);
+                        if len < 0 {
+                            return Err(ExecError::InvalidArgument("negative substring length not allowed".into()));
+                        }
+                        (start, start.saturating_add(len))
+                    }
+                    None => (start, i64::MAX),
+                };
+                let from = from.max(1) as usize - 1;
+                let to = to.clamp(1, s.len() as i64 + 1) as usize - 1;
+                Value::Text(if from < to { s[from..to].iter().collect() } else { String::new() })
+            }
+            Trim | Ltrim | Rtrim => {
+                let s = text(&args[0]);
+                let chars: Vec<char> = args.get(1).map_or(vec![' '], |c| text(c).chars().collect());
+                let pred = |c: char| chars.contains(&c);
+                Value::Text(match self {
+                    Trim => s.trim_matches(pred).to_string(),
+                    Ltrim => s.trim_start_matches(pred).to_string(),
+                    _ => s.trim_end_matches(pred).to_string(),
+                })
+            }
+            Replace => {
+                let from = text(&args[1]);
+                let s = text(&args[0]);
+                Value::Text(if from.is_empty() { s } else { s.replace(&from, &text(&args[2])) })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_and_eval() {
+        let f = ScalarFunction::lookup("coalesce").unwrap();
+        let sig = f.signature(&[DataType::Null, DataType::Integer, DataType::Double]).unwrap();
+        assert_eq!(sig.return_type, DataType::Double);
+        assert_eq!(f.eval(&[Value::Null, Value::Double(2.0)], DataType::Double).unwrap(), Value::Double(2.0));
+        assert!(ScalarFunction::Abs.signature(&[DataType::Text]).is_err());
+        let sub = ScalarFunction::Substring;
+        assert_eq!(
+            sub.eval(&[Value::from("hello"), Value::BigInt(2), Value::BigInt(3)], DataType::Text).unwrap(),
+            Value::from("ell")
+        );
+        assert_eq!(sub.eval(&[Value::from("hello"), Value::BigInt(0), Value::BigInt(2)], DataType::Text).unwrap(), Value::from("h"));
+        assert_eq!(ScalarFunction::Abs.eval(&[Value::Integer(i32::MIN)], DataType::Integer), Err(ExecError::Overflow("integer")));
+        assert_eq!(ScalarFunction::NullIf.eval(&[Value::Integer(1), Value::Integer(1)], DataType::Integer).unwrap(), Value::Null);
+    }
+}

@@ -1,0 +1,158 @@
+//! Comparisons `= <> < <= > >=` of same-typed arrays into a BooleanArray. Floats order as
+//! PostgreSQL orders them: NaN equals NaN and is greater than every other value; -0 = 0.
+
+use super::{as_prim, combine_validity};
+use crate::error::{ExecError, Result};
+use arrow::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
+use arrow::bitmap::MutableBitmap;
+use arrow::types::NativeType;
+use std::cmp::Ordering;
+use storage::DataType;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::NotEq => "<>",
+            CmpOp::Lt => "<",
+            CmpOp::LtEq => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::GtEq => ">=",
+        }
+    }
+
+    /// Whether an ordering satisfies the operator.
+    #[inline]
+    pub fn holds(self, ord: Ordering) -> bool {
+        match self {
+            CmpOp::Eq => ord == Ordering::Equal,
+            CmpOp::NotEq => ord != Ordering::Equal,
+            CmpOp::Lt => ord == Ordering::Less,
+            CmpOp::LtEq => ord != Ordering::Greater,
+            CmpOp::Gt => ord == Ordering::Greater,
+            CmpOp::GtEq => ord != Ordering::Less,
+        }
+    }
+
+    /// The operator with its operands swapped (`a < b` is `b > a`).
+    pub fn flip(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::LtEq => CmpOp::GtEq,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::GtEq => CmpOp::LtEq,
+            other => other,
+        }
+    }
+}
+
+/// PostgreSQL's float order.
+#[inline]
+pub fn cmp_f64(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+fn cmp_prim<T: NativeType>(
+    op: CmpOp,
+    lhs: &PrimitiveArray<T>,
+    rhs: &PrimitiveArray<T>,
+    cmp: impl Fn(T, T) -> Ordering,
+) -> BooleanArray {
+    let validity = combine_validity(lhs.validity(), rhs.validity());
+    let mut bits = MutableBitmap::with_capacity(lhs.len());
+    for (a, b) in lhs.values().iter().zip(rhs.values().iter()) {
+        bits.push(op.holds(cmp(*a, *b)));
+    }
+    BooleanArray::new(arrow::datatypes::DataType::Boolean, bits.into(), validity)
+}
+
+/// `lhs op rhs` for two arrays of logical type `dt`.
+pub fn compare(op: CmpOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Result<BooleanArray> {
+    Ok(match dt {
+        DataType::SmallInt => cmp_prim(op, as_prim::<i16>(lhs)?, as_prim::<i16>(rhs)?, |a, b| a.cmp(&b)),
+        DataType::Integer | DataType::Date => {
+            cmp_prim(op, as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, |a, b| a.cmp(&b))
+        }
+        DataType::BigInt | DataType::Timestamp => {
+            cmp_prim(op, as_prim::<i64>(lhs)?, as_prim::<i64>(rhs)?, |a, b| a.cmp(&b))
+        }
+        DataType::Real => {
+            cmp_prim(op, as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, |a, b| cmp_f64(a as f64, b as f64))
+        }
+        DataType::Double => cmp_prim(op, as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, cmp_f64),
+        DataType::Text => {
+            let (l, r) = (downcast_utf8(lhs)?, downcast_utf8(rhs)?);
+            let validity = combine_validity(l.validity(), r.validity());
+            let mut bits = MutableBitmap::with_capacity(l.len());
+            for row_idx in 0..l.len() {
+                bits.push(op.holds(l.value(row_idx).cmp(r.value(row_idx))));
+            }
+            BooleanArray::new(arrow::datatypes::DataType::Boolean, bits.into(), validity)
+        }
+        DataType::Boolean => {
+            let (l, r) = (downcast_bool(lhs)?, downcast_bool(rhs)?);
+            let validity = combine_validity(l.validity(), r.validity());
+            let mut bits = MutableBitmap::with_capacity(l.len());
+            for (a, b) in l.values().iter().zip(r.values().iter()) {
+                bits.push(op.holds(a.cmp(&b)));
+            }
+            BooleanArray::new(arrow::datatypes::DataType::Boolean, bits.into(), validity)
+        }
+        DataType::Null => BooleanArray::new_null(arrow::datatypes::DataType::Boolean, lhs.len()),
+        other => return Err(ExecError::Internal(format!("comparison of {other} values"))),
+    })
+}
+
+pub fn downcast_utf8(array: &dyn Array) -> Result<&Utf8Array<i32>> {
+    array
+        .as_any()
+        .downcast_ref::<Utf8Array<i32>>()
+        .ok_or_else(|| ExecError::Internal(format!("expected a text array, found {:?}", array.data_type())))
+}
+
+pub fn downcast_bool(array: &dyn Array) -> Result<&BooleanArray> {
+    array
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .ok_or_else(|| ExecError::Internal(format!("expected a boolean array, found {:?}", array.data_type())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Float64Array;
+
+    #[test]
+    fn float_order_matches_postgres() {
+        let a = Float64Array::from_slice([f64::NAN, -0.0, 1.0]);
+        let b = Float64Array::from_slice([f64::NAN, 0.0, f64::NAN]);
+        let eq = compare(CmpOp::Eq, &a, &b, DataType::Double).unwrap();
+        assert_eq!(eq, BooleanArray::from_slice([true, true, false]));
+        let lt = compare(CmpOp::Lt, &a, &b, DataType::Double).unwrap();
+        assert_eq!(lt, BooleanArray::from_slice([false, false, true]));
+    }
+
+    #[test]
+    fn nulls_propagate() {
+        let a = Utf8Array::<i32>::from([Some("a"), None]);
+        let b = Utf8Array::<i32>::from([Some("b"), Some("b")]);
+        let lt = compare(CmpOp::Lt, &a, &b, DataType::Text).unwrap();
+        assert_eq!(lt, BooleanArray::from([Some(true), None]));
+    }
+}

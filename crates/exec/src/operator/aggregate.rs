@@ -1,0 +1,358 @@
+//! HashAggregateExec: GROUP BY with COUNT / SUM / AVG / MIN / MAX, each optionally DISTINCT.
+//!
+//! Group keys are encoded into byte strings ([`crate::row_key`]) and mapped to dense group
+//! ids; accumulators keep one slot per group and are updated a batch at a time.
+
+use super::{Flow, Sink};
+use crate::error::{ExecError, Result};
+use crate::expr::{take_array, Expr};
+use crate::kernels::as_prim;
+use crate::row_key::{append_column, encode_rows};
+use arrow::array::{Array, PrimitiveArray};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use storage::value::values_to_array;
+use storage::{ArrayRef, Batch, DataType, Value};
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFunc {
+    CountStar,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggFunc {
+    pub fn lookup(name: &str) -> Option<AggFunc> {
+        Some(match name {
+            "count" => AggFunc::Count,
+            "sum" => AggFunc::Sum,
+            "avg" | "mean" => AggFunc::Avg,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::CountStar | AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
+
+    /// The result type for an argument of type `input`, or why the call is invalid.
+    pub fn return_type(self, input: DataType) -> std::result::Result<DataType, String> {
+        match self {
+            AggFunc::CountStar | AggFunc::Count => Ok(DataType::BigInt),
+            AggFunc::Sum | AggFunc::Avg => match input {
+                t if t.is_integer() && self == AggFunc::Sum => Ok(DataType::BigInt),
+                t if t.is_numeric() => Ok(DataType::Double),
+                DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
+                t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
+            },
+            AggFunc::Min | AggFunc::Max => match input {
+                DataType::Interval => Err(format!("function {}(INTERVAL) is not supported", self.name())),
+                t => Ok(t),
+            },
+        }
+    }
+}
+
+/// One aggregate call in a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateExpr {
+    pub func: AggFunc,
+    /// `None` only for `COUNT(*)`.
+    pub arg: Option<Expr>,
+    pub distinct: bool,
+    pub data_type: DataType,
+}
+
+impl fmt::Display for AggregateExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.arg {
+            None => write!(f, "count(*)"),
+            Some(a) => write!(f, "{}({}{a})", self.func.name(), if self.distinct { "DISTINCT " } else { "" }),
+        }
+    }
+}
+
+/// Per-group state of one aggregate.
+trait Accumulator {
+    /// Adds row `k` of `input` to group `groups[k]`; `n_groups` is the number of groups so far.
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()>;
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef>;
+}
+
+struct CountAcc {
+    counts: Vec<i64>,
+}
+
+impl Accumulator for CountAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.counts.resize(n_groups, 0);
+        match input {
+            Some(a) if a.data_type() == &arrow::datatypes::DataType::Null => {}
+            Some(a) if a.null_count() > 0 => {
+                for (row_idx, g) in groups.iter().enumerate() {
+                    if a.is_valid(row_idx) {
+                        self.counts[*g as usize] += 1;
+                    }
+                }
+            }
+            _ => groups.iter().for_each(|g| self.counts[*g as usize] += 1),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.counts.resize(n_groups, 0);
+        Ok(PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.counts)).boxed())
+    }
+}
+
+/// Calls `f(row_idx, value)` for every valid row of a numeric array, as i128 or f64.
+fn for_each_number(array: &dyn Array, mut on_int: impl FnMut(usize, i128), mut on_float: impl FnMut(usize, f64)) -> Result<()> {
+    macro_rules! walk {
+        ($t:ty, $f:ident, $conv:expr) => {{
+            let a = as_prim::<$t>(array)?;
+            for (row_idx, v) in a.values().iter().enumerate() {
+                if a.is_valid(row_idx) {
+                    $f(row_idx, $conv(*v));
+                }
+            }
+        }};
+    }
+    match DataType::from_arrow(array.data_type()) {
+        Some(DataType::SmallInt) => walk!(i16, on_int, |v: i16| v as i128),
+        Some(DataType::Integer) => walk!(i32, on_int, |v: i32| v as i128),
+        Some(DataType::BigInt) => walk!(i64, on_int, |v: i64| v as i128),
+        Some(DataType::Real) => walk!(f32, on_float, |v: f32| v as f64),
+        Some(DataType::Double) => walk!(f64, on_float, |v: f64| v),
+        Some(DataType::Null) => {}
+        _ => return Err(ExecError::Internal(format!("SUM/AVG over {:?}", array.data_type()))),
+    }
+    Ok(())
+}
+
+/// SUM and AVG: exact i128 sums for integers, f64 sums for floats.
+struct SumAvgAcc {
+    avg: bool,
+    out: DataType,
+    ints: Vec<i128>,
+    floats: Vec<f64>,
+    counts: Vec<i64>,
+}
+
+impl Accumulator for SumAvgAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.ints.resize(n_groups, 0);
+        self.floats.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        let input = input.ok_or_else(|| ExecError::Internal("SUM without argument".into()))?;
+        let (ints, floats, counts) = (&mut self.ints, &mut self.floats, &mut self.counts);
+        let mut floats_seen = |row_idx: usize, v: f64| {
+            let g = groups[row_idx] as usize;
+            floats[g] += v;
+            counts[g] += 1;
+        };
+        let mut counts2 = Vec::new();
+        for_each_number(
+            input,
+            |row_idx, v| {
+                let g = groups[row_idx] as usize;
+                ints[g] += v;
+                counts2.push(g);
+            },
+            &mut floats_seen,
+        )?;
+        for g in counts2 {
+            self.counts[g] += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.ints.resize(n_groups, 0);
+        self.floats.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        let mut values = Vec::with_capacity(n_groups);
+        for g in 0..n_groups {
+            let n = self.counts[g];
+            values.push(if n == 0 {
+                Value::Null
+            } else if self.avg {
+                Value::Double((self.ints[g] as f64 + self.floats[g]) / n as f64)
+            } else if self.out == DataType::BigInt {
+                Value::BigInt(i64::try_from(self.ints[g]).map_err(|_| ExecError::Overflow("bigint"))?)
+            } else {
+                Value::Double(self.ints[g] as f64 + self.floats[g])
+            });
+        }
+        Ok(values_to_array(self.out, &values))
+    }
+}
+
+/// MIN and MAX over any orderable type.
+struct MinMaxAcc {
+    is_min: bool,
+    out: DataType,
+    best: Vec<Value>,
+}
+
+impl Accumulator for MinMaxAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.best.resize(n_groups, Value::Null);
+        let input = input.ok_or_else(|| ExecError::Internal("MIN without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if input.is_null(row_idx) {
+                continue;
+            }
+            let v = Value::from_array(input, row_idx);
+            let slot = &mut self.best[*g as usize];
+            let better = slot.is_null() || {
+                let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
+                    crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
+                } else {
+                    v.total_cmp(slot)
+                };
+                if self.is_min { ord.is_lt() } else { ord.is_gt() }
+            };
+            if better {
+                *slot = v;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.best.resize(n_groups, Value::Null);
+        Ok(values_to_array(self.out, &self.best))
+    }
+}
+
+/// Feeds each (group, value) pair to the inner accumulator only the first time it is seen.
+struct DistinctAcc {
+    inner: Box<dyn Accumulator>,
+    seen: HashSet<Vec<u8>>,
+}
+
+impl Accumulator for DistinctAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        let input = input.ok_or_else(|| ExecError::Internal("DISTINCT without argument".into()))?;
+        let mut keys: Vec<Vec<u8>> = groups.iter().map(|g| g.to_le_bytes().to_vec()).collect();
+        append_column(&mut keys, input)?;
+        let mut fresh_rows = Vec::new();
+        let mut fresh_groups = Vec::new();
+        for (row_idx, key) in keys.into_iter().enumerate() {
+            if input.is_valid(row_idx) && self.seen.insert(key) {
+                fresh_rows.push(row_idx as u32);
+                fresh_groups.push(groups[row_idx]);
+            }
+        }
+        let taken = take_array(input, &fresh_rows)?;
+        self.inner.update(&fresh_groups, n_groups, Some(taken.as_ref()))
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.inner.finish(n_groups)
+    }
+}
+
+fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
+    let inner: Box<dyn Accumulator> = match agg.func {
+        AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![] }),
+        AggFunc::Sum | AggFunc::Avg => Box::new(SumAvgAcc {
+            avg: agg.func == AggFunc::Avg,
+            out: agg.data_type,
+            ints: vec![],
+            floats: vec![],
+            counts: vec![],
+        }),
+        AggFunc::Min | AggFunc::Max => {
+            Box::new(MinMaxAcc { is_min: agg.func == AggFunc::Min, out: agg.data_type, best: vec![] })
+        }
+    };
+    // DISTINCT does not change MIN and MAX.
+    if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {
+        Box::new(DistinctAcc { inner, seen: HashSet::new() })
+    } else {
+        inner
+    }
+}
+
+/// The hash-aggregation sink.
+pub(super) struct HashAggregate<'a> {
+    group_by: &'a [Expr],
+    aggregates: &'a [AggregateExpr],
+    accumulators: Vec<Box<dyn Accumulator>>,
+    groups: HashMap<Vec<u8>, u32>,
+    /// The key values of each group, one vector per key column.
+    key_values: Vec<Vec<Value>>,
+    n_groups: usize,
+}
+
+impl<'a> HashAggregate<'a> {
+    pub fn new(group_by: &'a [Expr], aggregates: &'a [AggregateExpr]) -> Result<Self> {
+        Ok(HashAggregate {
+            group_by,
+            aggregates,
+            accumulators: aggregates.iter().map(make_accumulator).collect(),
+            groups: HashMap::new(),
+            key_values: vec![Vec::new(); group_by.len()],
+            // Without GROUP BY there is exactly one group, even over no rows.
+            n_groups: usize::from(group_by.is_empty()),
+        })
+    }
+
+    /// The output: one row per group, keys then aggregates.
+    pub fn finish(mut self) -> Result<Vec<Batch>> {
+        let mut columns: Vec<ArrayRef> = self
+            .group_by
+            .iter()
+            .zip(&self.key_values)
+            .map(|(e, values)| values_to_array(e.data_type(), values))
+            .collect();
+        for acc in &mut self.accumulators {
+            columns.push(acc.finish(self.n_groups)?);
+        }
+        Ok(vec![Batch { columns, n_rows: self.n_groups }])
+    }
+}
+
+impl Sink for HashAggregate<'_> {
+    fn push(&mut self, batch: Batch) -> Result<Flow> {
+        let group_ids: Vec<u32> = if self.group_by.is_empty() {
+            vec![0; batch.n_rows]
+        } else {
+            let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
+            let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+            let encoded = encode_rows(&key_refs, batch.n_rows)?;
+            let mut ids = Vec::with_capacity(batch.n_rows);
+            for (row_idx, key) in encoded.into_iter().enumerate() {
+                let next_id = self.n_groups as u32;
+                let id = *self.groups.entry(key).or_insert_with(|| next_id);
+                if id == next_id {
+                    self.n_groups += 1;
+                    for (col, values) in keys.iter().zip(&mut self.key_values) {
+                        values.push(Value::from_array(col.as_ref(), row_idx));
+                    }
+                }
+                ids.push(id);
+            }
+            ids
+        };
+        for (agg, acc) in self.aggregates.iter().zip(&mut self.accumulators) {
+            let input = agg.arg.as_ref().map(|a| a.evaluate(&batch)).transpose()?;
+            acc.update(&group_ids, self.n_groups, input.as_deref())?;
+        }
+        Ok(Flow::Continue)
+    }
+}

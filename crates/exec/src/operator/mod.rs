@@ -1,0 +1,173 @@
+//! Physical operators and the push-based driver.
+//!
+//! A [`PhysicalPlan`] is run by [`execute`]: sources (scans, VALUES) push batches into a chain
+//! of [`Sink`]s. Streaming operators (filter, projection, limit) are sinks that transform a
+//! batch and push it on; pipeline breakers (aggregate, sort) are sinks that absorb their whole
+//! input, then become sources for the rest of the plan. A sink answers [`Flow::Stop`] when it
+//! needs no more input (a satisfied LIMIT), and sources stop early.
+
+mod aggregate;
+mod filter;
+mod limit;
+mod project;
+mod scan;
+mod sort;
+
+pub use aggregate::{AggFunc, AggregateExpr};
+pub use sort::SortKey;
+
+use crate::error::Result;
+use crate::expr::Expr;
+use std::fmt::Write;
+use std::sync::Arc;
+use storage::{Batch, DataType};
+
+/// Whether a sink wants more input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Receives batches pushed by the operator below it.
+pub trait Sink {
+    fn push(&mut self, batch: Batch) -> Result<Flow>;
+}
+
+/// A sink that keeps every batch: the end of every pipeline that returns rows.
+#[derive(Debug, Default)]
+pub struct CollectSink {
+    pub batches: Vec<Batch>,
+}
+
+impl Sink for CollectSink {
+    fn push(&mut self, batch: Batch) -> Result<Flow> {
+        if batch.n_rows > 0 {
+            self.batches.push(batch);
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// An executable plan.
+#[derive(Debug, Clone)]
+pub enum PhysicalPlan {
+    /// The rows of a table visible to `snapshot`, projected to `columns`, optionally filtered.
+    Scan { table: Arc<mvcc::Table>, snapshot: mvcc::Snapshot, columns: Vec<usize>, filter: Option<Expr> },
+    /// Literal rows; each expression is constant. One row of no columns drives `SELECT 1`.
+    Values { rows: Vec<Vec<Expr>>, types: Vec<DataType> },
+    Filter { input: Box<PhysicalPlan>, predicate: Expr },
+    Project { input: Box<PhysicalPlan>, exprs: Vec<Expr> },
+    /// Output: the group keys, then the aggregates.
+    Aggregate { input: Box<PhysicalPlan>, group_by: Vec<Expr>, aggregates: Vec<AggregateExpr> },
+    /// Sorts; with `fetch`, keeps only the first `fetch` rows (top-N).
+    Sort { input: Box<PhysicalPlan>, keys: Vec<SortKey>, fetch: Option<usize> },
+    Limit { input: Box<PhysicalPlan>, limit: Option<usize>, offset: usize },
+}
+
+/// Runs `plan`, pushing its output into `sink`.
+pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
+    match plan {
+        PhysicalPlan::Scan { table, snapshot, columns, filter } => {
+            scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink)
+        }
+        PhysicalPlan::Values { rows, types } => scan::run_values(rows, types, sink),
+        PhysicalPlan::Filter { input, predicate } => {
+            execute(input, &mut filter::FilterSink { predicate, next: sink })
+        }
+        PhysicalPlan::Project { input, exprs } => {
+            execute(input, &mut project::ProjectSink { exprs, next: sink })
+        }
+        PhysicalPlan::Aggregate { input, group_by, aggregates } => {
+            let mut agg = aggregate::HashAggregate::new(group_by, aggregates)?;
+            execute(input, &mut agg)?;
+            push_all(agg.finish()?, sink)
+        }
+        PhysicalPlan::Sort { input, keys, fetch } => {
+            let mut collect = CollectSink::default();
+            execute(input, &mut collect)?;
+            push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
+        }
+        PhysicalPlan::Limit { input, limit, offset } => {
+            if *limit == Some(0) {
+                return Ok(Flow::Continue);
+            }
+            execute(input, &mut limit::LimitSink { skip: *offset, remaining: *limit, next: sink })?;
+            Ok(Flow::Continue)
+        }
+    }
+}
+
+/// Runs `plan` and returns all its output batches.
+pub fn collect(plan: &PhysicalPlan) -> Result<Vec<Batch>> {
+    let mut sink = CollectSink::default();
+    execute(plan, &mut sink)?;
+    Ok(sink.batches)
+}
+
+/// Pushes batches in pieces of at most [`crate::batch_size`] rows until the sink stops.
+fn push_all(batches: Vec<Batch>, sink: &mut dyn Sink) -> Result<Flow> {
+    let size = crate::batch_size();
+    for batch in batches {
+        let mut offset = 0;
+        while offset < batch.n_rows {
+            let len = size.min(batch.n_rows - offset);
+            if sink.push(batch.slice(offset, len))? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+            offset += len;
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+impl PhysicalPlan {
+    /// An indented tree, one operator per line.
+    pub fn display_tree(&self) -> String {
+        let mut out = String::new();
+        self.fmt_tree(0, &mut out);
+        out
+    }
+
+    fn fmt_tree(&self, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let join = |v: &[Expr]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
+        let _ = match self {
+            PhysicalPlan::Scan { table, columns, filter, .. } => {
+                let names: Vec<&str> =
+                    columns.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
+                write!(out, "{pad}ScanExec: {} [{}]", table.schema().name, names.join(", "))
+                    .and_then(|_| match filter {
+                        Some(f) => write!(out, " filter={f}"),
+                        None => Ok(()),
+                    })
+            }
+            PhysicalPlan::Values { rows, .. } => write!(out, "{pad}ValuesExec: {} row(s)", rows.len()),
+            PhysicalPlan::Filter { predicate, .. } => write!(out, "{pad}FilterExec: {predicate}"),
+            PhysicalPlan::Project { exprs, .. } => write!(out, "{pad}ProjectExec: {}", join(exprs)),
+            PhysicalPlan::Aggregate { group_by, aggregates, .. } => {
+                let aggs: Vec<String> = aggregates.iter().map(|a| a.to_string()).collect();
+                write!(out, "{pad}HashAggregateExec: keys=[{}] aggs=[{}]", join(group_by), aggs.join(", "))
+            }
+            PhysicalPlan::Sort { keys, fetch, .. } => {
+                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                write!(out, "{pad}SortExec: [{}]", keys.join(", ")).and_then(|_| match fetch {
+                    Some(n) => write!(out, " fetch={n}"),
+                    None => Ok(()),
+                })
+            }
+            PhysicalPlan::Limit { limit, offset, .. } => {
+                write!(out, "{pad}LimitExec: limit={} offset={offset}", limit.map_or("none".into(), |l| l.to_string()))
+            }
+        };
+        out.push('\n');
+        match self {
+            PhysicalPlan::Filter { input, .. }
+            | PhysicalPlan::Project { input, .. }
+            | PhysicalPlan::Aggregate { input, .. }
+            | PhysicalPlan::Sort { input, .. }
+            | PhysicalPlan::Limit { input, .. } => input.fmt_tree(depth + 1, out),
+            PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } => {}
+        }
+    }
+}
