@@ -20,7 +20,9 @@ pub use expr::{DateOp, Expr};
 pub use functions::ScalarFunction;
 pub use kernels::arith::ArithOp;
 pub use kernels::compare::CmpOp;
-pub use operator::{collect, execute, AggFunc, AggregateExpr, CollectSink, Flow, PhysicalPlan, Sink, SortKey};
+pub use operator::{
+    collect, execute, AggFunc, AggregateExpr, CollectSink, Flow, PhysicalPlan, Sink, SortKey,
+};
 
 use std::sync::OnceLock;
 

@@ -1,19 +1,26 @@
 //! SQL: text in, results out. Parses with `sqlparser` (PostgreSQL dialect), binds names and
 //! types into a logical plan, optimizes it, lowers it to an `exec` physical plan, and runs it
-//! inside an `mvcc` transaction.
+//! against an `mvcc` snapshot.
 //!
 //! ```text
-//! text ─► parser ─► binder ─► LogicalPlan ─► optimizer ─► planner ─► exec::PhysicalPlan ─► batches
+//! text ─► parser ─► binder ─► LogicalPlan ─► optimizer ─► to_physical ─► exec::PhysicalPlan ─► batches
 //! ```
 //!
 //! The `exec` crate never sees a sqlparser AST: the binder is the only place that reads one.
 
 #![forbid(unsafe_code)]
 
+mod binder;
+mod ddl;
+mod dml;
 mod error;
+mod optimizer;
+mod parser;
+mod plan;
 mod session;
 mod split;
 
 pub use error::{Pos, Result, SqlError};
+pub use plan::LogicalPlan;
 pub use session::{Engine, QueryOutput, Session};
 pub use split::{ends_statement, split_statements};

@@ -5,12 +5,19 @@ use arrow::bitmap::Bitmap;
 use arrow::datatypes::DataType as ArrowType;
 
 fn parts(a: &BooleanArray) -> (Bitmap, Bitmap) {
-    let valid = a.validity().cloned().unwrap_or_else(|| !&Bitmap::new_zeroed(a.len()));
+    let valid = a
+        .validity()
+        .cloned()
+        .unwrap_or_else(|| !&Bitmap::new_zeroed(a.len()));
     (a.values().clone(), valid)
 }
 
 fn build(values: Bitmap, valid: Bitmap) -> BooleanArray {
-    let validity = if valid.unset_bits() == 0 { None } else { Some(valid) };
+    let validity = if valid.unset_bits() == 0 {
+        None
+    } else {
+        Some(valid)
+    };
     BooleanArray::new(ArrowType::Boolean, values, validity)
 }
 
@@ -44,7 +51,11 @@ pub fn or_kleene(lhs: &BooleanArray, rhs: &BooleanArray) -> BooleanArray {
 
 /// NOT: NULL stays NULL.
 pub fn not(array: &BooleanArray) -> BooleanArray {
-    BooleanArray::new(ArrowType::Boolean, !array.values(), array.validity().cloned())
+    BooleanArray::new(
+        ArrowType::Boolean,
+        !array.values(),
+        array.validity().cloned(),
+    )
 }
 
 /// A selection mask: true exactly where the predicate is true (NULL counts as false).
@@ -61,10 +72,30 @@ mod tests {
 
     fn all() -> BooleanArray {
         // Every pair of (true, false, NULL) x (true, false, NULL).
-        BooleanArray::from([Some(true), Some(true), Some(true), Some(false), Some(false), Some(false), None, None, None])
+        BooleanArray::from([
+            Some(true),
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+        ])
     }
     fn other() -> BooleanArray {
-        BooleanArray::from([Some(true), Some(false), None, Some(true), Some(false), None, Some(true), Some(false), None])
+        BooleanArray::from([
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+            None,
+            Some(true),
+            Some(false),
+            None,
+        ])
     }
 
     #[test]
@@ -72,14 +103,40 @@ mod tests {
         let and = and_kleene(&all(), &other());
         assert_eq!(
             and,
-            BooleanArray::from([Some(true), Some(false), None, Some(false), Some(false), Some(false), None, Some(false), None])
+            BooleanArray::from([
+                Some(true),
+                Some(false),
+                None,
+                Some(false),
+                Some(false),
+                Some(false),
+                None,
+                Some(false),
+                None
+            ])
         );
         let or = or_kleene(&all(), &other());
         assert_eq!(
             or,
-            BooleanArray::from([Some(true), Some(true), Some(true), Some(true), Some(false), None, Some(true), None, None])
+            BooleanArray::from([
+                Some(true),
+                Some(true),
+                Some(true),
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+                None,
+                None
+            ])
         );
-        assert_eq!(not(&BooleanArray::from([Some(true), None])), BooleanArray::from([Some(false), None]));
-        assert_eq!(true_mask(&BooleanArray::from([Some(true), None, Some(false)])).unset_bits(), 2);
+        assert_eq!(
+            not(&BooleanArray::from([Some(true), None])),
+            BooleanArray::from([Some(false), None])
+        );
+        assert_eq!(
+            true_mask(&BooleanArray::from([Some(true), None, Some(false)])).unset_bits(),
+            2
+        );
     }
 }

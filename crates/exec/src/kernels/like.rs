@@ -38,7 +38,10 @@ impl LikePattern {
                 }
             }
         }
-        LikePattern { tokens, case_insensitive }
+        LikePattern {
+            tokens,
+            case_insensitive,
+        }
     }
 
     /// Whether `text` matches the whole pattern.

@@ -3,8 +3,8 @@
 use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
-use crate::kernels::compare::downcast_bool;
 use crate::kernels::boolean::true_mask;
+use crate::kernels::compare::downcast_bool;
 use arrow::array::BooleanArray;
 use storage::Batch;
 
@@ -20,7 +20,8 @@ pub fn filter_batch(batch: &Batch, mask: &BooleanArray) -> Result<Batch> {
         .columns
         .iter()
         .map(|c| {
-            arrow::compute::filter::filter(c.as_ref(), &mask).map_err(|e| ExecError::Internal(format!("filter: {e}")))
+            arrow::compute::filter::filter(c.as_ref(), &mask)
+                .map_err(|e| ExecError::Internal(format!("filter: {e}")))
         })
         .collect::<Result<_>>()?;
     Ok(Batch { columns, n_rows })

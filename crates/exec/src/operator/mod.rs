@@ -53,32 +53,69 @@ impl Sink for CollectSink {
 #[derive(Debug, Clone)]
 pub enum PhysicalPlan {
     /// The rows of a table visible to `snapshot`, projected to `columns`, optionally filtered.
-    Scan { table: Arc<mvcc::Table>, snapshot: mvcc::Snapshot, columns: Vec<usize>, filter: Option<Expr> },
+    Scan {
+        table: Arc<mvcc::Table>,
+        snapshot: mvcc::Snapshot,
+        columns: Vec<usize>,
+        filter: Option<Expr>,
+    },
     /// Literal rows; each expression is constant. One row of no columns drives `SELECT 1`.
-    Values { rows: Vec<Vec<Expr>>, types: Vec<DataType> },
-    Filter { input: Box<PhysicalPlan>, predicate: Expr },
-    Project { input: Box<PhysicalPlan>, exprs: Vec<Expr> },
+    Values {
+        rows: Vec<Vec<Expr>>,
+        types: Vec<DataType>,
+    },
+    Filter {
+        input: Box<PhysicalPlan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<PhysicalPlan>,
+        exprs: Vec<Expr>,
+    },
     /// Output: the group keys, then the aggregates.
-    Aggregate { input: Box<PhysicalPlan>, group_by: Vec<Expr>, aggregates: Vec<AggregateExpr> },
+    Aggregate {
+        input: Box<PhysicalPlan>,
+        group_by: Vec<Expr>,
+        aggregates: Vec<AggregateExpr>,
+    },
     /// Sorts; with `fetch`, keeps only the first `fetch` rows (top-N).
-    Sort { input: Box<PhysicalPlan>, keys: Vec<SortKey>, fetch: Option<usize> },
-    Limit { input: Box<PhysicalPlan>, limit: Option<usize>, offset: usize },
+    Sort {
+        input: Box<PhysicalPlan>,
+        keys: Vec<SortKey>,
+        fetch: Option<usize>,
+    },
+    Limit {
+        input: Box<PhysicalPlan>,
+        limit: Option<usize>,
+        offset: usize,
+    },
 }
 
 /// Runs `plan`, pushing its output into `sink`.
 pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
     match plan {
-        PhysicalPlan::Scan { table, snapshot, columns, filter } => {
-            scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink)
-        }
+        PhysicalPlan::Scan {
+            table,
+            snapshot,
+            columns,
+            filter,
+        } => scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink),
         PhysicalPlan::Values { rows, types } => scan::run_values(rows, types, sink),
-        PhysicalPlan::Filter { input, predicate } => {
-            execute(input, &mut filter::FilterSink { predicate, next: sink })
-        }
+        PhysicalPlan::Filter { input, predicate } => execute(
+            input,
+            &mut filter::FilterSink {
+                predicate,
+                next: sink,
+            },
+        ),
         PhysicalPlan::Project { input, exprs } => {
             execute(input, &mut project::ProjectSink { exprs, next: sink })
         }
-        PhysicalPlan::Aggregate { input, group_by, aggregates } => {
+        PhysicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => {
             let mut agg = aggregate::HashAggregate::new(group_by, aggregates)?;
             execute(input, &mut agg)?;
             push_all(agg.finish()?, sink)
@@ -88,11 +125,22 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             execute(input, &mut collect)?;
             push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
         }
-        PhysicalPlan::Limit { input, limit, offset } => {
+        PhysicalPlan::Limit {
+            input,
+            limit,
+            offset,
+        } => {
             if *limit == Some(0) {
                 return Ok(Flow::Continue);
             }
-            execute(input, &mut limit::LimitSink { skip: *offset, remaining: *limit, next: sink })?;
+            execute(
+                input,
+                &mut limit::LimitSink {
+                    skip: *offset,
+                    remaining: *limit,
+                    next: sink,
+                },
+            )?;
             Ok(Flow::Continue)
         }
     }
@@ -131,23 +179,51 @@ impl PhysicalPlan {
 
     fn fmt_tree(&self, depth: usize, out: &mut String) {
         let pad = "  ".repeat(depth);
-        let join = |v: &[Expr]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
+        let join = |v: &[Expr]| {
+            v.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let _ = match self {
-            PhysicalPlan::Scan { table, columns, filter, .. } => {
-                let names: Vec<&str> =
-                    columns.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
-                write!(out, "{pad}ScanExec: {} [{}]", table.schema().name, names.join(", "))
-                    .and_then(|_| match filter {
-                        Some(f) => write!(out, " filter={f}"),
-                        None => Ok(()),
-                    })
+            PhysicalPlan::Scan {
+                table,
+                columns,
+                filter,
+                ..
+            } => {
+                let names: Vec<&str> = columns
+                    .iter()
+                    .map(|&c| table.schema().columns[c].name.as_str())
+                    .collect();
+                write!(
+                    out,
+                    "{pad}ScanExec: {} [{}]",
+                    table.schema().name,
+                    names.join(", ")
+                )
+                .and_then(|_| match filter {
+                    Some(f) => write!(out, " filter={f}"),
+                    None => Ok(()),
+                })
             }
-            PhysicalPlan::Values { rows, .. } => write!(out, "{pad}ValuesExec: {} row(s)", rows.len()),
+            PhysicalPlan::Values { rows, .. } => {
+                write!(out, "{pad}ValuesExec: {} row(s)", rows.len())
+            }
             PhysicalPlan::Filter { predicate, .. } => write!(out, "{pad}FilterExec: {predicate}"),
             PhysicalPlan::Project { exprs, .. } => write!(out, "{pad}ProjectExec: {}", join(exprs)),
-            PhysicalPlan::Aggregate { group_by, aggregates, .. } => {
+            PhysicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
                 let aggs: Vec<String> = aggregates.iter().map(|a| a.to_string()).collect();
-                write!(out, "{pad}HashAggregateExec: keys=[{}] aggs=[{}]", join(group_by), aggs.join(", "))
+                write!(
+                    out,
+                    "{pad}HashAggregateExec: keys=[{}] aggs=[{}]",
+                    join(group_by),
+                    aggs.join(", ")
+                )
             }
             PhysicalPlan::Sort { keys, fetch, .. } => {
                 let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
@@ -157,7 +233,11 @@ impl PhysicalPlan {
                 })
             }
             PhysicalPlan::Limit { limit, offset, .. } => {
-                write!(out, "{pad}LimitExec: limit={} offset={offset}", limit.map_or("none".into(), |l| l.to_string()))
+                write!(
+                    out,
+                    "{pad}LimitExec: limit={} offset={offset}",
+                    limit.map_or("none".into(), |l| l.to_string())
+                )
             }
         };
         out.push('\n');

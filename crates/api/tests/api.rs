@@ -1,0 +1,267 @@
+//! End-to-end tests of the public API: statements, parameters, typed row access, arrow export,
+//! and the promise that bad input gets a clear error and changes nothing.
+
+use heliosdb_nano::{params, Database, Error, Output, Value};
+
+fn conn() -> heliosdb_nano::Connection {
+    let db = Database::open_in_memory().unwrap();
+    let conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score DOUBLE, born DATE);
+         INSERT INTO t VALUES (1, 'ann', 9.5, '2000-01-02'), (2, 'bob', NULL, NULL), (3, NULL, 7.25, '1999-12-31');",
+    )
+    .unwrap();
+    conn
+}
+
+fn count(conn: &heliosdb_nano::Connection, table: &str) -> i64 {
+    conn.query(&format!("SELECT COUNT(*) FROM {table}"), ())
+        .unwrap()
+        .row(0)
+        .unwrap()
+        .get(0)
+        .unwrap()
+}
+
+#[test]
+fn select_with_params_and_typed_access() {
+    let conn = conn();
+    let rows = conn
+        .query(
+            "SELECT id, name, score FROM t WHERE id >= ? AND name IS NOT NULL ORDER BY id",
+            [1],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.column_names(), vec!["id", "name", "score"]);
+    let first = rows.row(0).unwrap();
+    assert_eq!(first.get::<i32>("id").unwrap(), 1);
+    assert_eq!(first.get::<String>(1).unwrap(), "ann");
+    assert_eq!(first.get::<f64>("score").unwrap(), 9.5);
+    let second = rows.row(1).unwrap();
+    assert_eq!(second.get::<Option<f64>>("score").unwrap(), None);
+    // $n parameters, mixed types.
+    let rows = conn
+        .query(
+            "SELECT name FROM t WHERE id = $2 OR name = $1",
+            params!["ann", 2],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn row_access_errors_are_clear() {
+    let conn = conn();
+    let rows = conn
+        .query("SELECT id, name, score FROM t WHERE id = 2", ())
+        .unwrap();
+    let row = rows.row(0).unwrap();
+    let err = row.get::<i64>("nmae").unwrap_err().to_string();
+    assert!(err.contains("no column named \"nmae\""), "{err}");
+    let err = row.get::<i64>("name").unwrap_err().to_string();
+    assert!(err.contains("TEXT") && err.contains("i64"), "{err}");
+    let err = row.get::<f64>("score").unwrap_err().to_string();
+    assert!(err.contains("NULL"), "{err}");
+    assert!(row.get::<i64>(7).is_err());
+}
+
+#[test]
+fn arrow_export() {
+    let conn = conn();
+    let res = conn
+        .query_arrow("SELECT id, score FROM t ORDER BY id", ())
+        .unwrap();
+    assert_eq!(res.schema.fields.len(), 2);
+    assert_eq!(res.schema.fields[1].name, "score");
+    let n: usize = res.chunks.iter().map(|c| c.len()).sum();
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn aggregates_group_by_having_order() {
+    let conn = conn();
+    conn.execute(
+        "INSERT INTO t VALUES (4, 'ann', 0.5, NULL), (5, 'bob', 1.0, NULL)",
+        (),
+    )
+    .unwrap();
+    let rows = conn
+        .query(
+            "SELECT name, COUNT(*) AS n, SUM(score), AVG(score), MIN(id), MAX(id), COUNT(DISTINCT name) FROM t \
+             GROUP BY name HAVING COUNT(*) > 1 ORDER BY name DESC NULLS LAST",
+            (),
+        )
+        .unwrap();
+    let got: Vec<Vec<Value>> = rows.iter().map(|r| r.values()).collect();
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                Value::from("bob"),
+                Value::BigInt(2),
+                Value::Double(1.0),
+                Value::Double(1.0),
+                Value::Integer(2),
+                Value::Integer(5),
+                Value::BigInt(1)
+            ],
+            vec![
+                Value::from("ann"),
+                Value::BigInt(2),
+                Value::Double(10.0),
+                Value::Double(5.0),
+                Value::Integer(1),
+                Value::Integer(4),
+                Value::BigInt(1)
+            ],
+        ]
+    );
+}
+
+#[test]
+fn errors_change_nothing() {
+    let conn = conn();
+    // A failing row in a multi-row INSERT inserts nothing.
+    let err = conn
+        .execute(
+            "INSERT INTO t VALUES (10, 'x', 1, NULL), (11, 'y', 1 / 0, NULL)",
+            (),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("division by zero"), "{err}");
+    assert_eq!(count(&conn, "t"), 3);
+    // Duplicate primary key, within the statement and against committed rows.
+    let err = conn
+        .execute(
+            "INSERT INTO t VALUES (20, 'a', 1, NULL), (1, 'b', 2, NULL)",
+            (),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate key") && err.to_string().contains("(id)=(1)"),
+        "{err}"
+    );
+    let err = conn
+        .execute("INSERT INTO t (id) VALUES (30), (30)", ())
+        .unwrap_err();
+    assert!(err.to_string().contains("duplicate key"), "{err}");
+    assert_eq!(count(&conn, "t"), 3);
+    // NOT NULL (the primary key implies it).
+    let err = conn
+        .execute("INSERT INTO t (name) VALUES ('nobody')", ())
+        .unwrap_err();
+    assert!(err.to_string().contains("not-null"), "{err}");
+    // Type mismatch and bad literal.
+    let err = conn
+        .execute("INSERT INTO t (id, born) VALUES (40, 'not a date')", ())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("invalid input syntax for type DATE"),
+        "{err}"
+    );
+    let err = conn.query("SELECT name + 1 FROM t", ()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("operator does not exist: TEXT + INTEGER"),
+        "{err}"
+    );
+    assert_eq!(count(&conn, "t"), 3);
+}
+
+#[test]
+fn unknown_names_suggest_the_closest() {
+    let conn = conn();
+    let err = conn.query("SELECT nmae FROM t", ()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "column \"nmae\" does not exist; did you mean \"name\"? (at line 1, column 8)"
+    );
+    assert_eq!(err.position(), Some((1, 8)));
+    let err = conn.query("SELECT * FROM tt", ()).unwrap_err();
+    assert!(err.to_string().contains("did you mean \"t\""), "{err}");
+    let err = conn.query("SELECT lenght(name) FROM t", ()).unwrap_err();
+    assert!(err.to_string().contains("did you mean \"length\""), "{err}");
+}
+
+#[test]
+fn parse_errors_point_at_the_position() {
+    let conn = conn();
+    let err = conn.query("SELEC 1", ()).unwrap_err();
+    assert!(matches!(err, Error::Sql(_)));
+    assert_eq!(err.position(), Some((1, 1)));
+    assert!(
+        err.to_string()
+            .starts_with("syntax error at line 1, column 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_reports_what_a_statement_did() {
+    let db = Database::open_in_memory().unwrap();
+    let conn = db.connect();
+    assert!(matches!(
+        conn.run("CREATE TABLE x (a INT)", ()).unwrap(),
+        Output::Ok
+    ));
+    assert!(matches!(
+        conn.run("INSERT INTO x SELECT 1", ()).unwrap(),
+        Output::Affected(1)
+    ));
+    assert!(matches!(
+        conn.run("INSERT INTO x SELECT a + 1 FROM x", ()).unwrap(),
+        Output::Affected(1)
+    ));
+    match conn.run("SELECT SUM(a) FROM x", ()).unwrap() {
+        Output::Rows(rows) => assert_eq!(rows.value(0, 0), Value::BigInt(3)),
+        other => panic!("expected rows, got {other:?}"),
+    }
+    assert_eq!(conn.table_names(), vec!["x".to_string()]);
+    assert!(conn.table_sql("x").unwrap().contains("a INTEGER"));
+    conn.execute("DROP TABLE x", ()).unwrap();
+    assert!(conn.table_names().is_empty());
+}
+
+#[test]
+fn connection_is_shared_across_threads() {
+    let conn = conn();
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let c = conn.clone();
+            std::thread::spawn(move || {
+                c.execute("INSERT INTO t (id, name) VALUES (?, 'thread')", [100 + k])
+                    .unwrap();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(count(&conn, "t"), 7);
+}
+
+#[test]
+fn append_is_atomic_and_checked() {
+    use heliosdb_nano::arrow::array::{Float64Array, Int32Array, Int32Array as I, Utf8Array};
+    use heliosdb_nano::arrow::chunk::Chunk;
+    let conn = conn();
+    let ok = Chunk::new(vec![
+        I::from_slice([50, 51]).boxed(),
+        Utf8Array::<i32>::from_slice(["p", "q"]).boxed(),
+        Float64Array::from_slice([1.0, 2.0]).boxed(),
+        heliosdb_nano::arrow::array::PrimitiveArray::<i32>::from([None::<i32>, None])
+            .to(heliosdb_nano::DataType::Date.to_arrow())
+            .boxed(),
+    ]);
+    assert_eq!(conn.append("t", ok.clone()).unwrap(), 2);
+    assert!(conn
+        .append("t", ok)
+        .unwrap_err()
+        .to_string()
+        .contains("duplicate key"));
+    let wrong = Chunk::new(vec![Int32Array::from_slice([60]).boxed()]);
+    assert!(conn.append("t", wrong).is_err());
+    assert_eq!(count(&conn, "t"), 5);
+}

@@ -1,0 +1,735 @@
+//! Binding scalar expressions: names to column positions, literals to values, operators to
+//! typed `exec::Expr`s with the implicit casts made explicit.
+//!
+//! Inside an aggregate query, expressions in SELECT, HAVING and ORDER BY are bound against
+//! the aggregate's output: a subexpression equal to a GROUP BY key becomes a reference to that
+//! key, an aggregate call becomes a reference to its result, and any other column is an error.
+
+use super::coerce::{self, cast_to};
+use super::{ident_pos, normalize, pos_of, unknown_name, Binder, Scope};
+use crate::error::{Pos, Result, SqlError};
+use exec::{AggFunc, AggregateExpr, ArithOp, CmpOp, Expr, ScalarFunction};
+use sqlparser::ast::{
+    self, BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator,
+};
+use storage::{DataType, Value};
+
+/// The GROUP BY keys and aggregate calls of an aggregate query.
+#[derive(Debug, Default)]
+pub struct AggState {
+    pub group_by: Vec<Expr>,
+    pub aggregates: Vec<AggregateExpr>,
+}
+
+/// What an expression may refer to.
+pub struct Cx<'s> {
+    pub scope: &'s Scope,
+    /// Present when binding against an aggregate's output.
+    pub agg: Option<&'s mut AggState>,
+    /// The clause being bound, for error messages ("WHERE", "GROUP BY", ...).
+    pub clause: &'static str,
+    /// Set by a probe when it meets an aggregate call.
+    pub found_aggregate: bool,
+}
+
+impl<'s> Cx<'s> {
+    pub fn plain(scope: &'s Scope, clause: &'static str) -> Cx<'s> {
+        Cx {
+            scope,
+            agg: None,
+            clause,
+            found_aggregate: false,
+        }
+    }
+
+    pub fn aggregate(
+        scope: &'s Scope,
+        agg: Option<&'s mut AggState>,
+        clause: &'static str,
+    ) -> Cx<'s> {
+        Cx {
+            scope,
+            agg,
+            clause,
+            found_aggregate: false,
+        }
+    }
+}
+
+/// The clause name of a probe: binding that only looks for aggregate calls.
+const PROBE: &str = "probe";
+
+fn bind_error(message: String, pos: Option<Pos>) -> SqlError {
+    SqlError::Bind { message, pos }
+}
+
+/// Parses a numeric literal: INTEGER if it fits, else BIGINT, else DOUBLE.
+pub fn number_literal(text: &str) -> Result<Value> {
+    let is_float = text.contains(['.', 'e', 'E']);
+    if !is_float {
+        if let Ok(v) = text.parse::<i64>() {
+            return Ok(match i32::try_from(v) {
+                Ok(small) => Value::Integer(small),
+                Err(_) => Value::BigInt(v),
+            });
+        }
+    }
+    text.parse::<f64>()
+        .map(Value::Double)
+        .map_err(|_| bind_error(format!("invalid number \"{text}\""), None))
+}
+
+impl Binder<'_> {
+    /// Whether `e` calls an aggregate function (outside any subquery or window), found by a
+    /// binding pass that stops caring at the first aggregate. An expression that fails to
+    /// bind for another reason reports that error when it is bound for real.
+    pub fn contains_aggregate(&self, e: &ast::Expr, scope: &Scope) -> bool {
+        let mut cx = Cx::plain(scope, PROBE);
+        let _ = self.expr(e, &mut cx);
+        cx.found_aggregate
+    }
+
+    /// Binds an expression that must be a constant (LIMIT, OFFSET, VALUES in some places).
+    pub fn constant(&self, e: &ast::Expr, clause: &'static str) -> Result<Value> {
+        let scope = Scope::default();
+        let bound = self.expr(e, &mut Cx::plain(&scope, clause))?;
+        if !bound.is_constant() {
+            return crate::bind_err!("{clause} must be a constant");
+        }
+        Ok(bound.evaluate_constant()?)
+    }
+
+    /// Binds a scalar expression.
+    pub fn expr(&self, e: &ast::Expr, cx: &mut Cx) -> Result<Expr> {
+        if let Some(agg) = cx.agg.as_deref() {
+            if !matches!(e, ast::Expr::Value(_)) && !agg.group_by.is_empty() {
+                let mut plain = Cx::plain(cx.scope, cx.clause);
+                if let Ok(bound) = self.expr(e, &mut plain) {
+                    if let Some(k) = agg.group_by.iter().position(|g| *g == bound) {
+                        return Ok(Expr::Column {
+                            idx: k,
+                            name: e.to_string(),
+                            data_type: bound.data_type(),
+                        });
+                    }
+                }
+            }
+        }
+        use ast::Expr as A;
+        match e {
+            A::Identifier(id) => self.column(None, id, cx),
+            A::CompoundIdentifier(ids) => match ids.as_slice() {
+                [.., q, name] => self.column(Some(q), name, cx),
+                _ => crate::unsupported!("identifier {e}"),
+            },
+            A::Value(v) => self.value(&v.value, pos_of(v)),
+            A::TypedString(ts) => {
+                let dt = super::bind_type(&ts.data_type)?;
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                cast_to(Expr::literal(Value::Text(text)), dt)
+            }
+            A::Nested(inner) => self.expr(inner, cx),
+            A::UnaryOp { op, expr } => match op {
+                UnaryOperator::Minus => {
+                    if let A::Value(v) = expr.as_ref() {
+                        if let ast::Value::Number(n, _) = &v.value {
+                            return Ok(Expr::literal(number_literal(&format!("-{n}"))?));
+                        }
+                    }
+                    let inner = self.expr(expr, cx)?;
+                    let inner = if coerce::is_untyped_literal(&inner) {
+                        cast_to(inner, DataType::Double)?
+                    } else {
+                        inner
+                    };
+                    if !inner.data_type().is_numeric() {
+                        return crate::bind_err!(
+                            "operator does not exist: - {}",
+                            inner.data_type()
+                        );
+                    }
+                    Ok(Expr::Negate(Box::new(inner)))
+                }
+                UnaryOperator::Plus => {
+                    let inner = self.expr(expr, cx)?;
+                    if !inner.data_type().is_numeric() && !coerce::is_untyped_literal(&inner) {
+                        return crate::bind_err!(
+                            "operator does not exist: + {}",
+                            inner.data_type()
+                        );
+                    }
+                    Ok(inner)
+                }
+                UnaryOperator::Not => Ok(Expr::Not(Box::new(coerce::boolean(
+                    self.expr(expr, cx)?,
+                    "NOT",
+                )?))),
+                other => crate::unsupported!("operator {other}"),
+            },
+            A::BinaryOp { left, op, right } => {
+                let l = self.expr(left, cx)?;
+                let r = self.expr(right, cx)?;
+                self.binary(op, l, r)
+            }
+            A::IsNull(x) => Ok(Expr::IsNull {
+                expr: Box::new(self.expr(x, cx)?),
+                negated: false,
+            }),
+            A::IsNotNull(x) => Ok(Expr::IsNull {
+                expr: Box::new(self.expr(x, cx)?),
+                negated: true,
+            }),
+            A::IsTrue(x) | A::IsNotTrue(x) | A::IsFalse(x) | A::IsNotFalse(x) => {
+                let inner = coerce::boolean(self.expr(x, cx)?, "IS TRUE")?;
+                Ok(Expr::IsBool {
+                    expr: Box::new(inner),
+                    value: matches!(e, A::IsTrue(_) | A::IsNotTrue(_)),
+                    negated: matches!(e, A::IsNotTrue(_) | A::IsNotFalse(_)),
+                })
+            }
+            A::IsUnknown(x) | A::IsNotUnknown(x) => {
+                let inner = coerce::boolean(self.expr(x, cx)?, "IS UNKNOWN")?;
+                Ok(Expr::IsNull {
+                    expr: Box::new(inner),
+                    negated: matches!(e, A::IsNotUnknown(_)),
+                })
+            }
+            A::IsDistinctFrom(a, b) | A::IsNotDistinctFrom(a, b) => {
+                let (a, b) = (self.expr(a, cx)?, self.expr(b, cx)?);
+                let distinct = distinct_from(a, b)?;
+                Ok(if matches!(e, A::IsNotDistinctFrom(..)) {
+                    Expr::Not(Box::new(distinct))
+                } else {
+                    distinct
+                })
+            }
+            A::In {
+                expr,
+                target,
+                negated,
+                ..
+            } => match target {
+                ast::InTarget::List(list) => {
+                    let needle = self.expr(expr, cx)?;
+                    if list.is_empty() {
+                        return Ok(Expr::literal(Value::Boolean(*negated)));
+                    }
+                    let mut any: Option<Expr> = None;
+                    for item in list {
+                        let eq = coerce::compare(CmpOp::Eq, needle.clone(), self.expr(item, cx)?)?;
+                        any = Some(match any {
+                            None => eq,
+                            Some(acc) => Expr::Or(Box::new(acc), Box::new(eq)),
+                        });
+                    }
+                    let any = any.unwrap_or_else(|| Expr::literal(Value::Boolean(false)));
+                    Ok(if *negated {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    })
+                }
+                _ => crate::unsupported!("IN with a subquery (coming with subquery support)"),
+            },
+            A::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let x = self.expr(expr, cx)?;
+                let lo = coerce::compare(CmpOp::GtEq, x.clone(), self.expr(low, cx)?)?;
+                let hi = coerce::compare(CmpOp::LtEq, x, self.expr(high, cx)?)?;
+                let both = Expr::And(Box::new(lo), Box::new(hi));
+                Ok(if *negated {
+                    Expr::Not(Box::new(both))
+                } else {
+                    both
+                })
+            }
+            A::Like {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                any,
+            }
+            | A::ILike {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                any,
+            } => {
+                if *any || escape_char.is_some() {
+                    return crate::unsupported!("LIKE ANY / ESCAPE");
+                }
+                let s = self.expr(expr, cx)?;
+                let p = self.expr(pattern, cx)?;
+                let text = |x: Expr| -> Result<Expr> {
+                    match x.data_type() {
+                        DataType::Text => Ok(x),
+                        DataType::Null => cast_to(x, DataType::Text),
+                        t => crate::bind_err!(
+                            "operator does not exist: {t} LIKE TEXT; add an explicit CAST"
+                        ),
+                    }
+                };
+                Ok(Expr::Like {
+                    expr: Box::new(text(s)?),
+                    pattern: Box::new(text(p)?),
+                    negated: *negated,
+                    case_insensitive: matches!(e, A::ILike { .. }),
+                })
+            }
+            A::Cast {
+                kind,
+                expr,
+                data_type,
+                format,
+            } => {
+                if format.is_some()
+                    || matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast)
+                {
+                    return crate::unsupported!("{e}");
+                }
+                let to = super::bind_type(data_type)?;
+                let inner = self.expr(expr, cx)?;
+                if !exec::kernels::cast::can_cast(inner.data_type(), to) {
+                    return crate::bind_err!("cannot cast type {} to {to}", inner.data_type());
+                }
+                cast_to(inner, to)
+            }
+            A::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), cx),
+            A::Function(f) => self.function(f, cx),
+            A::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![self.expr(expr, cx)?];
+                args.push(match substring_from {
+                    Some(from) => self.expr(from, cx)?,
+                    None => Expr::literal(Value::Integer(1)),
+                });
+                if let Some(len) = substring_for {
+                    args.push(self.expr(len, cx)?);
+                }
+                scalar_call(ScalarFunction::Substring, args)
+            }
+            A::Trim {
+                expr,
+                trim_where,
+                trim_what,
+                trim_characters,
+            } => {
+                if trim_characters.is_some() {
+                    return crate::unsupported!("{e}");
+                }
+                let func = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => ScalarFunction::Ltrim,
+                    Some(ast::TrimWhereField::Trailing) => ScalarFunction::Rtrim,
+                    _ => ScalarFunction::Trim,
+                };
+                let mut args = vec![self.expr(expr, cx)?];
+                if let Some(what) = trim_what {
+                    args.push(self.expr(what, cx)?);
+                }
+                scalar_call(func, args)
+            }
+            A::Ceil {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            }
+            | A::Floor {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => {
+                let func = if matches!(e, A::Ceil { .. }) {
+                    ScalarFunction::Ceil
+                } else {
+                    ScalarFunction::Floor
+                };
+                scalar_call(func, vec![self.expr(expr, cx)?])
+            }
+            A::Subquery(_) | A::Exists { .. } => {
+                crate::unsupported!("subqueries (coming with subquery support)")
+            }
+            other => Err(SqlError::NotSupported {
+                message: format!("expression {other}"),
+                pos: pos_of(other),
+            }),
+        }
+    }
+
+    fn column(&self, qualifier: Option<&ast::Ident>, id: &ast::Ident, cx: &mut Cx) -> Result<Expr> {
+        let name = normalize(id);
+        let q = qualifier.map(normalize);
+        let matches: Vec<usize> = cx
+            .scope
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name == name && (q.is_none() || c.qualifier == q))
+            .map(|(i, _)| i)
+            .collect();
+        let idx = match matches.as_slice() {
+            [one] => *one,
+            [] => {
+                if let Some(q) = &q {
+                    if !cx
+                        .scope
+                        .columns
+                        .iter()
+                        .any(|c| c.qualifier.as_ref() == Some(q))
+                    {
+                        let quals: Vec<&str> = cx
+                            .scope
+                            .columns
+                            .iter()
+                            .filter_map(|c| c.qualifier.as_deref())
+                            .collect();
+                        return Err(unknown_name(
+                            "table",
+                            q,
+                            quals,
+                            ident_pos(qualifier.unwrap_or(id)),
+                        ));
+                    }
+                }
+                let names: Vec<&str> = cx.scope.columns.iter().map(|c| c.name.as_str()).collect();
+                return Err(unknown_name("column", &name, names, ident_pos(id)));
+            }
+            _ => {
+                return Err(bind_error(
+                    format!("column reference \"{name}\" is ambiguous"),
+                    ident_pos(id),
+                ))
+            }
+        };
+        if cx.agg.is_some() {
+            return Err(bind_error(
+                format!("column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"),
+                ident_pos(id),
+            ));
+        }
+        let col = &cx.scope.columns[idx];
+        Ok(Expr::Column {
+            idx,
+            name: col.name.clone(),
+            data_type: col.data_type,
+        })
+    }
+
+    fn value(&self, v: &ast::Value, pos: Option<Pos>) -> Result<Expr> {
+        use ast::Value as V;
+        Ok(Expr::literal(match v {
+            V::Number(n, _) => number_literal(n)?,
+            V::SingleQuotedString(s) | V::EscapedStringLiteral(s) | V::NationalStringLiteral(s) => {
+                Value::Text(s.clone())
+            }
+            V::DollarQuotedString(s) => Value::Text(s.value.clone()),
+            V::Boolean(b) => Value::Boolean(*b),
+            V::Null => Value::Null,
+            V::Placeholder(p) => {
+                let n: usize = p
+                    .trim_start_matches(['$', '?'])
+                    .parse()
+                    .map_err(|_| bind_error(format!("invalid parameter {p}"), pos))?;
+                match n.checked_sub(1).and_then(|i| self.params.get(i)) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(bind_error(
+                            format!(
+                                "no value supplied for parameter ${n} ({} given)",
+                                self.params.len()
+                            ),
+                            pos,
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(SqlError::NotSupported {
+                    message: format!("literal {other}"),
+                    pos,
+                })
+            }
+        }))
+    }
+
+    fn binary(&self, op: &BinaryOperator, l: Expr, r: Expr) -> Result<Expr> {
+        use BinaryOperator as B;
+        let cmp = |c: CmpOp| coerce::compare(c, l.clone(), r.clone());
+        let arith = |a: ArithOp| coerce::arith(a, l.clone(), r.clone());
+        match op {
+            B::Plus => arith(ArithOp::Add),
+            B::Minus => arith(ArithOp::Sub),
+            B::Multiply => arith(ArithOp::Mul),
+            B::Divide => arith(ArithOp::Div),
+            B::Modulo => arith(ArithOp::Mod),
+            B::Eq => cmp(CmpOp::Eq),
+            B::NotEq => cmp(CmpOp::NotEq),
+            B::Lt => cmp(CmpOp::Lt),
+            B::LtEq => cmp(CmpOp::LtEq),
+            B::Gt => cmp(CmpOp::Gt),
+            B::GtEq => cmp(CmpOp::GtEq),
+            B::And => Ok(Expr::And(
+                Box::new(coerce::boolean(l, "AND")?),
+                Box::new(coerce::boolean(r, "AND")?),
+            )),
+            B::Or => Ok(Expr::Or(
+                Box::new(coerce::boolean(l, "OR")?),
+                Box::new(coerce::boolean(r, "OR")?),
+            )),
+            B::StringConcat => coerce::concat(l, r),
+            other => crate::unsupported!("operator {other}"),
+        }
+    }
+
+    fn case(
+        &self,
+        operand: Option<&ast::Expr>,
+        conditions: &[ast::CaseWhen],
+        else_result: Option<&ast::Expr>,
+        cx: &mut Cx,
+    ) -> Result<Expr> {
+        let operand = operand.map(|o| self.expr(o, cx)).transpose()?;
+        let mut whens = Vec::with_capacity(conditions.len());
+        for w in conditions {
+            let cond = self.expr(&w.condition, cx)?;
+            let cond = match &operand {
+                Some(op) => coerce::compare(CmpOp::Eq, op.clone(), cond)?,
+                None => coerce::boolean(cond, "CASE/WHEN")?,
+            };
+            whens.push((cond, self.expr(&w.result, cx)?));
+        }
+        let else_expr = else_result.map(|e| self.expr(e, cx)).transpose()?;
+        let mut results: Vec<&Expr> = whens.iter().map(|(_, r)| r).collect();
+        if let Some(e) = &else_expr {
+            results.push(e);
+        }
+        let t = coerce::common_type(&results, "CASE")?;
+        let t = if t == DataType::Null {
+            DataType::Text
+        } else {
+            t
+        };
+        let whens = whens
+            .into_iter()
+            .map(|(c, r)| Ok((c, cast_to(r, t)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let else_expr = else_expr.map(|e| cast_to(e, t).map(Box::new)).transpose()?;
+        Ok(Expr::Case {
+            whens,
+            else_expr,
+            data_type: t,
+        })
+    }
+
+    fn function(&self, f: &ast::Function, cx: &mut Cx) -> Result<Expr> {
+        let name = match f.name.0.last() {
+            Some(ast::ObjectNamePart::Identifier(id)) => id.value.to_lowercase(),
+            _ => return crate::unsupported!("function {}", f.name),
+        };
+        let pos = pos_of(&f.name);
+        if f.over.is_some() {
+            return Err(SqlError::NotSupported {
+                message: "window functions (coming with window support)".into(),
+                pos,
+            });
+        }
+        if f.filter.is_some() || !f.within_group.is_empty() {
+            return Err(SqlError::NotSupported {
+                message: format!("{name}() with FILTER / WITHIN GROUP"),
+                pos,
+            });
+        }
+        let (args, distinct) = match &f.args {
+            FunctionArguments::None => (vec![], false),
+            FunctionArguments::List(list) => {
+                if !list.clauses.is_empty() {
+                    return Err(SqlError::NotSupported {
+                        message: format!("clauses in {name}()"),
+                        pos,
+                    });
+                }
+                (
+                    list.args.iter().collect::<Vec<_>>(),
+                    matches!(
+                        list.duplicate_treatment,
+                        Some(ast::DuplicateTreatment::Distinct)
+                    ),
+                )
+            }
+            FunctionArguments::Subquery(_) => {
+                return crate::unsupported!("subquery as function argument")
+            }
+        };
+        if let Some(func) = AggFunc::lookup(&name) {
+            if cx.clause == PROBE {
+                cx.found_aggregate = true;
+                return Ok(Expr::literal(Value::Null));
+            }
+            let Some(agg) = cx.agg.as_deref_mut() else {
+                let message = if cx.clause == "aggregate argument" {
+                    "aggregate function calls cannot be nested".to_string()
+                } else {
+                    format!("aggregate functions are not allowed in {}", cx.clause)
+                };
+                return Err(bind_error(message, pos));
+            };
+            let (func, arg) = match args.as_slice() {
+                [] | [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)]
+                    if func == AggFunc::Count && !distinct =>
+                {
+                    (AggFunc::CountStar, None)
+                }
+                [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] => {
+                    let bound = self.expr(a, &mut Cx::plain(cx.scope, "aggregate argument"))?;
+                    (func, Some(bound))
+                }
+                _ => {
+                    return Err(bind_error(
+                        format!("{name}() takes exactly one argument"),
+                        pos,
+                    ))
+                }
+            };
+            let input_type = arg.as_ref().map_or(DataType::BigInt, Expr::data_type);
+            let data_type = func
+                .return_type(input_type)
+                .map_err(|m| bind_error(m, pos))?;
+            let call = AggregateExpr {
+                func,
+                arg,
+                distinct,
+                data_type,
+            };
+            let slot = match agg.aggregates.iter().position(|a| *a == call) {
+                Some(k) => k,
+                None => {
+                    agg.aggregates.push(call);
+                    agg.aggregates.len() - 1
+                }
+            };
+            return Ok(Expr::Column {
+                idx: agg.group_by.len() + slot,
+                name,
+                data_type,
+            });
+        }
+        let Some(func) = ScalarFunction::lookup(&name) else {
+            const KNOWN: &[&str] = &[
+                "abs",
+                "coalesce",
+                "nullif",
+                "lower",
+                "upper",
+                "length",
+                "round",
+                "floor",
+                "ceil",
+                "sqrt",
+                "power",
+                "concat",
+                "substring",
+                "trim",
+                "ltrim",
+                "rtrim",
+                "replace",
+                "greatest",
+                "least",
+                "count",
+                "sum",
+                "avg",
+                "min",
+                "max",
+            ];
+            return Err(unknown_name("function", &name, KNOWN.iter().copied(), pos));
+        };
+        if distinct {
+            return Err(bind_error(
+                format!("DISTINCT is only allowed in aggregate functions, not {name}()"),
+                pos,
+            ));
+        }
+        let mut bound = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(a)) => bound.push(self.expr(a, cx)?),
+                other => {
+                    return Err(SqlError::NotSupported {
+                        message: format!("argument {other} of {name}()"),
+                        pos,
+                    })
+                }
+            }
+        }
+        scalar_call(func, bound).map_err(|e| match e {
+            SqlError::Bind { message, pos: None } => SqlError::Bind { message, pos },
+            e => e,
+        })
+    }
+}
+
+/// A scalar function call with its arguments cast to the function's signature.
+fn scalar_call(func: ScalarFunction, args: Vec<Expr>) -> Result<Expr> {
+    let types: Vec<DataType> = args
+        .iter()
+        .map(|a| {
+            if coerce::is_untyped_literal(a) && a.data_type() == DataType::Text {
+                DataType::Null
+            } else {
+                a.data_type()
+            }
+        })
+        .collect();
+    let sig = func.signature(&types).map_err(|m| bind_error(m, None))?;
+    let args = args
+        .into_iter()
+        .zip(&sig.arg_types)
+        .map(|(a, t)| cast_to(a, *t))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Expr::Function {
+        func,
+        args,
+        data_type: sig.return_type,
+    })
+}
+
+/// `a IS DISTINCT FROM b`: like `<>`, but NULL equals NULL and the result is never NULL.
+fn distinct_from(a: Expr, b: Expr) -> Result<Expr> {
+    let a_null = Expr::IsNull {
+        expr: Box::new(a.clone()),
+        negated: false,
+    };
+    let b_null = Expr::IsNull {
+        expr: Box::new(b.clone()),
+        negated: false,
+    };
+    let ne = coerce::compare(CmpOp::NotEq, a, b)?;
+    Ok(Expr::Case {
+        whens: vec![
+            (
+                Expr::And(Box::new(a_null.clone()), Box::new(b_null.clone())),
+                Expr::literal(Value::Boolean(false)),
+            ),
+            (
+                Expr::Or(Box::new(a_null), Box::new(b_null)),
+                Expr::literal(Value::Boolean(true)),
+            ),
+        ],
+        else_expr: Some(Box::new(ne)),
+        data_type: DataType::Boolean,
+    })
+}

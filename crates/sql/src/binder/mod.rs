@@ -1,0 +1,189 @@
+//! The binder: resolves names and types in a sqlparser AST and produces a [`LogicalPlan`]
+//! whose expressions are typed `exec::Expr`s. It is the only code that reads an AST.
+
+mod coerce;
+mod expr;
+mod query;
+
+pub use coerce::assign_to;
+pub use expr::Cx;
+
+/// A context for binding an expression that may only name columns of `scope`.
+pub fn expr_cx<'s>(scope: &'s Scope, clause: &'static str) -> Cx<'s> {
+    Cx::plain(scope, clause)
+}
+
+use crate::error::{Pos, Result, SqlError};
+use sqlparser::ast::{self, Ident, ObjectName, ObjectNamePart, Spanned};
+use std::sync::Arc;
+use storage::{DataType, Value};
+
+/// A column visible to expressions: its (table or alias) qualifier, name and type.
+#[derive(Debug, Clone)]
+pub struct ScopeColumn {
+    pub qualifier: Option<String>,
+    pub name: String,
+    pub data_type: DataType,
+}
+
+/// The columns an expression may name, in input order.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub columns: Vec<ScopeColumn>,
+}
+
+/// Binds statements against a catalog, with the statement's parameter values.
+pub struct Binder<'a> {
+    pub catalog: &'a mvcc::Catalog,
+    pub params: &'a [Value],
+}
+
+/// The position of an AST node, when sqlparser knows it.
+pub fn pos_of(node: &impl Spanned) -> Option<Pos> {
+    let span = node.span();
+    (span.start.line > 0).then_some(Pos {
+        line: span.start.line,
+        column: span.start.column,
+    })
+}
+
+/// The position of an identifier.
+pub fn ident_pos(id: &Ident) -> Option<Pos> {
+    (id.span.start.line > 0).then_some(Pos {
+        line: id.span.start.line,
+        column: id.span.start.column,
+    })
+}
+
+/// The error for a name that does not exist, with the closest candidate if one is close.
+pub fn unknown_name<'c>(
+    kind: &str,
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    pos: Option<Pos>,
+) -> SqlError {
+    let mut message = format!("{kind} \"{name}\" does not exist");
+    if let Some(best) = closest(name, candidates) {
+        message.push_str(&format!("; did you mean \"{best}\"?"));
+    }
+    SqlError::Bind { message, pos }
+}
+
+/// The candidate with the smallest edit distance to `name`, if it is close enough to be a typo.
+pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count().max(name.chars().count()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (row, ca) in a.chars().enumerate() {
+        let mut cur = vec![row + 1; b.len() + 1];
+        for (col, cb) in b.iter().enumerate() {
+            cur[col + 1] = (prev[col] + usize::from(ca != *cb))
+                .min(prev[col + 1] + 1)
+                .min(cur[col] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// An identifier as the catalog spells it: unquoted names fold to lower case.
+pub fn normalize(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// The last part of a possibly qualified object name (`schema.table` -> `table`).
+pub fn object_name(name: &ObjectName) -> Result<(String, Option<Pos>)> {
+    match name.0.last() {
+        Some(ObjectNamePart::Identifier(id)) => Ok((normalize(id), ident_pos(id))),
+        _ => crate::unsupported!("object name {name}"),
+    }
+}
+
+impl Binder<'_> {
+    /// Looks up a table by name, suggesting the closest existing one.
+    pub fn table(&self, name: &ObjectName) -> Result<Arc<mvcc::Table>> {
+        let (table_name, pos) = object_name(name)?;
+        if name.0.len() > 1 {
+            let schema = name.0[0].to_string().to_lowercase();
+            if schema != "main" && schema != "public" {
+                return Err(SqlError::Bind {
+                    message: format!("schema \"{schema}\" does not exist"),
+                    pos,
+                });
+            }
+        }
+        self.catalog.table(&table_name).ok_or_else(|| {
+            let names = self.catalog.table_names();
+            unknown_name("table", &table_name, names.iter().map(String::as_str), pos)
+        })
+    }
+}
+
+/// Maps a SQL type name to a logical type.
+pub fn bind_type(dt: &ast::DataType) -> Result<DataType> {
+    use ast::DataType as A;
+    Ok(match dt {
+        A::Boolean | A::Bool => DataType::Boolean,
+        A::SmallInt(_) | A::Int2(_) | A::Int16 | A::TinyInt(_) => DataType::SmallInt,
+        A::Int(_)
+        | A::Integer(_)
+        | A::Int4(_)
+        | A::Int32
+        | A::MediumInt(_)
+        | A::Signed
+        | A::SignedInteger => DataType::Integer,
+        A::BigInt(_) | A::Int8(_) | A::Int64 => DataType::BigInt,
+        A::Real | A::Float4 | A::Float32 => DataType::Real,
+        A::Double(_) | A::DoublePrecision | A::Float8 | A::Float64 | A::Float(_) => {
+            DataType::Double
+        }
+        // Until DECIMAL arrives, exact numerics are stored as doubles.
+        A::Numeric(_) | A::Decimal(_) | A::Dec(_) => DataType::Double,
+        A::Text
+        | A::Varchar(_)
+        | A::CharacterVarying(_)
+        | A::CharVarying(_)
+        | A::Char(_)
+        | A::Character(_)
+        | A::String(_)
+        | A::Nvarchar(_)
+        | A::Clob(_) => DataType::Text,
+        A::Date => DataType::Date,
+        A::Timestamp(_, ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone)
+        | A::Datetime(_) => DataType::Timestamp,
+        A::Custom(name, _) => match name.to_string().to_lowercase().as_str() {
+            "string" => DataType::Text,
+            "int" | "int4" => DataType::Integer,
+            "long" | "int8" => DataType::BigInt,
+            "float" | "float8" | "double" => DataType::Double,
+            _ => return crate::unsupported!("type {dt}"),
+        },
+        other => return crate::unsupported!("type {other}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(closest("nmae", ["name", "id"]), Some("name"));
+        assert_eq!(closest("zzzzzz", ["name", "id"]), None);
+        assert_eq!(closest("ORDERS", ["orders"]), Some("orders"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

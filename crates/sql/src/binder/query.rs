@@ -1,0 +1,630 @@
+//! Binding queries: FROM, WHERE, GROUP BY, HAVING, SELECT, DISTINCT, ORDER BY, LIMIT/OFFSET,
+//! and VALUES lists.
+
+use super::coerce::{self, cast_to};
+use super::expr::{AggState, Cx};
+use super::{normalize, pos_of, Binder, Scope, ScopeColumn};
+use crate::error::{Result, SqlError};
+use crate::plan::LogicalPlan;
+use exec::{Expr, SortKey};
+use sqlparser::ast::{self, SelectItem, SetExpr, TableFactor};
+use storage::{DataType, Value};
+
+/// A bound query: its plan and the names of its output columns.
+#[derive(Debug)]
+pub struct BoundQuery {
+    pub plan: LogicalPlan,
+    pub names: Vec<String>,
+}
+
+impl BoundQuery {
+    pub fn types(&self) -> Vec<DataType> {
+        self.plan.output_types()
+    }
+}
+
+/// ORDER BY and LIMIT/OFFSET of a query, applied after its body.
+struct Tail<'q> {
+    order_by: &'q [ast::OrderByExpr],
+    limit: Option<usize>,
+    offset: usize,
+}
+
+/// The name PostgreSQL gives an unaliased output column.
+fn output_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(id) => normalize(id),
+        ast::Expr::CompoundIdentifier(ids) => ids.last().map(normalize).unwrap_or_default(),
+        ast::Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .map(|p| p.to_string().to_lowercase())
+            .unwrap_or_default(),
+        ast::Expr::Cast { expr, .. } | ast::Expr::Nested(expr) => match expr.as_ref() {
+            ast::Expr::Identifier(_)
+            | ast::Expr::CompoundIdentifier(_)
+            | ast::Expr::Function(_) => output_name(expr),
+            _ => "?column?".into(),
+        },
+        ast::Expr::Case { .. } => "case".into(),
+        _ => "?column?".into(),
+    }
+}
+
+impl Binder<'_> {
+    fn limit_value(&self, e: &ast::Expr, clause: &'static str) -> Result<Option<usize>> {
+        match self.constant(e, clause)? {
+            Value::Null => Ok(None),
+            v => match v.as_i64() {
+                Some(n) if n >= 0 => Ok(Some(n as usize)),
+                Some(_) => crate::bind_err!("{clause} must not be negative"),
+                None => crate::bind_err!(
+                    "argument of {clause} must be an integer, not {}",
+                    v.data_type()
+                ),
+            },
+        }
+    }
+
+    /// Binds a whole query.
+    pub fn query(&self, q: &ast::Query) -> Result<BoundQuery> {
+        if q.with.is_some() {
+            return crate::unsupported!("WITH (common table expressions, coming with CTE support)");
+        }
+        if q.fetch.is_some() || !q.locks.is_empty() {
+            return crate::unsupported!("FETCH / FOR UPDATE");
+        }
+        let (mut limit, mut offset) = (None, 0);
+        match &q.limit_clause {
+            None => {}
+            Some(ast::LimitClause::LimitOffset {
+                limit: l,
+                offset: o,
+                limit_by,
+            }) => {
+                if !limit_by.is_empty() {
+                    return crate::unsupported!("LIMIT BY");
+                }
+                if let Some(l) = l {
+                    limit = self.limit_value(l, "LIMIT")?;
+                }
+                if let Some(o) = o {
+                    offset = self.limit_value(&o.value, "OFFSET")?.unwrap_or(0);
+                }
+            }
+            Some(ast::LimitClause::OffsetCommaLimit {
+                offset: o,
+                limit: l,
+            }) => {
+                limit = self.limit_value(l, "LIMIT")?;
+                offset = self.limit_value(o, "OFFSET")?.unwrap_or(0);
+            }
+        }
+        let order_by: &[ast::OrderByExpr] = match &q.order_by {
+            None => &[],
+            Some(ob) => match &ob.kind {
+                ast::OrderByKind::Expressions(exprs) => exprs,
+                ast::OrderByKind::All(_) => return crate::unsupported!("ORDER BY ALL"),
+            },
+        };
+        let tail = Tail {
+            order_by,
+            limit,
+            offset,
+        };
+        match q.body.as_ref() {
+            SetExpr::Select(select) => self.select(select, tail),
+            SetExpr::Values(values) => {
+                let body = self.values(values)?;
+                self.finish_simple(body, tail)
+            }
+            SetExpr::Query(inner) => {
+                let body = self.query(inner)?;
+                self.finish_simple(body, tail)
+            }
+            SetExpr::SetOperation { .. } => {
+                crate::unsupported!("UNION / INTERSECT / EXCEPT (coming with set operations)")
+            }
+            other => crate::unsupported!("query body {other}"),
+        }
+    }
+
+    /// ORDER BY (by output name or position) and LIMIT over a body without its own scope.
+    fn finish_simple(&self, body: BoundQuery, tail: Tail) -> Result<BoundQuery> {
+        let BoundQuery { mut plan, names } = body;
+        let types = plan.output_types();
+        if !tail.order_by.is_empty() {
+            let scope = Scope {
+                columns: names
+                    .iter()
+                    .zip(&types)
+                    .map(|(n, t)| ScopeColumn {
+                        qualifier: None,
+                        name: n.clone(),
+                        data_type: *t,
+                    })
+                    .collect(),
+            };
+            let mut keys = Vec::new();
+            for ob in tail.order_by {
+                let expr = match self.position_ref(&ob.expr, &scope)? {
+                    Some(e) => e,
+                    None => self.expr(&ob.expr, &mut Cx::plain(&scope, "ORDER BY"))?,
+                };
+                keys.push(sort_key(expr, ob)?);
+            }
+            plan = LogicalPlan::Sort {
+                input: Box::new(plan),
+                keys,
+                fetch: None,
+            };
+        }
+        Ok(BoundQuery {
+            plan: apply_limit(plan, tail.limit, tail.offset),
+            names,
+        })
+    }
+
+    /// `ORDER BY 2`: a reference to the second output column.
+    fn position_ref(&self, e: &ast::Expr, scope: &Scope) -> Result<Option<Expr>> {
+        if let ast::Expr::Value(v) = e {
+            if let ast::Value::Number(n, _) = &v.value {
+                let k: usize = n.parse().map_err(|_| SqlError::Bind {
+                    message: format!("non-integer constant {n} in ORDER BY"),
+                    pos: pos_of(v),
+                })?;
+                if k == 0 || k > scope.columns.len() {
+                    return Err(SqlError::Bind {
+                        message: format!("ORDER BY position {k} is not in select list"),
+                        pos: pos_of(v),
+                    });
+                }
+                let col = &scope.columns[k - 1];
+                return Ok(Some(Expr::Column {
+                    idx: k - 1,
+                    name: col.name.clone(),
+                    data_type: col.data_type,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A standalone `VALUES (...), (...)` list: columns get the common type of their rows.
+    pub fn values(&self, values: &ast::Values) -> Result<BoundQuery> {
+        let scope = Scope::default();
+        let mut rows: Vec<Vec<Expr>> = Vec::with_capacity(values.rows.len());
+        for row in &values.rows {
+            let exprs = row
+                .iter()
+                .map(|e| self.expr(e, &mut Cx::plain(&scope, "VALUES")))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(first) = rows.first() {
+                if first.len() != exprs.len() {
+                    return crate::bind_err!("VALUES lists must all be the same length");
+                }
+            }
+            rows.push(exprs);
+        }
+        let n_cols = rows.first().map_or(0, Vec::len);
+        let mut types = Vec::with_capacity(n_cols);
+        for col_idx in 0..n_cols {
+            let column: Vec<&Expr> = rows.iter().map(|r| &r[col_idx]).collect();
+            let t = coerce::common_type(&column, "VALUES")?;
+            types.push(if t == DataType::Null {
+                DataType::Text
+            } else {
+                t
+            });
+        }
+        for row in &mut rows {
+            for (col_idx, e) in row.iter_mut().enumerate() {
+                *e = cast_to(e.clone(), types[col_idx])?;
+            }
+        }
+        let names = (1..=n_cols).map(|k| format!("column{k}")).collect();
+        Ok(BoundQuery {
+            plan: LogicalPlan::Values { rows, types },
+            names,
+        })
+    }
+
+    /// The FROM clause: its plan and the columns it makes visible.
+    fn from(&self, from: &[ast::TableWithJoins]) -> Result<(LogicalPlan, Scope)> {
+        match from {
+            [] => Ok((
+                LogicalPlan::Values {
+                    rows: vec![vec![]],
+                    types: vec![],
+                },
+                Scope::default(),
+            )),
+            [one] if one.joins.is_empty() => match &one.relation {
+                TableFactor::Table {
+                    name,
+                    alias,
+                    args: None,
+                    ..
+                } => {
+                    let table = self.table(name)?;
+                    let qualifier = match alias {
+                        Some(a) => {
+                            if !a.columns.is_empty() {
+                                return crate::unsupported!("column aliases in FROM");
+                            }
+                            normalize(&a.name)
+                        }
+                        None => super::object_name(name)?.0,
+                    };
+                    let scope = Scope {
+                        columns: table
+                            .schema()
+                            .columns
+                            .iter()
+                            .map(|c| ScopeColumn {
+                                qualifier: Some(qualifier.clone()),
+                                name: c.name.clone(),
+                                data_type: c.data_type,
+                            })
+                            .collect(),
+                    };
+                    let columns = (0..table.schema().columns.len()).collect();
+                    Ok((
+                        LogicalPlan::Scan {
+                            table,
+                            columns,
+                            filter: None,
+                        },
+                        scope,
+                    ))
+                }
+                TableFactor::Derived { .. } => {
+                    crate::unsupported!("subqueries in FROM (coming with subquery support)")
+                }
+                other => crate::unsupported!("FROM {other}"),
+            },
+            _ => {
+                crate::unsupported!("joins and multiple tables in FROM (coming with join support)")
+            }
+        }
+    }
+
+    fn select(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
+        if s.top.is_some()
+            || s.into.is_some()
+            || !s.lateral_views.is_empty()
+            || s.qualify.is_some()
+            || !s.named_window.is_empty()
+        {
+            return crate::unsupported!("this SELECT form");
+        }
+        let (mut plan, scope) = self.from(&s.from)?;
+        if let Some(w) = &s.selection {
+            let pred = self.expr(w, &mut Cx::plain(&scope, "WHERE"))?;
+            let pred = coerce::boolean(pred, "WHERE")?;
+            plan = LogicalPlan::Filter {
+                input: Box::new(plan),
+                predicate: pred,
+            };
+        }
+
+        let group_exprs: &[ast::Expr] = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) => {
+                if !modifiers.is_empty() {
+                    return crate::unsupported!("GROUP BY modifiers");
+                }
+                exprs
+            }
+            ast::GroupByExpr::All(_) => return crate::unsupported!("GROUP BY ALL"),
+        };
+        let select_asts: Vec<(&ast::Expr, Option<String>)> = s
+            .projection
+            .iter()
+            .filter_map(|item| match item {
+                SelectItem::UnnamedExpr(e) => Some((e, None)),
+                SelectItem::ExprWithAlias { expr, alias } => Some((expr, Some(normalize(alias)))),
+                _ => None,
+            })
+            .collect();
+        let is_aggregate = !group_exprs.is_empty()
+            || s.having.is_some()
+            || select_asts
+                .iter()
+                .any(|(e, _)| self.contains_aggregate(e, &scope))
+            || tail
+                .order_by
+                .iter()
+                .any(|o| self.contains_aggregate(&o.expr, &scope));
+
+        let mut agg_state = AggState::default();
+        if is_aggregate {
+            for g in group_exprs {
+                // GROUP BY may name an output column by position or alias.
+                let target = match g {
+                    ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
+                        let k = self.constant(g, "GROUP BY")?.as_i64().unwrap_or(0);
+                        match usize::try_from(k)
+                            .ok()
+                            .and_then(|k| k.checked_sub(1))
+                            .and_then(|k| select_asts.get(k))
+                        {
+                            Some((e, _)) => *e,
+                            None => {
+                                return Err(SqlError::Bind {
+                                    message: format!("GROUP BY position {k} is not in select list"),
+                                    pos: pos_of(v),
+                                })
+                            }
+                        }
+                    }
+                    ast::Expr::Identifier(id)
+                        if !scope.columns.iter().any(|c| c.name == normalize(id)) =>
+                    {
+                        match select_asts
+                            .iter()
+                            .find(|(_, alias)| alias.as_deref() == Some(&normalize(id)))
+                        {
+                            Some((e, _)) => *e,
+                            None => g,
+                        }
+                    }
+                    _ => g,
+                };
+                if self.contains_aggregate(target, &scope) {
+                    return crate::bind_err!("aggregate functions are not allowed in GROUP BY");
+                }
+                let bound = self.expr(target, &mut Cx::plain(&scope, "GROUP BY"))?;
+                if !agg_state.group_by.contains(&bound) {
+                    agg_state.group_by.push(bound);
+                }
+            }
+        }
+
+        // The SELECT list, bound against the FROM scope or the aggregate output.
+        let mut exprs = Vec::new();
+        let mut names = Vec::new();
+        for item in &s.projection {
+            match item {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    let mut cx =
+                        Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "SELECT");
+                    exprs.push(self.expr(e, &mut cx)?);
+                    names.push(match item {
+                        SelectItem::ExprWithAlias { alias, .. } => normalize(alias),
+                        _ => output_name(e),
+                    });
+                }
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                    let qualifier = match item {
+                        SelectItem::QualifiedWildcard(
+                            ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                            _,
+                        ) => Some(super::object_name(n)?.0),
+                        SelectItem::QualifiedWildcard(..) => return crate::unsupported!("{item}"),
+                        _ => None,
+                    };
+                    if is_aggregate {
+                        return crate::bind_err!(
+                            "SELECT * is not allowed with GROUP BY or aggregates; list the columns"
+                        );
+                    }
+                    if scope.columns.is_empty() {
+                        return crate::bind_err!("SELECT * with no tables specified is not valid");
+                    }
+                    let mut any = false;
+                    for (idx, c) in scope.columns.iter().enumerate() {
+                        if qualifier.is_none() || c.qualifier == qualifier {
+                            exprs.push(Expr::Column {
+                                idx,
+                                name: c.name.clone(),
+                                data_type: c.data_type,
+                            });
+                            names.push(c.name.clone());
+                            any = true;
+                        }
+                    }
+                    if !any {
+                        return crate::bind_err!(
+                            "missing FROM-clause entry for table \"{}\"",
+                            qualifier.unwrap_or_default()
+                        );
+                    }
+                }
+                other => return crate::unsupported!("select item {other}"),
+            }
+        }
+
+        let having = match &s.having {
+            Some(h) => {
+                let mut cx = Cx::aggregate(&scope, Some(&mut agg_state), "HAVING");
+                Some(coerce::boolean(self.expr(h, &mut cx)?, "HAVING")?)
+            }
+            None => None,
+        };
+
+        // ORDER BY: an output name or position, an output expression, or a hidden column.
+        let n_visible = exprs.len();
+        let out_scope = Scope {
+            columns: names
+                .iter()
+                .zip(&exprs)
+                .map(|(n, e)| ScopeColumn {
+                    qualifier: None,
+                    name: n.clone(),
+                    data_type: e.data_type(),
+                })
+                .collect(),
+        };
+        let distinct = match &s.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => return crate::unsupported!("DISTINCT ON"),
+        };
+        let mut keys = Vec::new();
+        for ob in tail.order_by {
+            let by_output = match &ob.expr {
+                ast::Expr::Identifier(id) => {
+                    let name = normalize(id);
+                    let hits: Vec<usize> = names
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| **n == name)
+                        .map(|(i, _)| i)
+                        .collect();
+                    match hits.as_slice() {
+                        [k] => Some(Expr::Column {
+                            idx: *k,
+                            name,
+                            data_type: exprs[*k].data_type(),
+                        }),
+                        // Several output columns with this name: fine if they are the same expression.
+                        [k, rest @ ..] if rest.iter().all(|r| exprs[*r] == exprs[*k]) => {
+                            Some(Expr::Column {
+                                idx: *k,
+                                name,
+                                data_type: exprs[*k].data_type(),
+                            })
+                        }
+                        [_, _, ..] => {
+                            return Err(SqlError::Bind {
+                                message: format!("ORDER BY \"{name}\" is ambiguous"),
+                                pos: super::ident_pos(id),
+                            })
+                        }
+                        [] => None,
+                    }
+                }
+                _ => self.position_ref(&ob.expr, &out_scope)?,
+            };
+            let key_expr = match by_output {
+                Some(e) => e,
+                None => {
+                    let mut cx =
+                        Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY");
+                    let bound = self.expr(&ob.expr, &mut cx)?;
+                    match exprs.iter().position(|e| *e == bound) {
+                        Some(k) => Expr::Column {
+                            idx: k,
+                            name: names[k].clone(),
+                            data_type: bound.data_type(),
+                        },
+                        None if distinct => return crate::bind_err!(
+                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+                        ),
+                        None => {
+                            exprs.push(bound.clone());
+                            Expr::Column {
+                                idx: exprs.len() - 1,
+                                name: ob.expr.to_string(),
+                                data_type: bound.data_type(),
+                            }
+                        }
+                    }
+                }
+            };
+            keys.push(sort_key(key_expr, ob)?);
+        }
+
+        if is_aggregate {
+            plan = LogicalPlan::Aggregate {
+                input: Box::new(plan),
+                group_by: agg_state.group_by,
+                aggregates: agg_state.aggregates,
+            };
+            if let Some(h) = having {
+                plan = LogicalPlan::Filter {
+                    input: Box::new(plan),
+                    predicate: h,
+                };
+            }
+        }
+        plan = LogicalPlan::Project {
+            input: Box::new(plan),
+            exprs: exprs.clone(),
+        };
+        if distinct {
+            let group_by = exprs
+                .iter()
+                .enumerate()
+                .map(|(idx, e)| Expr::Column {
+                    idx,
+                    name: names[idx].clone(),
+                    data_type: e.data_type(),
+                })
+                .collect();
+            plan = LogicalPlan::Aggregate {
+                input: Box::new(plan),
+                group_by,
+                aggregates: vec![],
+            };
+        }
+        if !keys.is_empty() {
+            plan = LogicalPlan::Sort {
+                input: Box::new(plan),
+                keys,
+                fetch: None,
+            };
+        }
+        plan = apply_limit(plan, tail.limit, tail.offset);
+        if exprs.len() > n_visible {
+            let visible = (0..n_visible)
+                .map(|idx| Expr::Column {
+                    idx,
+                    name: names[idx].clone(),
+                    data_type: exprs[idx].data_type(),
+                })
+                .collect();
+            plan = LogicalPlan::Project {
+                input: Box::new(plan),
+                exprs: visible,
+            };
+        }
+        Ok(BoundQuery { plan, names })
+    }
+}
+
+fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
+    let descending = match &ob.options.sort {
+        None | Some(ast::OrderBySort::Asc) => false,
+        Some(ast::OrderBySort::Desc) => true,
+        Some(_) => return crate::unsupported!("ORDER BY ... USING"),
+    };
+    if ob.with_fill.is_some() {
+        return crate::unsupported!("WITH FILL");
+    }
+    // PostgreSQL: NULLs sort as if larger than every value unless told otherwise.
+    let nulls_first = ob.options.nulls_first.unwrap_or(descending);
+    Ok(SortKey {
+        expr,
+        descending,
+        nulls_first,
+    })
+}
+
+/// Adds LIMIT/OFFSET, turning a sort directly below into a top-N sort.
+fn apply_limit(plan: LogicalPlan, limit: Option<usize>, offset: usize) -> LogicalPlan {
+    if limit.is_none() && offset == 0 {
+        return plan;
+    }
+    let plan = match (plan, limit) {
+        (
+            LogicalPlan::Sort {
+                input,
+                keys,
+                fetch: None,
+            },
+            Some(l),
+        ) => LogicalPlan::Sort {
+            input,
+            keys,
+            fetch: Some(l.saturating_add(offset)),
+        },
+        (plan, _) => plan,
+    };
+    LogicalPlan::Limit {
+        input: Box::new(plan),
+        limit,
+        offset,
+    }
+}

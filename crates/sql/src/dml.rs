@@ -1,0 +1,211 @@
+//! INSERT and bulk append: shape the incoming rows to the table, check constraints, and
+//! commit them atomically.
+
+use crate::binder::{ident_pos, normalize, unknown_name, Binder};
+use crate::error::{Result, SqlError};
+use crate::optimizer::optimize;
+use exec::kernels::cast::cast;
+use exec::row_key::encode_rows;
+use exec::{ExecError, Expr, PhysicalPlan};
+use sqlparser::ast;
+use std::sync::Arc;
+use storage::{Batch, DataType, Value};
+
+/// Checks NOT NULL, computes primary keys, and commits `batches` to `table` in one transaction.
+pub fn append_batches(
+    catalog: &Arc<mvcc::Catalog>,
+    table: &Arc<mvcc::Table>,
+    batches: Vec<Batch>,
+) -> Result<u64> {
+    let schema = table.schema();
+    let mut txn = catalog.begin();
+    let mut n_rows = 0u64;
+    for batch in &batches {
+        for (col, def) in batch.columns.iter().zip(&schema.columns) {
+            let has_null =
+                col.data_type() == &arrow::datatypes::DataType::Null || col.null_count() > 0;
+            if !def.nullable && has_null && batch.n_rows > 0 {
+                return Err(ExecError::NotNull {
+                    table: schema.name.clone(),
+                    column: def.name.clone(),
+                }
+                .into());
+            }
+        }
+        let keys = if schema.primary_key.is_empty() {
+            Vec::new()
+        } else {
+            let cols: Vec<&dyn arrow::array::Array> = schema
+                .primary_key
+                .iter()
+                .map(|&c| batch.column(c))
+                .collect();
+            encode_rows(&cols, batch.n_rows)?
+        };
+        n_rows += batch.n_rows as u64;
+        txn.append(table.clone(), batch.clone(), keys);
+    }
+    txn.commit(|t, key| describe_key(t, &batches, key))?;
+    Ok(n_rows)
+}
+
+/// Renders the primary-key values of the row whose encoded key is `key`.
+fn describe_key(table: &mvcc::Table, batches: &[Batch], key: &[u8]) -> String {
+    let pk = &table.schema().primary_key;
+    for batch in batches {
+        let cols: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(c)).collect();
+        if let Ok(keys) = encode_rows(&cols, batch.n_rows) {
+            if let Some(row_idx) = keys.iter().position(|k| k.as_slice() == key) {
+                let values: Vec<String> = cols
+                    .iter()
+                    .map(|c| Value::from_array(*c, row_idx).to_string())
+                    .collect();
+                let names: Vec<&str> = pk
+                    .iter()
+                    .map(|&c| table.schema().columns[c].name.as_str())
+                    .collect();
+                return format!("{})=({}", names.join(", "), values.join(", "));
+            }
+        }
+    }
+    "?".into()
+}
+
+/// Runs INSERT: binds the source, casts it to the target columns, fills the others with NULL,
+/// and appends everything in one commit. Any failure leaves the table unchanged.
+pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) -> Result<u64> {
+    if ins.on.is_some()
+        || ins.returning.is_some()
+        || ins.or.is_some()
+        || ins.ignore
+        || ins.overwrite
+    {
+        return crate::unsupported!(
+            "INSERT with ON CONFLICT / RETURNING / OR (coming with transactions)"
+        );
+    }
+    let table = match &ins.table {
+        ast::TableObject::TableName(name) => binder.table(name)?,
+        other => return crate::unsupported!("INSERT INTO {other}"),
+    };
+    let schema = table.schema();
+    // Target columns: the listed ones, or all in order.
+    let targets: Vec<usize> = if ins.columns.is_empty() {
+        (0..schema.columns.len()).collect()
+    } else {
+        let mut t = Vec::new();
+        for c in &ins.columns {
+            let (name, pos) = match c.0.last() {
+                Some(ast::ObjectNamePart::Identifier(id)) => (normalize(id), ident_pos(id)),
+                _ => return crate::unsupported!("column name {c}"),
+            };
+            let idx = schema.column_index(&name).ok_or_else(|| {
+                unknown_name(
+                    &format!("column of relation \"{}\":", schema.name),
+                    &name,
+                    schema.columns.iter().map(|c| c.name.as_str()),
+                    pos,
+                )
+            })?;
+            if t.contains(&idx) {
+                return Err(SqlError::Bind {
+                    message: format!("column \"{name}\" specified more than once"),
+                    pos,
+                });
+            }
+            t.push(idx);
+        }
+        t
+    };
+    let Some(source) = &ins.source else {
+        return crate::unsupported!("INSERT without a source");
+    };
+    // VALUES rows are cast per target column; a query's output columns likewise.
+    let plan = match source.body.as_ref() {
+        ast::SetExpr::Values(values)
+            if source.order_by.is_none() && source.limit_clause.is_none() =>
+        {
+            let scope = crate::binder::Scope::default();
+            let mut rows = Vec::with_capacity(values.rows.len());
+            for row in &values.rows {
+                if row.len() != targets.len() {
+                    return crate::bind_err!(
+                        "INSERT has {} target columns but a VALUES row has {} expressions",
+                        targets.len(),
+                        row.len()
+                    );
+                }
+                let mut bound = Vec::with_capacity(row.len());
+                for (e, &t) in row.iter().zip(&targets) {
+                    let def = &schema.columns[t];
+                    let mut cx = crate::binder::expr_cx(&scope, "VALUES");
+                    let expr = binder.expr(e, &mut cx)?;
+                    bound.push(crate::binder::assign_to(expr, def.data_type, &def.name)?);
+                }
+                rows.push(bound);
+            }
+            let types = targets
+                .iter()
+                .map(|&t| schema.columns[t].data_type)
+                .collect();
+            optimize(crate::plan::LogicalPlan::Values { rows, types })
+        }
+        _ => {
+            let bound = binder.query(source)?;
+            let types = bound.types();
+            if types.len() != targets.len() {
+                return crate::bind_err!(
+                    "INSERT has {} target columns but the query returns {}",
+                    targets.len(),
+                    types.len()
+                );
+            }
+            let exprs = types
+                .iter()
+                .zip(&targets)
+                .enumerate()
+                .map(|(idx, (t, &target))| {
+                    let def = &schema.columns[target];
+                    crate::binder::assign_to(
+                        Expr::Column {
+                            idx,
+                            name: def.name.clone(),
+                            data_type: *t,
+                        },
+                        def.data_type,
+                        &def.name,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            optimize(crate::plan::LogicalPlan::Project {
+                input: Box::new(bound.plan),
+                exprs,
+            })
+        }
+    };
+    let physical: PhysicalPlan = plan.to_physical(catalog.snapshot());
+    let produced = exec::collect(&physical)?;
+    // Widen to the full table row: target columns from the source, NULL elsewhere.
+    let mut batches = Vec::with_capacity(produced.len());
+    for b in produced {
+        let mut columns = Vec::with_capacity(schema.columns.len());
+        for (col_idx, def) in schema.columns.iter().enumerate() {
+            columns.push(match targets.iter().position(|&t| t == col_idx) {
+                Some(src) => {
+                    let c = &b.columns[src];
+                    if DataType::from_arrow(c.data_type()) == Some(def.data_type) {
+                        c.clone()
+                    } else {
+                        cast(c.as_ref(), def.data_type)?
+                    }
+                }
+                None => arrow::array::new_null_array(def.data_type.to_arrow(), b.n_rows),
+            });
+        }
+        batches.push(Batch {
+            columns,
+            n_rows: b.n_rows,
+        });
+    }
+    append_batches(catalog, &table, batches)
+}

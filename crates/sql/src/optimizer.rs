@@ -1,0 +1,326 @@
+//! Rule-based rewrites of a [`LogicalPlan`]:
+//! - constant folding: constant subexpressions become literals (an expression that fails to
+//!   fold, such as `1 / 0` in a branch that may never run, is left for run time);
+//! - predicate pushdown: a filter directly above a scan moves into the scan;
+//! - projection pushdown: a scan reads only the columns the plan above it uses.
+
+use crate::plan::LogicalPlan;
+use exec::Expr;
+
+/// Applies every rule.
+pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
+    let plan = fold_plan(plan);
+    let plan = push_filters(plan);
+    prune_columns(plan)
+}
+
+/// Folds constant subexpressions of `e`.
+pub fn fold(e: &mut Expr) {
+    if matches!(e, Expr::Literal { .. }) {
+        return;
+    }
+    if e.is_constant() {
+        if let Ok(value) = e.evaluate_constant() {
+            *e = Expr::Literal {
+                value,
+                data_type: e.data_type(),
+            };
+            return;
+        }
+    }
+    // CASE branches must stay lazy: only fold inside them, never hoist.
+    for child in e.children_mut() {
+        fold(child);
+    }
+}
+
+fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
+    let rec = |p: Box<LogicalPlan>| Box::new(map_exprs(*p, f));
+    match plan {
+        LogicalPlan::Scan {
+            table,
+            columns,
+            mut filter,
+        } => {
+            filter.iter_mut().for_each(f);
+            LogicalPlan::Scan {
+                table,
+                columns,
+                filter,
+            }
+        }
+        LogicalPlan::Values { mut rows, types } => {
+            rows.iter_mut().flatten().for_each(f);
+            LogicalPlan::Values { rows, types }
+        }
+        LogicalPlan::Filter {
+            input,
+            mut predicate,
+        } => {
+            f(&mut predicate);
+            LogicalPlan::Filter {
+                input: rec(input),
+                predicate,
+            }
+        }
+        LogicalPlan::Project { input, mut exprs } => {
+            exprs.iter_mut().for_each(f);
+            LogicalPlan::Project {
+                input: rec(input),
+                exprs,
+            }
+        }
+        LogicalPlan::Aggregate {
+            input,
+            mut group_by,
+            mut aggregates,
+        } => {
+            group_by.iter_mut().for_each(f);
+            aggregates
+                .iter_mut()
+                .filter_map(|a| a.arg.as_mut())
+                .for_each(f);
+            LogicalPlan::Aggregate {
+                input: rec(input),
+                group_by,
+                aggregates,
+            }
+        }
+        LogicalPlan::Sort {
+            input,
+            mut keys,
+            fetch,
+        } => {
+            keys.iter_mut().for_each(|k| f(&mut k.expr));
+            LogicalPlan::Sort {
+                input: rec(input),
+                keys,
+                fetch,
+            }
+        }
+        LogicalPlan::Limit {
+            input,
+            limit,
+            offset,
+        } => LogicalPlan::Limit {
+            input: rec(input),
+            limit,
+            offset,
+        },
+    }
+}
+
+fn fold_plan(plan: LogicalPlan) -> LogicalPlan {
+    map_exprs(plan, &fold)
+}
+
+fn push_filters(plan: LogicalPlan) -> LogicalPlan {
+    let rec = |p: Box<LogicalPlan>| Box::new(push_filters(*p));
+    match plan {
+        LogicalPlan::Filter { input, predicate } => match push_filters(*input) {
+            LogicalPlan::Scan {
+                table,
+                columns,
+                filter,
+            } => {
+                let filter = Some(match filter {
+                    Some(existing) => Expr::And(Box::new(existing), Box::new(predicate)),
+                    None => predicate,
+                });
+                LogicalPlan::Scan {
+                    table,
+                    columns,
+                    filter,
+                }
+            }
+            other => LogicalPlan::Filter {
+                input: Box::new(other),
+                predicate,
+            },
+        },
+        LogicalPlan::Project { input, exprs } => LogicalPlan::Project {
+            input: rec(input),
+            exprs,
+        },
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => LogicalPlan::Aggregate {
+            input: rec(input),
+            group_by,
+            aggregates,
+        },
+        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort {
+            input: rec(input),
+            keys,
+            fetch,
+        },
+        LogicalPlan::Limit {
+            input,
+            limit,
+            offset,
+        } => LogicalPlan::Limit {
+            input: rec(input),
+            limit,
+            offset,
+        },
+        leaf => leaf,
+    }
+}
+
+/// Narrows the scan below a projection or aggregate to the columns they (and the scan's own
+/// filter) read, renumbering the column references.
+fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
+    let rec = |p: Box<LogicalPlan>| Box::new(prune_columns(*p));
+    match plan {
+        LogicalPlan::Project { input, mut exprs } => match *input {
+            LogicalPlan::Scan {
+                table,
+                columns,
+                mut filter,
+            } => {
+                let keep = used(&exprs, filter.as_ref(), columns.len());
+                remap(&keep, exprs.iter_mut().chain(filter.iter_mut()));
+                let columns = keep.iter().map(|&k| columns[k]).collect();
+                LogicalPlan::Project {
+                    input: Box::new(LogicalPlan::Scan {
+                        table,
+                        columns,
+                        filter,
+                    }),
+                    exprs,
+                }
+            }
+            other => LogicalPlan::Project {
+                input: rec(Box::new(other)),
+                exprs,
+            },
+        },
+        LogicalPlan::Aggregate {
+            input,
+            mut group_by,
+            mut aggregates,
+        } => match *input {
+            LogicalPlan::Scan {
+                table,
+                columns,
+                mut filter,
+            } => {
+                let mut all: Vec<Expr> = group_by.clone();
+                all.extend(aggregates.iter().filter_map(|a| a.arg.clone()));
+                let keep = used(&all, filter.as_ref(), columns.len());
+                remap(
+                    &keep,
+                    group_by
+                        .iter_mut()
+                        .chain(aggregates.iter_mut().filter_map(|a| a.arg.as_mut()))
+                        .chain(filter.iter_mut()),
+                );
+                let columns = keep.iter().map(|&k| columns[k]).collect();
+                LogicalPlan::Aggregate {
+                    input: Box::new(LogicalPlan::Scan {
+                        table,
+                        columns,
+                        filter,
+                    }),
+                    group_by,
+                    aggregates,
+                }
+            }
+            other => LogicalPlan::Aggregate {
+                input: rec(Box::new(other)),
+                group_by,
+                aggregates,
+            },
+        },
+        LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
+            input: rec(input),
+            predicate,
+        },
+        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort {
+            input: rec(input),
+            keys,
+            fetch,
+        },
+        LogicalPlan::Limit {
+            input,
+            limit,
+            offset,
+        } => LogicalPlan::Limit {
+            input: rec(input),
+            limit,
+            offset,
+        },
+        leaf => leaf,
+    }
+}
+
+/// The sorted input positions read by `exprs` and `filter`.
+fn used(exprs: &[Expr], filter: Option<&Expr>, width: usize) -> Vec<usize> {
+    let mut seen = vec![false; width];
+    for e in exprs.iter().chain(filter) {
+        e.visit_columns(&mut |c| {
+            if c < width {
+                seen[c] = true;
+            }
+        });
+    }
+    (0..width).filter(|&c| seen[c]).collect()
+}
+
+fn remap<'e>(keep: &[usize], exprs: impl Iterator<Item = &'e mut Expr>) {
+    let mut new_pos = vec![usize::MAX; keep.iter().max().map_or(0, |m| m + 1)];
+    for (pos, &old) in keep.iter().enumerate() {
+        new_pos[old] = pos;
+    }
+    for e in exprs {
+        e.remap_columns(&|old| new_pos.get(old).copied().unwrap_or(old));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exec::{ArithOp, CmpOp};
+    use storage::{DataType, Value};
+
+    #[test]
+    fn folds_constants_but_not_errors() {
+        let mut e = Expr::Arith {
+            op: ArithOp::Add,
+            left: Box::new(Expr::literal(Value::Integer(1))),
+            right: Box::new(Expr::literal(Value::Integer(2))),
+            data_type: DataType::Integer,
+        };
+        fold(&mut e);
+        assert_eq!(e, Expr::literal(Value::Integer(3)));
+        let mut div = Expr::Arith {
+            op: ArithOp::Div,
+            left: Box::new(Expr::literal(Value::Integer(1))),
+            right: Box::new(Expr::literal(Value::Integer(0))),
+            data_type: DataType::Integer,
+        };
+        let before = div.clone();
+        fold(&mut div);
+        assert_eq!(div, before);
+        let mut cmp = Expr::Compare {
+            op: CmpOp::Lt,
+            left: Box::new(Expr::Column {
+                idx: 0,
+                name: "a".into(),
+                data_type: DataType::Integer,
+            }),
+            right: Box::new(Expr::Arith {
+                op: ArithOp::Mul,
+                left: Box::new(Expr::literal(Value::Integer(2))),
+                right: Box::new(Expr::literal(Value::Integer(3))),
+                data_type: DataType::Integer,
+            }),
+        };
+        fold(&mut cmp);
+        assert!(
+            matches!(&cmp, Expr::Compare { right, .. } if **right == Expr::literal(Value::Integer(6)))
+        );
+    }
+}
