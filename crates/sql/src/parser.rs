@@ -21,14 +21,13 @@ fn number_placeholders(sql: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             _ if line_comment => line_comment = c != '\n',
-            _ if block_comment => {
-                if c == '*' && chars.peek() == Some(&'/') {
-                    out.push(c);
-                    out.push(chars.next().unwrap_or('/'));
-                    block_comment = false;
-                    continue;
-                }
+            '*' if block_comment && chars.peek() == Some(&'/') => {
+                out.push(c);
+                out.push(chars.next().unwrap_or('/'));
+                block_comment = false;
+                continue;
             }
+            _ if block_comment => {}
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
             '-' if !single && !double && chars.peek() == Some(&'-') => line_comment = true,

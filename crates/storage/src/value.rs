@@ -85,7 +85,7 @@ impl Value {
         match DataType::from_arrow(array.data_type()) {
             Some(DataType::Boolean) => Value::Boolean(
                 any.downcast_ref::<BooleanArray>()
-                    .map_or(false, |a| a.value(row_idx)),
+                    .is_some_and(|a| a.value(row_idx)),
             ),
             Some(DataType::SmallInt) => {
                 prim::<i16>(any, row_idx).map_or(Value::Null, Value::SmallInt)

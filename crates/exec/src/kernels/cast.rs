@@ -36,7 +36,7 @@ fn out_of_range(to: DataType) -> ExecError {
 /// Rounds a double to an integer the way PostgreSQL's numeric casts do, with a range check.
 fn f64_to_i64(v: f64, to: DataType) -> Result<i64> {
     let r = v.round();
-    if r.is_nan() || r < -9.223_372_036_854_776e18 || r >= 9.223_372_036_854_776e18 {
+    if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
         return Err(out_of_range(to));
     }
     Ok(r as i64)
