@@ -22,9 +22,7 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// A database that lives in memory and disappears when the last handle is dropped.
     pub fn open_in_memory() -> Result<Database> {
-        Ok(Database {
-            engine: Engine::new(),
-        })
+        Ok(Database { engine: Engine::new() })
     }
 
     /// Opens (or creates) a database stored in the directory `path`.
@@ -32,20 +30,16 @@ impl Database {
     /// Durable storage is not part of this build yet: this returns an error rather than
     /// silently keeping the data in memory.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
-        Err(Error::Storage(storage::StorageError::NotSupported(
-            format!(
-                "opening the database directory {} (persistent storage is not built yet; \
+        Err(Error::Storage(storage::StorageError::NotSupported(format!(
+            "opening the database directory {} (persistent storage is not built yet; \
              omit the path for an in-memory database)",
-                path.as_ref().display()
-            ),
-        )))
+            path.as_ref().display()
+        ))))
     }
 
     /// A new connection with its own session.
     pub fn connect(&self) -> Connection {
-        Connection {
-            session: Arc::new(Mutex::new(Session::new(self.engine.clone()))),
-        }
+        Connection { session: Arc::new(Mutex::new(Session::new(self.engine.clone()))) }
     }
 }
 
@@ -85,10 +79,7 @@ impl Connection {
     pub fn run(&self, sql: &str, params: impl Params) -> Result<Output> {
         Ok(match self.run_one(sql, params.into_values())? {
             QueryOutput::Rows { columns, batches } => Output::Rows(Rows::new(
-                columns
-                    .into_iter()
-                    .map(|(name, data_type)| Column { name, data_type })
-                    .collect(),
+                columns.into_iter().map(|(name, data_type)| Column { name, data_type }).collect(),
                 batches,
             )),
             QueryOutput::Affected(n) => Output::Affected(n),
@@ -132,11 +123,7 @@ impl Connection {
     /// `chunk` holds one arrow2 array per table column, in table order, of the column's type
     /// (see [`DataType::to_arrow`](crate::DataType::to_arrow)). NOT NULL and PRIMARY KEY are
     /// enforced; on any error nothing is appended. Returns the number of rows appended.
-    pub fn append(
-        &self,
-        table: &str,
-        chunk: arrow::chunk::Chunk<Box<dyn arrow::array::Array>>,
-    ) -> Result<u64> {
+    pub fn append(&self, table: &str, chunk: arrow::chunk::Chunk<Box<dyn arrow::array::Array>>) -> Result<u64> {
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         Ok(session.append(table, storage::Batch::new(chunk.into_arrays()))?)
     }

@@ -32,12 +32,7 @@ impl Rows {
             starts.push(n_rows);
             n_rows += b.n_rows;
         }
-        Rows {
-            columns,
-            batches,
-            starts,
-            n_rows,
-        }
+        Rows { columns, batches, starts, n_rows }
     }
 
     /// The result columns, in order.
@@ -64,25 +59,14 @@ impl Rows {
             return None;
         }
         let batch_idx = self.starts.partition_point(|&s| s <= row_idx) - 1;
-        Some(Row {
-            rows: self,
-            batch_idx,
-            row_in_batch: row_idx - self.starts[batch_idx],
-        })
+        Some(Row { rows: self, batch_idx, row_in_batch: row_idx - self.starts[batch_idx] })
     }
 
     /// All rows in order.
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        self.batches
-            .iter()
-            .enumerate()
-            .flat_map(move |(batch_idx, b)| {
-                (0..b.n_rows).map(move |row_in_batch| Row {
-                    rows: self,
-                    batch_idx,
-                    row_in_batch,
-                })
-            })
+        self.batches.iter().enumerate().flat_map(move |(batch_idx, b)| {
+            (0..b.n_rows).map(move |row_in_batch| Row { rows: self, batch_idx, row_in_batch })
+        })
     }
 
     /// The value at (`row_idx`, `col_idx`); panics if either is out of range, like slice indexing.
@@ -94,10 +78,7 @@ impl Rows {
     /// The result as arrow2: a schema and its chunks.
     pub fn into_arrow(self) -> ArrowResult {
         let schema = Schema::from(
-            self.columns
-                .iter()
-                .map(|c| Field::new(c.name.clone(), c.data_type.to_arrow(), true))
-                .collect::<Vec<_>>(),
+            self.columns.iter().map(|c| Field::new(c.name.clone(), c.data_type.to_arrow(), true)).collect::<Vec<_>>(),
         );
         let chunks = self.batches.into_iter().map(Batch::into_chunk).collect();
         ArrowResult { schema, chunks }
@@ -130,10 +111,7 @@ impl<'a> Row<'a> {
     }
 
     fn value_at(&self, col_idx: usize) -> Value {
-        Value::from_array(
-            self.rows.batches[self.batch_idx].column(col_idx),
-            self.row_in_batch,
-        )
+        Value::from_array(self.rows.batches[self.batch_idx].column(col_idx), self.row_in_batch)
     }
 
     /// The value of a column, by index or name, as a [`Value`].
@@ -188,18 +166,11 @@ impl ColumnIndex for &str {
         if let Some(pos) = columns.iter().position(|c| c.name == *self) {
             return Ok(pos);
         }
-        if let Some(pos) = columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(self))
-        {
+        if let Some(pos) = columns.iter().position(|c| c.name.eq_ignore_ascii_case(self)) {
             return Ok(pos);
         }
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        Err(Error::Column(format!(
-            "no column named \"{}\" in the result (columns: {})",
-            self,
-            names.join(", ")
-        )))
+        Err(Error::Column(format!("no column named \"{}\" in the result (columns: {})", self, names.join(", "))))
     }
 }
 

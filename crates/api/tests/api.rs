@@ -15,23 +15,13 @@ fn conn() -> heliosdb_nano::Connection {
 }
 
 fn count(conn: &heliosdb_nano::Connection, table: &str) -> i64 {
-    conn.query(&format!("SELECT COUNT(*) FROM {table}"), ())
-        .unwrap()
-        .row(0)
-        .unwrap()
-        .get(0)
-        .unwrap()
+    conn.query(&format!("SELECT COUNT(*) FROM {table}"), ()).unwrap().row(0).unwrap().get(0).unwrap()
 }
 
 #[test]
 fn select_with_params_and_typed_access() {
     let conn = conn();
-    let rows = conn
-        .query(
-            "SELECT id, name, score FROM t WHERE id >= ? AND name IS NOT NULL ORDER BY id",
-            [1],
-        )
-        .unwrap();
+    let rows = conn.query("SELECT id, name, score FROM t WHERE id >= ? AND name IS NOT NULL ORDER BY id", [1]).unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows.column_names(), vec!["id", "name", "score"]);
     let first = rows.row(0).unwrap();
@@ -41,21 +31,14 @@ fn select_with_params_and_typed_access() {
     let second = rows.row(1).unwrap();
     assert_eq!(second.get::<Option<f64>>("score").unwrap(), None);
     // $n parameters, mixed types.
-    let rows = conn
-        .query(
-            "SELECT name FROM t WHERE id = $2 OR name = $1",
-            params!["ann", 2],
-        )
-        .unwrap();
+    let rows = conn.query("SELECT name FROM t WHERE id = $2 OR name = $1", params!["ann", 2]).unwrap();
     assert_eq!(rows.len(), 2);
 }
 
 #[test]
 fn row_access_errors_are_clear() {
     let conn = conn();
-    let rows = conn
-        .query("SELECT id, name, score FROM t WHERE id = 2", ())
-        .unwrap();
+    let rows = conn.query("SELECT id, name, score FROM t WHERE id = 2", ()).unwrap();
     let row = rows.row(0).unwrap();
     let err = row.get::<i64>("nmae").unwrap_err().to_string();
     assert!(err.contains("no column named \"nmae\""), "{err}");
@@ -69,9 +52,7 @@ fn row_access_errors_are_clear() {
 #[test]
 fn arrow_export() {
     let conn = conn();
-    let res = conn
-        .query_arrow("SELECT id, score FROM t ORDER BY id", ())
-        .unwrap();
+    let res = conn.query_arrow("SELECT id, score FROM t ORDER BY id", ()).unwrap();
     assert_eq!(res.schema.fields.len(), 2);
     assert_eq!(res.schema.fields[1].name, "score");
     let n: usize = res.chunks.iter().map(|c| c.len()).sum();
@@ -81,11 +62,7 @@ fn arrow_export() {
 #[test]
 fn aggregates_group_by_having_order() {
     let conn = conn();
-    conn.execute(
-        "INSERT INTO t VALUES (4, 'ann', 0.5, NULL), (5, 'bob', 1.0, NULL)",
-        (),
-    )
-    .unwrap();
+    conn.execute("INSERT INTO t VALUES (4, 'ann', 0.5, NULL), (5, 'bob', 1.0, NULL)", ()).unwrap();
     let rows = conn
         .query(
             "SELECT name, COUNT(*) AS n, SUM(score), AVG(score), MIN(id), MAX(id), COUNT(DISTINCT name) FROM t \
@@ -123,50 +100,23 @@ fn aggregates_group_by_having_order() {
 fn errors_change_nothing() {
     let conn = conn();
     // A failing row in a multi-row INSERT inserts nothing.
-    let err = conn
-        .execute(
-            "INSERT INTO t VALUES (10, 'x', 1, NULL), (11, 'y', 1 / 0, NULL)",
-            (),
-        )
-        .unwrap_err();
+    let err = conn.execute("INSERT INTO t VALUES (10, 'x', 1, NULL), (11, 'y', 1 / 0, NULL)", ()).unwrap_err();
     assert!(err.to_string().contains("division by zero"), "{err}");
     assert_eq!(count(&conn, "t"), 3);
     // Duplicate primary key, within the statement and against committed rows.
-    let err = conn
-        .execute(
-            "INSERT INTO t VALUES (20, 'a', 1, NULL), (1, 'b', 2, NULL)",
-            (),
-        )
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("duplicate key") && err.to_string().contains("(id)=(1)"),
-        "{err}"
-    );
-    let err = conn
-        .execute("INSERT INTO t (id) VALUES (30), (30)", ())
-        .unwrap_err();
+    let err = conn.execute("INSERT INTO t VALUES (20, 'a', 1, NULL), (1, 'b', 2, NULL)", ()).unwrap_err();
+    assert!(err.to_string().contains("duplicate key") && err.to_string().contains("(id)=(1)"), "{err}");
+    let err = conn.execute("INSERT INTO t (id) VALUES (30), (30)", ()).unwrap_err();
     assert!(err.to_string().contains("duplicate key"), "{err}");
     assert_eq!(count(&conn, "t"), 3);
     // NOT NULL (the primary key implies it).
-    let err = conn
-        .execute("INSERT INTO t (name) VALUES ('nobody')", ())
-        .unwrap_err();
+    let err = conn.execute("INSERT INTO t (name) VALUES ('nobody')", ()).unwrap_err();
     assert!(err.to_string().contains("not-null"), "{err}");
     // Type mismatch and bad literal.
-    let err = conn
-        .execute("INSERT INTO t (id, born) VALUES (40, 'not a date')", ())
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("invalid input syntax for type DATE"),
-        "{err}"
-    );
+    let err = conn.execute("INSERT INTO t (id, born) VALUES (40, 'not a date')", ()).unwrap_err();
+    assert!(err.to_string().contains("invalid input syntax for type DATE"), "{err}");
     let err = conn.query("SELECT name + 1 FROM t", ()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("operator does not exist: TEXT + INTEGER"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("operator does not exist: TEXT + INTEGER"), "{err}");
     assert_eq!(count(&conn, "t"), 3);
 }
 
@@ -174,10 +124,7 @@ fn errors_change_nothing() {
 fn unknown_names_suggest_the_closest() {
     let conn = conn();
     let err = conn.query("SELECT nmae FROM t", ()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "column \"nmae\" does not exist; did you mean \"name\"? (at line 1, column 8)"
-    );
+    assert_eq!(err.to_string(), "column \"nmae\" does not exist; did you mean \"name\"? (at line 1, column 8)");
     assert_eq!(err.position(), Some((1, 8)));
     let err = conn.query("SELECT * FROM tt", ()).unwrap_err();
     assert!(err.to_string().contains("did you mean \"t\""), "{err}");
@@ -191,29 +138,16 @@ fn parse_errors_point_at_the_position() {
     let err = conn.query("SELEC 1", ()).unwrap_err();
     assert!(matches!(err, Error::Sql(_)));
     assert_eq!(err.position(), Some((1, 1)));
-    assert!(
-        err.to_string()
-            .starts_with("syntax error at line 1, column 1"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("syntax error at line 1, column 1"), "{err}");
 }
 
 #[test]
 fn run_reports_what_a_statement_did() {
     let db = Database::open_in_memory().unwrap();
     let conn = db.connect();
-    assert!(matches!(
-        conn.run("CREATE TABLE x (a INT)", ()).unwrap(),
-        Output::Ok
-    ));
-    assert!(matches!(
-        conn.run("INSERT INTO x SELECT 1", ()).unwrap(),
-        Output::Affected(1)
-    ));
-    assert!(matches!(
-        conn.run("INSERT INTO x SELECT a + 1 FROM x", ()).unwrap(),
-        Output::Affected(1)
-    ));
+    assert!(matches!(conn.run("CREATE TABLE x (a INT)", ()).unwrap(), Output::Ok));
+    assert!(matches!(conn.run("INSERT INTO x SELECT 1", ()).unwrap(), Output::Affected(1)));
+    assert!(matches!(conn.run("INSERT INTO x SELECT a + 1 FROM x", ()).unwrap(), Output::Affected(1)));
     match conn.run("SELECT SUM(a) FROM x", ()).unwrap() {
         Output::Rows(rows) => assert_eq!(rows.value(0, 0), Value::BigInt(3)),
         other => panic!("expected rows, got {other:?}"),
@@ -231,8 +165,7 @@ fn connection_is_shared_across_threads() {
         .map(|k| {
             let c = conn.clone();
             std::thread::spawn(move || {
-                c.execute("INSERT INTO t (id, name) VALUES (?, 'thread')", [100 + k])
-                    .unwrap();
+                c.execute("INSERT INTO t (id, name) VALUES (?, 'thread')", [100 + k]).unwrap();
             })
         })
         .collect();
@@ -256,11 +189,7 @@ fn append_is_atomic_and_checked() {
             .boxed(),
     ]);
     assert_eq!(conn.append("t", ok.clone()).unwrap(), 2);
-    assert!(conn
-        .append("t", ok)
-        .unwrap_err()
-        .to_string()
-        .contains("duplicate key"));
+    assert!(conn.append("t", ok).unwrap_err().to_string().contains("duplicate key"));
     let wrong = Chunk::new(vec![Int32Array::from_slice([60]).boxed()]);
     assert!(conn.append("t", wrong).is_err());
     assert_eq!(count(&conn, "t"), 5);

@@ -11,10 +11,7 @@ pub enum ExecError {
     Overflow(&'static str),
     /// A value cannot be converted to the requested type.
     #[error("invalid input syntax for type {to}: \"{value}\"")]
-    InvalidCast {
-        value: String,
-        to: storage::DataType,
-    },
+    InvalidCast { value: String, to: storage::DataType },
     #[error("null value in column \"{column}\" of table \"{table}\" violates not-null constraint")]
     NotNull { table: String, column: String },
     /// A function got an argument it cannot take.

@@ -90,14 +90,16 @@ pub enum Expr {
         args: Vec<Expr>,
         data_type: DataType,
     },
+    /// The result of subquery number `id`, substituted by the planner before execution.
+    Subquery {
+        id: usize,
+        data_type: DataType,
+    },
 }
 
 impl Expr {
     pub fn literal(value: Value) -> Expr {
-        Expr::Literal {
-            data_type: value.data_type(),
-            value,
-        }
+        Expr::Literal { data_type: value.data_type(), value }
     }
 
     /// The type of the values this expression produces.
@@ -107,11 +109,9 @@ impl Expr {
             | Expr::Literal { data_type, .. }
             | Expr::Arith { data_type, .. }
             | Expr::Case { data_type, .. }
-            | Expr::Function { data_type, .. } => *data_type,
-            Expr::DateArith {
-                op: DateOp::DiffDays,
-                ..
-            } => DataType::Integer,
+            | Expr::Function { data_type, .. }
+            | Expr::Subquery { data_type, .. } => *data_type,
+            Expr::DateArith { op: DateOp::DiffDays, .. } => DataType::Integer,
             Expr::DateArith { .. } => DataType::Date,
             Expr::Compare { .. }
             | Expr::And(..)
@@ -128,7 +128,7 @@ impl Expr {
     /// Child expressions, in order.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } => vec![],
+            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } => vec![],
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
             | Expr::Compare { left, right, .. }
@@ -138,9 +138,7 @@ impl Expr {
             Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } | Expr::Cast { expr, .. } => {
                 vec![expr]
             }
-            Expr::Case {
-                whens, else_expr, ..
-            } => {
+            Expr::Case { whens, else_expr, .. } => {
                 let mut v: Vec<&Expr> = whens.iter().flat_map(|(c, r)| [c, r]).collect();
                 if let Some(e) = else_expr {
                     v.push(e);
@@ -155,7 +153,7 @@ impl Expr {
     /// Mutable child expressions, in order.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } => vec![],
+            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } => vec![],
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
             | Expr::Compare { left, right, .. }
@@ -165,9 +163,7 @@ impl Expr {
             Expr::IsNull { expr, .. } | Expr::IsBool { expr, .. } | Expr::Cast { expr, .. } => {
                 vec![expr]
             }
-            Expr::Case {
-                whens, else_expr, ..
-            } => {
+            Expr::Case { whens, else_expr, .. } => {
                 let mut v: Vec<&mut Expr> = whens.iter_mut().flat_map(|(c, r)| [c, r]).collect();
                 if let Some(e) = else_expr {
                     v.push(e);
@@ -181,7 +177,7 @@ impl Expr {
 
     /// Whether the expression reads no column (so it can be folded to a literal).
     pub fn is_constant(&self) -> bool {
-        !matches!(self, Expr::Column { .. }) && self.children().iter().all(|c| c.is_constant())
+        !matches!(self, Expr::Column { .. } | Expr::Subquery { .. }) && self.children().iter().all(|c| c.is_constant())
     }
 
     /// Calls `f` on every column index the expression reads.
@@ -214,11 +210,11 @@ impl Expr {
     pub fn evaluate(&self, batch: &Batch) -> Result<ArrayRef> {
         let n_rows = batch.n_rows;
         match self {
-            Expr::Column { idx, .. } => {
-                batch.columns.get(*idx).cloned().ok_or_else(|| {
-                    ExecError::Internal(format!("column #{idx} is not in the input"))
-                })
-            }
+            Expr::Column { idx, .. } => batch
+                .columns
+                .get(*idx)
+                .cloned()
+                .ok_or_else(|| ExecError::Internal(format!("column #{idx} is not in the input"))),
             Expr::Literal { value, data_type } => {
                 if value.is_null() {
                     Ok(new_null_array(data_type.to_arrow(), n_rows))
@@ -226,12 +222,7 @@ impl Expr {
                     Ok(values_to_array(*data_type, &vec![value.clone(); n_rows]))
                 }
             }
-            Expr::Arith {
-                op,
-                left,
-                right,
-                data_type,
-            } => {
+            Expr::Arith { op, left, right, data_type } => {
                 let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
                 arith::arith(*op, l.as_ref(), r.as_ref(), *data_type)
             }
@@ -263,33 +254,16 @@ impl Expr {
                 let bits = if *negated { valid } else { !&valid };
                 Ok(BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None).boxed())
             }
-            Expr::IsBool {
-                expr,
-                value,
-                negated,
-            } => {
+            Expr::IsBool { expr, value, negated } => {
                 let a = expr.evaluate(batch)?;
                 let b = bool_of(&a)?;
-                let hits = if *value {
-                    true_mask(b)
-                } else {
-                    true_mask(&not(b))
-                };
+                let hits = if *value { true_mask(b) } else { true_mask(&not(b)) };
                 let bits = if *negated { !&hits } else { hits };
                 Ok(BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None).boxed())
             }
             Expr::Cast { expr, to } => cast(expr.evaluate(batch)?.as_ref(), *to),
-            Expr::Case {
-                whens,
-                else_expr,
-                data_type,
-            } => evaluate_case(batch, whens, else_expr.as_deref(), *data_type),
-            Expr::Like {
-                expr,
-                pattern,
-                negated,
-                case_insensitive,
-            } => {
+            Expr::Case { whens, else_expr, data_type } => evaluate_case(batch, whens, else_expr.as_deref(), *data_type),
+            Expr::Like { expr, pattern, negated, case_insensitive } => {
                 let s = expr.evaluate(batch)?;
                 let p = pattern.evaluate(batch)?;
                 let (s, p) = (downcast_utf8(s.as_ref())?, downcast_utf8(p.as_ref())?);
@@ -305,32 +279,21 @@ impl Expr {
                         }
                         let m = match &constant {
                             Some(pat) => pat.matches(s.value(row_idx)),
-                            None => LikePattern::new(p.value(row_idx), *case_insensitive)
-                                .matches(s.value(row_idx)),
+                            None => LikePattern::new(p.value(row_idx), *case_insensitive).matches(s.value(row_idx)),
                         };
                         Some(m != *negated)
                     })
                     .collect();
                 Ok(out.boxed())
             }
-            Expr::Function {
-                func,
-                args,
-                data_type,
-            } => {
-                let arrays: Vec<ArrayRef> = args
-                    .iter()
-                    .map(|a| a.evaluate(batch))
-                    .collect::<Result<_>>()?;
+            Expr::Subquery { id, .. } => Err(ExecError::Internal(format!("subquery #{id} was not resolved"))),
+            Expr::Function { func, args, data_type } => {
+                let arrays: Vec<ArrayRef> = args.iter().map(|a| a.evaluate(batch)).collect::<Result<_>>()?;
                 let mut out = Vec::with_capacity(n_rows);
                 let mut row = Vec::with_capacity(arrays.len());
                 for row_idx in 0..n_rows {
                     row.clear();
-                    row.extend(
-                        arrays
-                            .iter()
-                            .map(|a| Value::from_array(a.as_ref(), row_idx)),
-                    );
+                    row.extend(arrays.iter().map(|a| Value::from_array(a.as_ref(), row_idx)));
                     let v = func.eval(&row, *data_type)?;
                     // Functions may return a narrower numeric type than declared; cast it.
                     let v = if v.is_null() || v.data_type() == *data_type {
@@ -382,11 +345,8 @@ fn evaluate_case(
         let sub = take_rows(batch, &remaining)?;
         let c = cond.evaluate(&sub)?;
         let mask = true_mask(bool_of(&c)?);
-        let (hit, miss): (Vec<(usize, u32)>, Vec<(usize, u32)>) = remaining
-            .iter()
-            .copied()
-            .enumerate()
-            .partition(|(pos, _)| mask.get_bit(*pos));
+        let (hit, miss): (Vec<(usize, u32)>, Vec<(usize, u32)>) =
+            remaining.iter().copied().enumerate().partition(|(pos, _)| mask.get_bit(*pos));
         if !hit.is_empty() {
             let hit_pos: Vec<u32> = hit.iter().map(|(pos, _)| *pos as u32).collect();
             let values = then.evaluate(&take_rows(&sub, &hit_pos)?)?;
@@ -414,12 +374,9 @@ fn evaluate_case(
     let null_slot = new_null_array(data_type.to_arrow(), 1);
     let mut parts: Vec<&dyn Array> = results.iter().map(|r| r.as_ref()).collect();
     parts.push(null_slot.as_ref());
-    let all = arrow::compute::concatenate::concatenate(&parts)
-        .map_err(|e| ExecError::Internal(format!("CASE: {e}")))?;
-    let indices: Vec<u32> = source
-        .iter()
-        .map(|s| s.map_or(total, |(branch, k)| offsets[branch] + k))
-        .collect();
+    let all =
+        arrow::compute::concatenate::concatenate(&parts).map_err(|e| ExecError::Internal(format!("CASE: {e}")))?;
+    let indices: Vec<u32> = source.iter().map(|s| s.map_or(total, |(branch, k)| offsets[branch] + k)).collect();
     take_array(all.as_ref(), &indices)
 }
 
@@ -431,29 +388,17 @@ pub fn take_array(array: &dyn Array, indices: &[u32]) -> Result<ArrayRef> {
 
 /// Gathers rows `indices` of a batch.
 pub fn take_rows(batch: &Batch, indices: &[u32]) -> Result<Batch> {
-    let columns = batch
-        .columns
-        .iter()
-        .map(|c| take_array(c.as_ref(), indices))
-        .collect::<Result<_>>()?;
-    Ok(Batch {
-        columns,
-        n_rows: indices.len(),
-    })
+    let columns = batch.columns.iter().map(|c| take_array(c.as_ref(), indices)).collect::<Result<_>>()?;
+    Ok(Batch { columns, n_rows: indices.len() })
 }
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Column { name, .. } => f.write_str(name),
-            Expr::Literal {
-                value: Value::Text(s),
-                ..
-            } => write!(f, "'{}'", s.replace('\'', "''")),
+            Expr::Literal { value: Value::Text(s), .. } => write!(f, "'{}'", s.replace('\'', "''")),
             Expr::Literal { value, .. } => write!(f, "{value}"),
-            Expr::Arith {
-                op, left, right, ..
-            } => write!(f, "({left} {} {right})", op.symbol()),
+            Expr::Arith { op, left, right, .. } => write!(f, "({left} {} {right})", op.symbol()),
             Expr::DateArith { op, left, right } => {
                 let sym = if *op == DateOp::AddDays { "+" } else { "-" };
                 write!(f, "({left} {sym} {right})")
@@ -466,22 +411,11 @@ impl fmt::Display for Expr {
             Expr::IsNull { expr, negated } => {
                 write!(f, "({expr} IS {}NULL)", if *negated { "NOT " } else { "" })
             }
-            Expr::IsBool {
-                expr,
-                value,
-                negated,
-            } => {
-                write!(
-                    f,
-                    "({expr} IS {}{})",
-                    if *negated { "NOT " } else { "" },
-                    if *value { "TRUE" } else { "FALSE" }
-                )
+            Expr::IsBool { expr, value, negated } => {
+                write!(f, "({expr} IS {}{})", if *negated { "NOT " } else { "" }, if *value { "TRUE" } else { "FALSE" })
             }
             Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
-            Expr::Case {
-                whens, else_expr, ..
-            } => {
+            Expr::Case { whens, else_expr, .. } => {
                 f.write_str("CASE")?;
                 for (c, r) in whens {
                     write!(f, " WHEN {c} THEN {r}")?;
@@ -491,23 +425,15 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(" END")
             }
-            Expr::Like {
-                expr,
-                pattern,
-                negated,
-                case_insensitive,
-            } => {
+            Expr::Like { expr, pattern, negated, case_insensitive } => {
                 let kw = if *case_insensitive { "ILIKE" } else { "LIKE" };
-                write!(
-                    f,
-                    "({expr} {}{kw} {pattern})",
-                    if *negated { "NOT " } else { "" }
-                )
+                write!(f, "({expr} {}{kw} {pattern})", if *negated { "NOT " } else { "" })
             }
             Expr::Function { func, args, .. } => {
                 let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
                 write!(f, "{}({})", func.name(), args.join(", "))
             }
+            Expr::Subquery { id, .. } => write!(f, "subquery#{id}"),
         }
     }
 }
@@ -518,11 +444,7 @@ mod tests {
     use arrow::array::Int32Array;
 
     fn col(idx: usize) -> Expr {
-        Expr::Column {
-            idx,
-            name: format!("c{idx}"),
-            data_type: DataType::Integer,
-        }
+        Expr::Column { idx, name: format!("c{idx}"), data_type: DataType::Integer }
     }
 
     #[test]
@@ -547,51 +469,26 @@ mod tests {
             data_type: DataType::Integer,
         };
         let out = case.evaluate(&batch).unwrap();
-        assert_eq!(
-            out.as_any().downcast_ref::<Int32Array>().unwrap(),
-            &Int32Array::from([Some(-1), Some(5), None])
-        );
+        assert_eq!(out.as_any().downcast_ref::<Int32Array>().unwrap(), &Int32Array::from([Some(-1), Some(5), None]));
         assert_eq!(div.evaluate(&batch).unwrap_err(), ExecError::DivisionByZero);
     }
 
     #[test]
     fn is_null_and_is_true() {
-        let batch = Batch::new(vec![
-            BooleanArray::from([Some(true), Some(false), None]).boxed()
-        ]);
-        let c = Expr::Column {
-            idx: 0,
-            name: "b".into(),
-            data_type: DataType::Boolean,
-        };
-        let is_null = Expr::IsNull {
-            expr: Box::new(c.clone()),
-            negated: false,
-        }
-        .evaluate(&batch)
-        .unwrap();
+        let batch = Batch::new(vec![BooleanArray::from([Some(true), Some(false), None]).boxed()]);
+        let c = Expr::Column { idx: 0, name: "b".into(), data_type: DataType::Boolean };
+        let is_null = Expr::IsNull { expr: Box::new(c.clone()), negated: false }.evaluate(&batch).unwrap();
         assert_eq!(
             is_null.as_any().downcast_ref::<BooleanArray>().unwrap(),
             &BooleanArray::from_slice([false, false, true])
         );
-        let is_not_true = Expr::IsBool {
-            expr: Box::new(c.clone()),
-            value: true,
-            negated: true,
-        }
-        .evaluate(&batch)
-        .unwrap();
+        let is_not_true =
+            Expr::IsBool { expr: Box::new(c.clone()), value: true, negated: true }.evaluate(&batch).unwrap();
         assert_eq!(
             is_not_true.as_any().downcast_ref::<BooleanArray>().unwrap(),
             &BooleanArray::from_slice([false, true, true])
         );
-        let is_false = Expr::IsBool {
-            expr: Box::new(c),
-            value: false,
-            negated: false,
-        }
-        .evaluate(&batch)
-        .unwrap();
+        let is_false = Expr::IsBool { expr: Box::new(c), value: false, negated: false }.evaluate(&batch).unwrap();
         assert_eq!(
             is_false.as_any().downcast_ref::<BooleanArray>().unwrap(),
             &BooleanArray::from_slice([false, true, false])

@@ -55,9 +55,7 @@ pub fn common_type(types: &[DataType]) -> Option<DataType> {
                     b
                 }
             }
-            (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => {
-                DataType::Timestamp
-            }
+            (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => DataType::Timestamp,
             _ => return None,
         };
     }
@@ -127,10 +125,7 @@ impl ScalarFunction {
             if ok {
                 Ok(())
             } else {
-                Err(format!(
-                    "function {}() takes {expected} argument(s), got {n}",
-                    self.name()
-                ))
+                Err(format!("function {}() takes {expected} argument(s), got {n}", self.name()))
             }
         };
         let numeric = |t: DataType| -> std::result::Result<DataType, String> {
@@ -139,38 +134,24 @@ impl ScalarFunction {
             } else if t == T::Null {
                 Ok(T::Double)
             } else {
-                Err(format!(
-                    "function {}({t}) does not exist: it needs a number",
-                    self.name()
-                ))
+                Err(format!("function {}({t}) does not exist: it needs a number", self.name()))
             }
         };
         let text = |t: DataType| -> std::result::Result<DataType, String> {
             if t == T::Text || t == T::Null {
                 Ok(T::Text)
             } else {
-                Err(format!(
-                    "function {}({t}) does not exist: it needs text",
-                    self.name()
-                ))
+                Err(format!("function {}({t}) does not exist: it needs text", self.name()))
             }
         };
         let int = |t: DataType| -> std::result::Result<DataType, String> {
             if t.is_integer() || t == T::Null {
                 Ok(T::BigInt)
             } else {
-                Err(format!(
-                    "function {}() needs an integer argument, got {t}",
-                    self.name()
-                ))
+                Err(format!("function {}() needs an integer argument, got {t}", self.name()))
             }
         };
-        let sig = |arg_types: Vec<DataType>, return_type| {
-            Ok(Signature {
-                arg_types,
-                return_type,
-            })
-        };
+        let sig = |arg_types: Vec<DataType>, return_type| Ok(Signature { arg_types, return_type });
         match self {
             Abs => {
                 arity(n == 1, "1")?;
@@ -208,19 +189,14 @@ impl ScalarFunction {
                 arity(n >= 1, "at least 1")?;
                 let t = common_type(args).ok_or_else(|| {
                     let names: Vec<String> = args.iter().map(|t| t.to_string()).collect();
-                    format!(
-                        "{}() arguments have no common type: {}",
-                        self.name(),
-                        names.join(", ")
-                    )
+                    format!("{}() arguments have no common type: {}", self.name(), names.join(", "))
                 })?;
                 sig(vec![t; n], t)
             }
             NullIf => {
                 arity(n == 2, "2")?;
-                let t = common_type(args).ok_or_else(|| {
-                    format!("nullif() cannot compare {} with {}", args[0], args[1])
-                })?;
+                let t =
+                    common_type(args).ok_or_else(|| format!("nullif() cannot compare {} with {}", args[0], args[1]))?;
                 sig(vec![t, t], t)
             }
             Lower | Upper | Trim | Ltrim | Rtrim => {
@@ -285,15 +261,9 @@ impl ScalarFunction {
         let i = |v: &Value| v.as_i64().unwrap_or(0);
         Ok(match self {
             Abs => match &args[0] {
-                Value::SmallInt(v) => {
-                    Value::SmallInt(v.checked_abs().ok_or(ExecError::Overflow("smallint"))?)
-                }
-                Value::Integer(v) => {
-                    Value::Integer(v.checked_abs().ok_or(ExecError::Overflow("integer"))?)
-                }
-                Value::BigInt(v) => {
-                    Value::BigInt(v.checked_abs().ok_or(ExecError::Overflow("bigint"))?)
-                }
+                Value::SmallInt(v) => Value::SmallInt(v.checked_abs().ok_or(ExecError::Overflow("smallint"))?),
+                Value::Integer(v) => Value::Integer(v.checked_abs().ok_or(ExecError::Overflow("integer"))?),
+                Value::BigInt(v) => Value::BigInt(v.checked_abs().ok_or(ExecError::Overflow("bigint"))?),
                 Value::Real(v) => Value::Real(v.abs()),
                 other => Value::Double(f(other).abs()),
             },
@@ -310,18 +280,12 @@ impl ScalarFunction {
             Sqrt => {
                 let x = f(&args[0]);
                 if x < 0.0 {
-                    return Err(ExecError::InvalidArgument(
-                        "cannot take square root of a negative number".into(),
-                    ));
+                    return Err(ExecError::InvalidArgument("cannot take square root of a negative number".into()));
                 }
                 Value::Double(x.sqrt())
             }
             Power => Value::Double(f(&args[0]).powf(f(&args[1]))),
-            Coalesce => args
-                .iter()
-                .find(|v| !v.is_null())
-                .cloned()
-                .unwrap_or(Value::Null),
+            Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null),
             NullIf => {
                 if !args[0].is_null() && !args[1].is_null() && args[0].total_cmp(&args[1]).is_eq() {
                     Value::Null
@@ -349,9 +313,7 @@ impl ScalarFunction {
             Lower => Value::Text(text(&args[0]).to_lowercase()),
             Upper => Value::Text(text(&args[0]).to_uppercase()),
             Length => Value::Integer(text(&args[0]).chars().count() as i32),
-            Concat | ConcatOp => {
-                Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect())
-            }
+            Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
             Substring => {
                 let s: Vec<char> = text(&args[0]).chars().collect();
                 let start = i(&args[1]);
@@ -359,9 +321,7 @@ impl ScalarFunction {
                     Some(len) => {
                         let len = i(len);
                         if len < 0 {
-                            return Err(ExecError::InvalidArgument(
-                                "negative substring length not allowed".into(),
-                            ));
+                            return Err(ExecError::InvalidArgument("negative substring length not allowed".into()));
                         }
                         (start, start.saturating_add(len))
                     }
@@ -369,11 +329,7 @@ impl ScalarFunction {
                 };
                 let from = from.max(1) as usize - 1;
                 let to = to.clamp(1, s.len() as i64 + 1) as usize - 1;
-                Value::Text(if from < to {
-                    s[from..to].iter().collect()
-                } else {
-                    String::new()
-                })
+                Value::Text(if from < to { s[from..to].iter().collect() } else { String::new() })
             }
             Trim | Ltrim | Rtrim => {
                 let s = text(&args[0]);
@@ -388,11 +344,7 @@ impl ScalarFunction {
             Replace => {
                 let from = text(&args[1]);
                 let s = text(&args[0]);
-                Value::Text(if from.is_empty() {
-                    s
-                } else {
-                    s.replace(&from, &text(&args[2]))
-                })
+                Value::Text(if from.is_empty() { s } else { s.replace(&from, &text(&args[2])) })
             }
         })
     }
@@ -405,31 +357,17 @@ mod tests {
     #[test]
     fn signatures_and_eval() {
         let f = ScalarFunction::lookup("coalesce").unwrap();
-        let sig = f
-            .signature(&[DataType::Null, DataType::Integer, DataType::Double])
-            .unwrap();
+        let sig = f.signature(&[DataType::Null, DataType::Integer, DataType::Double]).unwrap();
         assert_eq!(sig.return_type, DataType::Double);
-        assert_eq!(
-            f.eval(&[Value::Null, Value::Double(2.0)], DataType::Double)
-                .unwrap(),
-            Value::Double(2.0)
-        );
+        assert_eq!(f.eval(&[Value::Null, Value::Double(2.0)], DataType::Double).unwrap(), Value::Double(2.0));
         assert!(ScalarFunction::Abs.signature(&[DataType::Text]).is_err());
         let sub = ScalarFunction::Substring;
         assert_eq!(
-            sub.eval(
-                &[Value::from("hello"), Value::BigInt(2), Value::BigInt(3)],
-                DataType::Text
-            )
-            .unwrap(),
+            sub.eval(&[Value::from("hello"), Value::BigInt(2), Value::BigInt(3)], DataType::Text).unwrap(),
             Value::from("ell")
         );
         assert_eq!(
-            sub.eval(
-                &[Value::from("hello"), Value::BigInt(0), Value::BigInt(2)],
-                DataType::Text
-            )
-            .unwrap(),
+            sub.eval(&[Value::from("hello"), Value::BigInt(0), Value::BigInt(2)], DataType::Text).unwrap(),
             Value::from("h")
         );
         assert_eq!(
@@ -437,9 +375,7 @@ mod tests {
             Err(ExecError::Overflow("integer"))
         );
         assert_eq!(
-            ScalarFunction::NullIf
-                .eval(&[Value::Integer(1), Value::Integer(1)], DataType::Integer)
-                .unwrap(),
+            ScalarFunction::NullIf.eval(&[Value::Integer(1), Value::Integer(1)], DataType::Integer).unwrap(),
             Value::Null
         );
     }

@@ -21,7 +21,8 @@ pub use functions::ScalarFunction;
 pub use kernels::arith::ArithOp;
 pub use kernels::compare::CmpOp;
 pub use operator::{
-    collect, execute, AggFunc, AggregateExpr, CollectSink, Flow, PhysicalPlan, Sink, SortKey,
+    collect, concat_batches, execute, AggFunc, AggregateExpr, CollectSink, Flow, JoinKind, JoinSpec, PhysicalPlan,
+    SetOpKind, Sink, SortKey,
 };
 
 use std::sync::OnceLock;

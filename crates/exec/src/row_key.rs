@@ -43,15 +43,11 @@ pub fn append_column(keys: &mut [Vec<u8>], array: &dyn Array) -> Result<()> {
         }
         DataType::SmallInt => {
             let a = as_prim::<i16>(array)?;
-            each_valid!(
-                |k: &mut Vec<u8>, i| k.extend_from_slice(&(a.value(i) as i64).to_le_bytes())
-            );
+            each_valid!(|k: &mut Vec<u8>, i| k.extend_from_slice(&(a.value(i) as i64).to_le_bytes()));
         }
         DataType::Integer | DataType::Date => {
             let a = as_prim::<i32>(array)?;
-            each_valid!(
-                |k: &mut Vec<u8>, i| k.extend_from_slice(&(a.value(i) as i64).to_le_bytes())
-            );
+            each_valid!(|k: &mut Vec<u8>, i| k.extend_from_slice(&(a.value(i) as i64).to_le_bytes()));
         }
         DataType::BigInt | DataType::Timestamp => {
             let a = as_prim::<i64>(array)?;

@@ -26,9 +26,7 @@ impl Catalog {
 
     /// A snapshot of everything committed so far.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            read_ts: Timestamp(self.last_commit.load(Ordering::Acquire)),
-        }
+        Snapshot { read_ts: Timestamp(self.last_commit.load(Ordering::Acquire)) }
     }
 
     /// Starts a write transaction reading at the current snapshot.
@@ -45,20 +43,11 @@ impl Catalog {
     }
 
     pub fn table(&self, name: &str) -> Option<Arc<Table>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+        self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     pub fn table_names(&self) -> Vec<String> {
-        self.tables
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        self.tables.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
     }
 
     pub fn create_table(&self, schema: TableSchema) -> Result<Arc<Table>> {
@@ -73,10 +62,7 @@ impl Catalog {
 
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        tables
-            .remove(name)
-            .map(|_| ())
-            .ok_or_else(|| TxnError::NoSuchTable(name.to_string()))
+        tables.remove(name).map(|_| ()).ok_or_else(|| TxnError::NoSuchTable(name.to_string()))
     }
 
     /// Whether `table` is still the table registered under its name.

@@ -9,9 +9,7 @@ pub enum TxnError {
     #[error("table \"{0}\" does not exist")]
     NoSuchTable(String),
     /// A committed row (or another row of the same statement) already has this key.
-    #[error(
-        "duplicate key value violates primary key of table \"{table}\": key ({key}) already exists"
-    )]
+    #[error("duplicate key value violates primary key of table \"{table}\": key ({key}) already exists")]
     DuplicateKey { table: String, key: String },
     /// The table was dropped while the transaction wrote to it.
     #[error("table \"{0}\" was dropped by a concurrent statement")]

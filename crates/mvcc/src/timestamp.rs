@@ -32,9 +32,7 @@ mod tests {
 
     #[test]
     fn visibility_rule() {
-        let snap = Snapshot {
-            read_ts: Timestamp(5),
-        };
+        let snap = Snapshot { read_ts: Timestamp(5) };
         assert!(visible(Timestamp(4), snap));
         assert!(visible(Timestamp(5), snap));
         assert!(!visible(Timestamp(6), snap));

@@ -23,19 +23,13 @@ pub struct Transaction {
 
 impl std::fmt::Debug for Transaction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transaction")
-            .field("snapshot", &self.snapshot)
-            .finish_non_exhaustive()
+        f.debug_struct("Transaction").field("snapshot", &self.snapshot).finish_non_exhaustive()
     }
 }
 
 impl Transaction {
     pub(crate) fn new(catalog: Arc<Catalog>, snapshot: Snapshot) -> Transaction {
-        Transaction {
-            catalog,
-            snapshot,
-            appends: Vec::new(),
-        }
+        Transaction { catalog, snapshot, appends: Vec::new() }
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -45,10 +39,7 @@ impl Transaction {
     /// Buffers `batch` for appending to `table`. `keys` holds one encoded primary key per row
     /// when the table has a primary key, and is empty otherwise.
     pub fn append(&mut self, table: Arc<Table>, batch: Batch, keys: Vec<Vec<u8>>) {
-        debug_assert!(
-            keys.is_empty() || keys.len() == batch.n_rows,
-            "one key per row"
-        );
+        debug_assert!(keys.is_empty() || keys.len() == batch.n_rows, "one key per row");
         if batch.n_rows > 0 {
             self.appends.push(PendingAppend { table, batch, keys });
         }
@@ -60,11 +51,7 @@ impl Transaction {
         if self.appends.is_empty() {
             return Ok(());
         }
-        let _guard = self
-            .catalog
-            .commit_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _guard = self.catalog.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         // Validate everything before publishing anything, so a failure changes nothing.
         for (idx, pending) in self.appends.iter().enumerate() {
             if !self.catalog.is_live(&pending.table) {
@@ -89,9 +76,7 @@ impl Transaction {
         }
         let commit_ts = self.catalog.last_commit().next();
         for pending in self.appends {
-            pending
-                .table
-                .publish(commit_ts, pending.batch, pending.keys);
+            pending.table.publish(commit_ts, pending.batch, pending.keys);
         }
         self.catalog.publish_ts(commit_ts);
         Ok(())
@@ -107,11 +92,7 @@ mod tests {
     fn schema(pk: bool) -> TableSchema {
         TableSchema {
             name: "t".into(),
-            columns: vec![ColumnDef {
-                name: "a".into(),
-                data_type: DataType::BigInt,
-                nullable: false,
-            }],
+            columns: vec![ColumnDef { name: "a".into(), data_type: DataType::BigInt, nullable: false }],
             primary_key: if pk { vec![0] } else { vec![] },
         }
     }
@@ -128,11 +109,7 @@ mod tests {
         let mut txn = catalog.begin();
         txn.append(table.clone(), batch(&[1, 2]), vec![]);
         txn.append(table.clone(), batch(&[3]), vec![]);
-        assert_eq!(
-            table.n_rows(catalog.snapshot()),
-            0,
-            "uncommitted data is invisible"
-        );
+        assert_eq!(table.n_rows(catalog.snapshot()), 0, "uncommitted data is invisible");
         txn.commit(|_, _| String::new()).unwrap();
         assert_eq!(table.n_rows(catalog.snapshot()), 3);
         assert_eq!(table.n_rows(before), 0, "an older snapshot keeps its view");
@@ -164,9 +141,6 @@ mod tests {
         let mut txn = catalog.begin();
         txn.append(table, batch(&[1]), vec![]);
         catalog.drop_table("t").unwrap();
-        assert!(matches!(
-            txn.commit(|_, _| String::new()),
-            Err(TxnError::TableDropped(_))
-        ));
+        assert!(matches!(txn.commit(|_, _| String::new()), Err(TxnError::TableDropped(_))));
     }
 }

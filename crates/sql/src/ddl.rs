@@ -11,12 +11,7 @@ fn index_columns(cols: &[ast::IndexColumn], schema: &TableSchema) -> Result<Vec<
             ast::Expr::Identifier(id) => {
                 let name = normalize(id);
                 schema.column_index(&name).ok_or_else(|| {
-                    unknown_name(
-                        "column",
-                        &name,
-                        schema.columns.iter().map(|c| c.name.as_str()),
-                        ident_pos(id),
-                    )
+                    unknown_name("column", &name, schema.columns.iter().map(|c| c.name.as_str()), ident_pos(id))
                 })
             }
             other => crate::unsupported!("key expression {other}"),
@@ -30,11 +25,7 @@ pub fn table_schema(ct: &ast::CreateTable) -> Result<TableSchema> {
         return crate::unsupported!("CREATE TABLE ... AS");
     }
     let (name, _) = object_name(&ct.name)?;
-    let mut schema = TableSchema {
-        name,
-        columns: Vec::new(),
-        primary_key: Vec::new(),
-    };
+    let mut schema = TableSchema { name, columns: Vec::new(), primary_key: Vec::new() };
     let mut primary_key: Option<Vec<usize>> = None;
     for col in &ct.columns {
         let col_name = normalize(&col.name);
@@ -52,30 +43,20 @@ pub fn table_schema(ct: &ast::CreateTable) -> Result<TableSchema> {
                 ColumnOption::NotNull => nullable = false,
                 ColumnOption::PrimaryKey(_) => {
                     if primary_key.is_some() {
-                        return crate::bind_err!(
-                            "multiple primary keys for table \"{}\" are not allowed",
-                            schema.name
-                        );
+                        return crate::bind_err!("multiple primary keys for table \"{}\" are not allowed", schema.name);
                     }
                     primary_key = Some(vec![schema.columns.len()]);
                 }
                 other => return crate::unsupported!("column option {other}"),
             }
         }
-        schema.columns.push(ColumnDef {
-            name: col_name,
-            data_type,
-            nullable,
-        });
+        schema.columns.push(ColumnDef { name: col_name, data_type, nullable });
     }
     for constraint in &ct.constraints {
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
                 if primary_key.is_some() {
-                    return crate::bind_err!(
-                        "multiple primary keys for table \"{}\" are not allowed",
-                        schema.name
-                    );
+                    return crate::bind_err!("multiple primary keys for table \"{}\" are not allowed", schema.name);
                 }
                 primary_key = Some(index_columns(&pk.columns, &schema)?);
             }

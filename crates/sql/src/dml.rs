@@ -12,34 +12,21 @@ use std::sync::Arc;
 use storage::{Batch, DataType, Value};
 
 /// Checks NOT NULL, computes primary keys, and commits `batches` to `table` in one transaction.
-pub fn append_batches(
-    catalog: &Arc<mvcc::Catalog>,
-    table: &Arc<mvcc::Table>,
-    batches: Vec<Batch>,
-) -> Result<u64> {
+pub fn append_batches(catalog: &Arc<mvcc::Catalog>, table: &Arc<mvcc::Table>, batches: Vec<Batch>) -> Result<u64> {
     let schema = table.schema();
     let mut txn = catalog.begin();
     let mut n_rows = 0u64;
     for batch in &batches {
         for (col, def) in batch.columns.iter().zip(&schema.columns) {
-            let has_null =
-                col.data_type() == &arrow::datatypes::DataType::Null || col.null_count() > 0;
+            let has_null = col.data_type() == &arrow::datatypes::DataType::Null || col.null_count() > 0;
             if !def.nullable && has_null && batch.n_rows > 0 {
-                return Err(ExecError::NotNull {
-                    table: schema.name.clone(),
-                    column: def.name.clone(),
-                }
-                .into());
+                return Err(ExecError::NotNull { table: schema.name.clone(), column: def.name.clone() }.into());
             }
         }
         let keys = if schema.primary_key.is_empty() {
             Vec::new()
         } else {
-            let cols: Vec<&dyn arrow::array::Array> = schema
-                .primary_key
-                .iter()
-                .map(|&c| batch.column(c))
-                .collect();
+            let cols: Vec<&dyn arrow::array::Array> = schema.primary_key.iter().map(|&c| batch.column(c)).collect();
             encode_rows(&cols, batch.n_rows)?
         };
         n_rows += batch.n_rows as u64;
@@ -56,14 +43,8 @@ fn describe_key(table: &mvcc::Table, batches: &[Batch], key: &[u8]) -> String {
         let cols: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(c)).collect();
         if let Ok(keys) = encode_rows(&cols, batch.n_rows) {
             if let Some(row_idx) = keys.iter().position(|k| k.as_slice() == key) {
-                let values: Vec<String> = cols
-                    .iter()
-                    .map(|c| Value::from_array(*c, row_idx).to_string())
-                    .collect();
-                let names: Vec<&str> = pk
-                    .iter()
-                    .map(|&c| table.schema().columns[c].name.as_str())
-                    .collect();
+                let values: Vec<String> = cols.iter().map(|c| Value::from_array(*c, row_idx).to_string()).collect();
+                let names: Vec<&str> = pk.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
                 return format!("{})=({}", names.join(", "), values.join(", "));
             }
         }
@@ -74,15 +55,8 @@ fn describe_key(table: &mvcc::Table, batches: &[Batch], key: &[u8]) -> String {
 /// Runs INSERT: binds the source, casts it to the target columns, fills the others with NULL,
 /// and appends everything in one commit. Any failure leaves the table unchanged.
 pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) -> Result<u64> {
-    if ins.on.is_some()
-        || ins.returning.is_some()
-        || ins.or.is_some()
-        || ins.ignore
-        || ins.overwrite
-    {
-        return crate::unsupported!(
-            "INSERT with ON CONFLICT / RETURNING / OR (coming with transactions)"
-        );
+    if ins.on.is_some() || ins.returning.is_some() || ins.or.is_some() || ins.ignore || ins.overwrite {
+        return crate::unsupported!("INSERT with ON CONFLICT / RETURNING / OR (coming with transactions)");
     }
     let table = match &ins.table {
         ast::TableObject::TableName(name) => binder.table(name)?,
@@ -108,10 +82,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                 )
             })?;
             if t.contains(&idx) {
-                return Err(SqlError::Bind {
-                    message: format!("column \"{name}\" specified more than once"),
-                    pos,
-                });
+                return Err(SqlError::Bind { message: format!("column \"{name}\" specified more than once"), pos });
             }
             t.push(idx);
         }
@@ -122,9 +93,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
     };
     // VALUES rows are cast per target column; a query's output columns likewise.
     let plan = match source.body.as_ref() {
-        ast::SetExpr::Values(values)
-            if source.order_by.is_none() && source.limit_clause.is_none() =>
-        {
+        ast::SetExpr::Values(values) if source.order_by.is_none() && source.limit_clause.is_none() => {
             let scope = crate::binder::Scope::default();
             let mut rows = Vec::with_capacity(values.rows.len());
             for row in &values.rows {
@@ -144,10 +113,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                 }
                 rows.push(bound);
             }
-            let types = targets
-                .iter()
-                .map(|&t| schema.columns[t].data_type)
-                .collect();
+            let types = targets.iter().map(|&t| schema.columns[t].data_type).collect();
             optimize(crate::plan::LogicalPlan::Values { rows, types })
         }
         _ => {
@@ -167,23 +133,18 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                 .map(|(idx, (t, &target))| {
                     let def = &schema.columns[target];
                     crate::binder::assign_to(
-                        Expr::Column {
-                            idx,
-                            name: def.name.clone(),
-                            data_type: *t,
-                        },
+                        Expr::Column { idx, name: def.name.clone(), data_type: *t },
                         def.data_type,
                         &def.name,
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
-            optimize(crate::plan::LogicalPlan::Project {
-                input: Box::new(bound.plan),
-                exprs,
-            })
+            optimize(crate::plan::LogicalPlan::Project { input: Box::new(bound.plan), exprs })
         }
     };
-    let physical: PhysicalPlan = plan.to_physical(catalog.snapshot());
+    let snapshot = catalog.snapshot();
+    let plan = optimize(crate::subquery::resolve(plan, binder.subqueries.take(), snapshot)?);
+    let physical: PhysicalPlan = plan.to_physical(snapshot);
     let produced = exec::collect(&physical)?;
     // Widen to the full table row: target columns from the source, NULL elsewhere.
     let mut batches = Vec::with_capacity(produced.len());
@@ -202,10 +163,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                 None => arrow::array::new_null_array(def.data_type.to_arrow(), b.n_rows),
             });
         }
-        batches.push(Batch {
-            columns,
-            n_rows: b.n_rows,
-        });
+        batches.push(Batch { columns, n_rows: b.n_rows });
     }
     append_batches(catalog, &table, batches)
 }

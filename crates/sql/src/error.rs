@@ -45,9 +45,7 @@ impl SqlError {
     pub fn position(&self) -> Option<(u64, u64)> {
         match self {
             SqlError::Parse { pos, .. } => Some((pos.line, pos.column)),
-            SqlError::Bind { pos, .. } | SqlError::NotSupported { pos, .. } => {
-                pos.map(|p| (p.line, p.column))
-            }
+            SqlError::Bind { pos, .. } | SqlError::NotSupported { pos, .. } => pos.map(|p| (p.line, p.column)),
             _ => None,
         }
     }

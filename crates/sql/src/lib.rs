@@ -19,6 +19,7 @@ mod parser;
 mod plan;
 mod session;
 mod split;
+mod subquery;
 
 pub use error::{Pos, Result, SqlError};
 pub use plan::LogicalPlan;

@@ -1,15 +1,17 @@
 //! Rule-based rewrites of a [`LogicalPlan`]:
 //! - constant folding: constant subexpressions become literals (an expression that fails to
 //!   fold, such as `1 / 0` in a branch that may never run, is left for run time);
-//! - predicate pushdown: a filter directly above a scan moves into the scan;
+//! - predicate pushdown: filters move into scans, and through joins to the side they read
+//!   (WHERE conditions over an inner join become join conditions, so `FROM a, b WHERE a.x = b.y`
+//!   runs as a hash join);
 //! - projection pushdown: a scan reads only the columns the plan above it uses.
 
-use crate::plan::LogicalPlan;
-use exec::Expr;
+use crate::plan::{column_span, conjoin, conjuncts, LogicalPlan};
+use exec::{Expr, JoinKind};
 
 /// Applies every rule.
 pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
-    let plan = fold_plan(plan);
+    let plan = map_exprs(plan, &fold);
     let plan = push_filters(plan);
     prune_columns(plan)
 }
@@ -21,10 +23,7 @@ pub fn fold(e: &mut Expr) {
     }
     if e.is_constant() {
         if let Ok(value) = e.evaluate_constant() {
-            *e = Expr::Literal {
-                value,
-                data_type: e.data_type(),
-            };
+            *e = Expr::Literal { value, data_type: e.data_type() };
             return;
         }
     }
@@ -34,137 +33,161 @@ pub fn fold(e: &mut Expr) {
     }
 }
 
-fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
+/// Applies `f` to every expression of every node.
+pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
     let rec = |p: Box<LogicalPlan>| Box::new(map_exprs(*p, f));
     match plan {
-        LogicalPlan::Scan {
-            table,
-            columns,
-            mut filter,
-        } => {
+        LogicalPlan::Scan { table, columns, mut filter } => {
             filter.iter_mut().for_each(f);
-            LogicalPlan::Scan {
-                table,
-                columns,
-                filter,
-            }
+            LogicalPlan::Scan { table, columns, filter }
         }
         LogicalPlan::Values { mut rows, types } => {
             rows.iter_mut().flatten().for_each(f);
             LogicalPlan::Values { rows, types }
         }
-        LogicalPlan::Filter {
-            input,
-            mut predicate,
-        } => {
+        LogicalPlan::Filter { input, mut predicate } => {
             f(&mut predicate);
-            LogicalPlan::Filter {
-                input: rec(input),
-                predicate,
-            }
+            LogicalPlan::Filter { input: rec(input), predicate }
         }
         LogicalPlan::Project { input, mut exprs } => {
             exprs.iter_mut().for_each(f);
-            LogicalPlan::Project {
-                input: rec(input),
-                exprs,
-            }
+            LogicalPlan::Project { input: rec(input), exprs }
         }
-        LogicalPlan::Aggregate {
-            input,
-            mut group_by,
-            mut aggregates,
-        } => {
+        LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => {
             group_by.iter_mut().for_each(f);
-            aggregates
-                .iter_mut()
-                .filter_map(|a| a.arg.as_mut())
-                .for_each(f);
-            LogicalPlan::Aggregate {
-                input: rec(input),
-                group_by,
-                aggregates,
-            }
+            aggregates.iter_mut().filter_map(|a| a.arg.as_mut()).for_each(f);
+            LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
         }
-        LogicalPlan::Sort {
-            input,
-            mut keys,
-            fetch,
-        } => {
+        LogicalPlan::Sort { input, mut keys, fetch } => {
             keys.iter_mut().for_each(|k| f(&mut k.expr));
-            LogicalPlan::Sort {
-                input: rec(input),
-                keys,
-                fetch,
-            }
+            LogicalPlan::Sort { input: rec(input), keys, fetch }
         }
-        LogicalPlan::Limit {
-            input,
-            limit,
-            offset,
-        } => LogicalPlan::Limit {
-            input: rec(input),
-            limit,
-            offset,
-        },
+        LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
+        LogicalPlan::Join { left, right, kind, mut on } => {
+            on.iter_mut().for_each(f);
+            LogicalPlan::Join { left: rec(left), right: rec(right), kind, on }
+        }
+        LogicalPlan::Union { inputs } => {
+            LogicalPlan::Union { inputs: inputs.into_iter().map(|i| map_exprs(i, f)).collect() }
+        }
+        LogicalPlan::SetOp { left, right, kind, all } => {
+            LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
+        }
     }
 }
 
-fn fold_plan(plan: LogicalPlan) -> LogicalPlan {
-    map_exprs(plan, &fold)
+/// Which side of a join an expression reads: `Some(true)` left only, `Some(false)` right only.
+fn side(e: &Expr, n_left: usize) -> Option<bool> {
+    match column_span(e) {
+        Some((_, hi)) if hi < n_left => Some(true),
+        Some((lo, _)) if lo >= n_left => Some(false),
+        _ => None,
+    }
+}
+
+/// Wraps `plan` in a filter of `preds` (if any) and keeps pushing.
+fn filtered(plan: LogicalPlan, preds: Vec<Expr>) -> LogicalPlan {
+    match conjoin(preds) {
+        Some(predicate) => push_filters(LogicalPlan::Filter { input: Box::new(plan), predicate }),
+        None => plan,
+    }
+}
+
+/// Distributes `preds` over a join: single-side conditions go to the side they read when the
+/// join kind allows it; the rest stay in `stay`.
+fn split_for_join(
+    preds: Vec<Expr>,
+    n_left: usize,
+    to_left_ok: bool,
+    to_right_ok: bool,
+) -> (Vec<Expr>, Vec<Expr>, Vec<Expr>) {
+    let (mut to_left, mut to_right, mut stay) = (Vec::new(), Vec::new(), Vec::new());
+    for c in preds {
+        match side(&c, n_left) {
+            Some(true) if to_left_ok => to_left.push(c),
+            Some(false) if to_right_ok => {
+                let mut c = c;
+                c.remap_columns(&|col| col - n_left);
+                to_right.push(c)
+            }
+            _ => stay.push(c),
+        }
+    }
+    (to_left, to_right, stay)
 }
 
 fn push_filters(plan: LogicalPlan) -> LogicalPlan {
     let rec = |p: Box<LogicalPlan>| Box::new(push_filters(*p));
     match plan {
         LogicalPlan::Filter { input, predicate } => match push_filters(*input) {
-            LogicalPlan::Scan {
-                table,
-                columns,
-                filter,
-            } => {
+            LogicalPlan::Scan { table, columns, filter } => {
                 let filter = Some(match filter {
                     Some(existing) => Expr::And(Box::new(existing), Box::new(predicate)),
                     None => predicate,
                 });
-                LogicalPlan::Scan {
-                    table,
-                    columns,
-                    filter,
+                LogicalPlan::Scan { table, columns, filter }
+            }
+            LogicalPlan::Join { left, right, kind, on } => {
+                let n_left = left.output_types().len();
+                match kind {
+                    JoinKind::Inner => {
+                        // A WHERE over an inner join is part of the join condition.
+                        let mut all = on.map(conjuncts).unwrap_or_default();
+                        all.extend(conjuncts(predicate));
+                        push_filters(LogicalPlan::Join { left, right, kind, on: conjoin(all) })
+                    }
+                    JoinKind::Left | JoinKind::Right => {
+                        // Only conditions on the preserved side may move below an outer join.
+                        let (to_left, to_right, stay) = split_for_join(
+                            conjuncts(predicate),
+                            n_left,
+                            kind == JoinKind::Left,
+                            kind == JoinKind::Right,
+                        );
+                        let join = LogicalPlan::Join {
+                            left: Box::new(filtered(*left, to_left)),
+                            right: Box::new(filtered(*right, to_right)),
+                            kind,
+                            on,
+                        };
+                        match conjoin(stay) {
+                            Some(p) => LogicalPlan::Filter { input: Box::new(join), predicate: p },
+                            None => join,
+                        }
+                    }
+                    JoinKind::Full => {
+                        LogicalPlan::Filter { input: Box::new(LogicalPlan::Join { left, right, kind, on }), predicate }
+                    }
                 }
             }
-            other => LogicalPlan::Filter {
-                input: Box::new(other),
-                predicate,
-            },
+            other => LogicalPlan::Filter { input: Box::new(other), predicate },
         },
-        LogicalPlan::Project { input, exprs } => LogicalPlan::Project {
-            input: rec(input),
-            exprs,
-        },
-        LogicalPlan::Aggregate {
-            input,
-            group_by,
-            aggregates,
-        } => LogicalPlan::Aggregate {
-            input: rec(input),
-            group_by,
-            aggregates,
-        },
-        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort {
-            input: rec(input),
-            keys,
-            fetch,
-        },
-        LogicalPlan::Limit {
-            input,
-            limit,
-            offset,
-        } => LogicalPlan::Limit {
-            input: rec(input),
-            limit,
-            offset,
-        },
+        LogicalPlan::Join { left, right, kind, on } => {
+            let n_left = left.output_types().len();
+            // Join conditions on one side only filter that side when it is not preserved.
+            let (to_left, to_right, stay) = split_for_join(
+                on.map(conjuncts).unwrap_or_default(),
+                n_left,
+                matches!(kind, JoinKind::Inner | JoinKind::Right),
+                matches!(kind, JoinKind::Inner | JoinKind::Left),
+            );
+            LogicalPlan::Join {
+                left: Box::new(filtered(push_filters(*left), to_left)),
+                right: Box::new(filtered(push_filters(*right), to_right)),
+                kind,
+                on: conjoin(stay),
+            }
+        }
+        LogicalPlan::Project { input, exprs } => LogicalPlan::Project { input: rec(input), exprs },
+        LogicalPlan::Aggregate { input, group_by, aggregates } => {
+            LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
+        }
+        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
+        LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
+        LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(push_filters).collect() },
+        LogicalPlan::SetOp { left, right, kind, all } => {
+            LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
+        }
         leaf => leaf,
     }
 }
@@ -175,38 +198,16 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
     let rec = |p: Box<LogicalPlan>| Box::new(prune_columns(*p));
     match plan {
         LogicalPlan::Project { input, mut exprs } => match *input {
-            LogicalPlan::Scan {
-                table,
-                columns,
-                mut filter,
-            } => {
+            LogicalPlan::Scan { table, columns, mut filter } => {
                 let keep = used(&exprs, filter.as_ref(), columns.len());
                 remap(&keep, exprs.iter_mut().chain(filter.iter_mut()));
                 let columns = keep.iter().map(|&k| columns[k]).collect();
-                LogicalPlan::Project {
-                    input: Box::new(LogicalPlan::Scan {
-                        table,
-                        columns,
-                        filter,
-                    }),
-                    exprs,
-                }
+                LogicalPlan::Project { input: Box::new(LogicalPlan::Scan { table, columns, filter }), exprs }
             }
-            other => LogicalPlan::Project {
-                input: rec(Box::new(other)),
-                exprs,
-            },
+            other => LogicalPlan::Project { input: rec(Box::new(other)), exprs },
         },
-        LogicalPlan::Aggregate {
-            input,
-            mut group_by,
-            mut aggregates,
-        } => match *input {
-            LogicalPlan::Scan {
-                table,
-                columns,
-                mut filter,
-            } => {
+        LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => match *input {
+            LogicalPlan::Scan { table, columns, mut filter } => {
                 let mut all: Vec<Expr> = group_by.clone();
                 all.extend(aggregates.iter().filter_map(|a| a.arg.clone()));
                 let keep = used(&all, filter.as_ref(), columns.len());
@@ -219,39 +220,23 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
                 );
                 let columns = keep.iter().map(|&k| columns[k]).collect();
                 LogicalPlan::Aggregate {
-                    input: Box::new(LogicalPlan::Scan {
-                        table,
-                        columns,
-                        filter,
-                    }),
+                    input: Box::new(LogicalPlan::Scan { table, columns, filter }),
                     group_by,
                     aggregates,
                 }
             }
-            other => LogicalPlan::Aggregate {
-                input: rec(Box::new(other)),
-                group_by,
-                aggregates,
-            },
+            other => LogicalPlan::Aggregate { input: rec(Box::new(other)), group_by, aggregates },
         },
-        LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
-            input: rec(input),
-            predicate,
-        },
-        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort {
-            input: rec(input),
-            keys,
-            fetch,
-        },
-        LogicalPlan::Limit {
-            input,
-            limit,
-            offset,
-        } => LogicalPlan::Limit {
-            input: rec(input),
-            limit,
-            offset,
-        },
+        LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter { input: rec(input), predicate },
+        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
+        LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
+        LogicalPlan::Join { left, right, kind, on } => {
+            LogicalPlan::Join { left: rec(left), right: rec(right), kind, on }
+        }
+        LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(prune_columns).collect() },
+        LogicalPlan::SetOp { left, right, kind, all } => {
+            LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
+        }
         leaf => leaf,
     }
 }
@@ -285,20 +270,24 @@ mod tests {
     use exec::{ArithOp, CmpOp};
     use storage::{DataType, Value};
 
+    fn int(v: i32) -> Expr {
+        Expr::literal(Value::Integer(v))
+    }
+
     #[test]
     fn folds_constants_but_not_errors() {
         let mut e = Expr::Arith {
             op: ArithOp::Add,
-            left: Box::new(Expr::literal(Value::Integer(1))),
-            right: Box::new(Expr::literal(Value::Integer(2))),
+            left: Box::new(int(1)),
+            right: Box::new(int(2)),
             data_type: DataType::Integer,
         };
         fold(&mut e);
-        assert_eq!(e, Expr::literal(Value::Integer(3)));
+        assert_eq!(e, int(3));
         let mut div = Expr::Arith {
             op: ArithOp::Div,
-            left: Box::new(Expr::literal(Value::Integer(1))),
-            right: Box::new(Expr::literal(Value::Integer(0))),
+            left: Box::new(int(1)),
+            right: Box::new(int(0)),
             data_type: DataType::Integer,
         };
         let before = div.clone();
@@ -306,21 +295,15 @@ mod tests {
         assert_eq!(div, before);
         let mut cmp = Expr::Compare {
             op: CmpOp::Lt,
-            left: Box::new(Expr::Column {
-                idx: 0,
-                name: "a".into(),
-                data_type: DataType::Integer,
-            }),
+            left: Box::new(Expr::Column { idx: 0, name: "a".into(), data_type: DataType::Integer }),
             right: Box::new(Expr::Arith {
                 op: ArithOp::Mul,
-                left: Box::new(Expr::literal(Value::Integer(2))),
-                right: Box::new(Expr::literal(Value::Integer(3))),
+                left: Box::new(int(2)),
+                right: Box::new(int(3)),
                 data_type: DataType::Integer,
             }),
         };
         fold(&mut cmp);
-        assert!(
-            matches!(&cmp, Expr::Compare { right, .. } if **right == Expr::literal(Value::Integer(6)))
-        );
+        assert!(matches!(&cmp, Expr::Compare { right, .. } if **right == int(6)));
     }
 }

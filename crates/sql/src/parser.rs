@@ -16,8 +16,7 @@ fn number_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
     let mut n = 0;
-    let (mut single, mut double, mut line_comment, mut block_comment) =
-        (false, false, false, false);
+    let (mut single, mut double, mut line_comment, mut block_comment) = (false, false, false, false);
     while let Some(c) = chars.next() {
         match c {
             _ if line_comment => line_comment = c != '\n',
@@ -50,11 +49,7 @@ fn split_position(message: &str) -> (String, Pos) {
         let tail = &message[at + " at Line: ".len()..];
         if let Some((line, col)) = tail.split_once(", Column: ") {
             let line = line.trim().parse().unwrap_or(1);
-            let column = col
-                .trim()
-                .trim_end_matches(|c: char| !c.is_ascii_digit())
-                .parse()
-                .unwrap_or(1);
+            let column = col.trim().trim_end_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(1);
             return (message[..at].to_string(), Pos { line, column });
         }
     }
@@ -66,21 +61,15 @@ pub fn parse_one(sql: &str) -> Result<Statement> {
     let sql = number_placeholders(sql);
     let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|e| {
         let text = match e {
-            sqlparser::parser::ParserError::TokenizerError(s)
-            | sqlparser::parser::ParserError::ParserError(s) => s,
-            sqlparser::parser::ParserError::RecursionLimitExceeded => {
-                "the statement is nested too deeply".to_string()
-            }
+            sqlparser::parser::ParserError::TokenizerError(s) | sqlparser::parser::ParserError::ParserError(s) => s,
+            sqlparser::parser::ParserError::RecursionLimitExceeded => "the statement is nested too deeply".to_string(),
         };
         let (message, pos) = split_position(&text);
         SqlError::Parse { message, pos }
     })?;
     match statements.len() {
         1 => Ok(statements.remove(0)),
-        0 => Err(SqlError::Parse {
-            message: "empty statement".into(),
-            pos: Pos { line: 1, column: 1 },
-        }),
+        0 => Err(SqlError::Parse { message: "empty statement".into(), pos: Pos { line: 1, column: 1 } }),
         n => Err(SqlError::Parse {
             message: format!("expected one statement, found {n}; run scripts with execute_batch"),
             pos: Pos { line: 1, column: 1 },
@@ -94,10 +83,7 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_outside_strings() {
-        assert_eq!(
-            number_placeholders("select ?, '?', ? -- ?\n"),
-            "select $1, '?', $2 -- ?\n"
-        );
+        assert_eq!(number_placeholders("select ?, '?', ? -- ?\n"), "select $1, '?', $2 -- ?\n");
     }
 
     #[test]

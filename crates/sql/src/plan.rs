@@ -1,7 +1,7 @@
 //! [`LogicalPlan`]: what a query computes, before the optimizer and the physical planner.
 //! Every node's expressions refer to the output columns of its input by position.
 
-use exec::{AggregateExpr, Expr, SortKey};
+use exec::{AggregateExpr, CmpOp, Expr, JoinKind, JoinSpec, SetOpKind, SortKey};
 use std::sync::Arc;
 use storage::DataType;
 
@@ -43,30 +43,107 @@ pub enum LogicalPlan {
         limit: Option<usize>,
         offset: usize,
     },
+    /// Output: the left input's columns, then the right's. `on` refers to that joined row.
+    Join {
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// UNION ALL of inputs with identical column types.
+    Union {
+        inputs: Vec<LogicalPlan>,
+    },
+    SetOp {
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        kind: SetOpKind,
+        all: bool,
+    },
+}
+
+/// Splits a predicate into its AND-ed parts.
+pub fn conjuncts(e: Expr) -> Vec<Expr> {
+    match e {
+        Expr::And(l, r) => {
+            let mut v = conjuncts(*l);
+            v.extend(conjuncts(*r));
+            v
+        }
+        other => vec![other],
+    }
+}
+
+/// Joins predicates with AND; `None` for none.
+pub fn conjoin(parts: Vec<Expr>) -> Option<Expr> {
+    parts.into_iter().reduce(|a, b| Expr::And(Box::new(a), Box::new(b)))
+}
+
+/// The range of input columns an expression reads: (min, max), or None if it reads none.
+pub fn column_span(e: &Expr) -> Option<(usize, usize)> {
+    let mut span: Option<(usize, usize)> = None;
+    e.visit_columns(&mut |c| {
+        span = Some(match span {
+            None => (c, c),
+            Some((lo, hi)) => (lo.min(c), hi.max(c)),
+        })
+    });
+    span
 }
 
 impl LogicalPlan {
     /// The types of the output columns.
     pub fn output_types(&self) -> Vec<DataType> {
         match self {
-            LogicalPlan::Scan { table, columns, .. } => columns
-                .iter()
-                .map(|&c| table.schema().columns[c].data_type)
-                .collect(),
+            LogicalPlan::Scan { table, columns, .. } => {
+                columns.iter().map(|&c| table.schema().columns[c].data_type).collect()
+            }
             LogicalPlan::Values { types, .. } => types.clone(),
-            LogicalPlan::Filter { input, .. }
-            | LogicalPlan::Sort { input, .. }
-            | LogicalPlan::Limit { input, .. } => input.output_types(),
+            LogicalPlan::Filter { input, .. } | LogicalPlan::Sort { input, .. } | LogicalPlan::Limit { input, .. } => {
+                input.output_types()
+            }
             LogicalPlan::Project { exprs, .. } => exprs.iter().map(Expr::data_type).collect(),
-            LogicalPlan::Aggregate {
-                group_by,
-                aggregates,
-                ..
-            } => group_by
-                .iter()
-                .map(Expr::data_type)
-                .chain(aggregates.iter().map(|a| a.data_type))
-                .collect(),
+            LogicalPlan::Aggregate { group_by, aggregates, .. } => {
+                group_by.iter().map(Expr::data_type).chain(aggregates.iter().map(|a| a.data_type)).collect()
+            }
+            LogicalPlan::Join { left, right, .. } => {
+                let mut t = left.output_types();
+                t.extend(right.output_types());
+                t
+            }
+            LogicalPlan::Union { inputs } => inputs.first().map(|i| i.output_types()).unwrap_or_default(),
+            LogicalPlan::SetOp { left, .. } => left.output_types(),
+        }
+    }
+
+    /// A rough row count, used to pick the build side of a hash join.
+    pub fn estimated_rows(&self, snapshot: mvcc::Snapshot) -> usize {
+        match self {
+            LogicalPlan::Scan { table, filter, .. } => {
+                let n = table.n_rows(snapshot);
+                if filter.is_some() {
+                    n / 4
+                } else {
+                    n
+                }
+            }
+            LogicalPlan::Values { rows, .. } => rows.len(),
+            LogicalPlan::Filter { input, .. } => input.estimated_rows(snapshot) / 4,
+            LogicalPlan::Project { input, .. } | LogicalPlan::Sort { input, .. } => input.estimated_rows(snapshot),
+            LogicalPlan::Aggregate { input, group_by, .. } => {
+                if group_by.is_empty() {
+                    1
+                } else {
+                    input.estimated_rows(snapshot) / 10 + 1
+                }
+            }
+            LogicalPlan::Limit { input, limit, .. } => {
+                let n = input.estimated_rows(snapshot);
+                limit.map_or(n, |l| l.min(n))
+            }
+            LogicalPlan::Join { left, right, .. } => left.estimated_rows(snapshot).max(right.estimated_rows(snapshot)),
+            LogicalPlan::Union { inputs } => inputs.iter().map(|i| i.estimated_rows(snapshot)).sum(),
+            LogicalPlan::SetOp { left, .. } => left.estimated_rows(snapshot),
         }
     }
 
@@ -75,51 +152,72 @@ impl LogicalPlan {
         use exec::PhysicalPlan as P;
         let lower = |p: &LogicalPlan| Box::new(p.to_physical(snapshot));
         match self {
-            LogicalPlan::Scan {
-                table,
-                columns,
-                filter,
-            } => P::Scan {
-                table: table.clone(),
-                snapshot,
-                columns: columns.clone(),
-                filter: filter.clone(),
-            },
-            LogicalPlan::Values { rows, types } => P::Values {
-                rows: rows.clone(),
-                types: types.clone(),
-            },
-            LogicalPlan::Filter { input, predicate } => P::Filter {
-                input: lower(input),
-                predicate: predicate.clone(),
-            },
-            LogicalPlan::Project { input, exprs } => P::Project {
-                input: lower(input),
-                exprs: exprs.clone(),
-            },
-            LogicalPlan::Aggregate {
-                input,
-                group_by,
-                aggregates,
-            } => P::Aggregate {
-                input: lower(input),
-                group_by: group_by.clone(),
-                aggregates: aggregates.clone(),
-            },
-            LogicalPlan::Sort { input, keys, fetch } => P::Sort {
-                input: lower(input),
-                keys: keys.clone(),
-                fetch: *fetch,
-            },
-            LogicalPlan::Limit {
-                input,
-                limit,
-                offset,
-            } => P::Limit {
-                input: lower(input),
-                limit: *limit,
-                offset: *offset,
-            },
+            LogicalPlan::Scan { table, columns, filter } => {
+                P::Scan { table: table.clone(), snapshot, columns: columns.clone(), filter: filter.clone() }
+            }
+            LogicalPlan::Values { rows, types } => P::Values { rows: rows.clone(), types: types.clone() },
+            LogicalPlan::Filter { input, predicate } => P::Filter { input: lower(input), predicate: predicate.clone() },
+            LogicalPlan::Project { input, exprs } => P::Project { input: lower(input), exprs: exprs.clone() },
+            LogicalPlan::Aggregate { input, group_by, aggregates } => {
+                P::Aggregate { input: lower(input), group_by: group_by.clone(), aggregates: aggregates.clone() }
+            }
+            LogicalPlan::Sort { input, keys, fetch } => {
+                P::Sort { input: lower(input), keys: keys.clone(), fetch: *fetch }
+            }
+            LogicalPlan::Limit { input, limit, offset } => {
+                P::Limit { input: lower(input), limit: *limit, offset: *offset }
+            }
+            LogicalPlan::Join { left, right, kind, on } => lower_join(left, right, *kind, on.as_ref(), snapshot),
+            LogicalPlan::Union { inputs } => {
+                P::Union { inputs: inputs.iter().map(|i| i.to_physical(snapshot)).collect() }
+            }
+            LogicalPlan::SetOp { left, right, kind, all } => {
+                P::SetOp { left: lower(left), right: lower(right), kind: *kind, all: *all }
+            }
         }
+    }
+}
+
+/// Picks a hash join when the condition has equalities between a left-only and a right-only
+/// expression (the rest stays a residual filter), a nested-loop join otherwise. The smaller
+/// input (by estimate) is the build side.
+fn lower_join(
+    left: &LogicalPlan,
+    right: &LogicalPlan,
+    kind: JoinKind,
+    on: Option<&Expr>,
+    snapshot: mvcc::Snapshot,
+) -> exec::PhysicalPlan {
+    use exec::PhysicalPlan as P;
+    let n_left = left.output_types().len();
+    let spec = |filter| JoinSpec { kind, left_types: left.output_types(), right_types: right.output_types(), filter };
+    let side = |e: &Expr| match column_span(e) {
+        Some((_, hi)) if hi < n_left => Some(true),
+        Some((lo, _)) if lo >= n_left => Some(false),
+        _ => None,
+    };
+    let (mut left_keys, mut right_keys, mut residual) = (Vec::new(), Vec::new(), Vec::new());
+    for c in on.cloned().map(conjuncts).unwrap_or_default() {
+        if let Expr::Compare { op: CmpOp::Eq, left: l, right: r } = &c {
+            let pair = match (side(l), side(r)) {
+                (Some(true), Some(false)) => Some(((**l).clone(), (**r).clone())),
+                (Some(false), Some(true)) => Some(((**r).clone(), (**l).clone())),
+                _ => None,
+            };
+            if let Some((lk, mut rk)) = pair {
+                rk.remap_columns(&|c| c - n_left);
+                left_keys.push(lk);
+                right_keys.push(rk);
+                continue;
+            }
+        }
+        residual.push(c);
+    }
+    let (l, r) = (Box::new(left.to_physical(snapshot)), Box::new(right.to_physical(snapshot)));
+    if left_keys.is_empty() {
+        P::NestedLoopJoin { left: l, right: r, spec: spec(on.cloned()) }
+    } else {
+        let build_left = left.estimated_rows(snapshot) < right.estimated_rows(snapshot);
+        P::HashJoin { left: l, right: r, left_keys, right_keys, build_left, spec: spec(conjoin(residual)) }
     }
 }

@@ -14,10 +14,7 @@ use storage::{Batch, DataType, TableSchema, Value};
 /// What a statement produced.
 #[derive(Debug, Clone)]
 pub enum QueryOutput {
-    Rows {
-        columns: Vec<(String, DataType)>,
-        batches: Vec<Batch>,
-    },
+    Rows { columns: Vec<(String, DataType)>, batches: Vec<Batch> },
     Affected(u64),
     Done,
 }
@@ -30,9 +27,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new() -> Arc<Engine> {
-        Arc::new(Engine {
-            catalog: mvcc::Catalog::new(),
-        })
+        Arc::new(Engine { catalog: mvcc::Catalog::new() })
     }
 
     pub fn catalog(&self) -> &Arc<mvcc::Catalog> {
@@ -67,40 +62,26 @@ impl Session {
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
         let statement = parse_one(sql)?;
         let catalog = self.engine.catalog.clone();
-        let binder = Binder {
-            catalog: &catalog,
-            params,
-        };
+        let binder = Binder::new(&catalog, params);
         match &statement {
             Statement::Query(q) => {
                 let bound = binder.query(q)?;
                 let types = bound.types();
-                let plan = optimize(bound.plan);
-                let batches = exec::collect(&plan.to_physical(catalog.snapshot()))?;
-                Ok(QueryOutput::Rows {
-                    columns: bound.names.into_iter().zip(types).collect(),
-                    batches,
-                })
+                let snapshot = catalog.snapshot();
+                let plan = crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?;
+                let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+                Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
             }
-            Statement::Insert(ins) => {
-                Ok(QueryOutput::Affected(dml::insert(&binder, &catalog, ins)?))
-            }
+            Statement::Insert(ins) => Ok(QueryOutput::Affected(dml::insert(&binder, &catalog, ins)?)),
             Statement::CreateTable(ct) => {
                 let schema = ddl::table_schema(ct)?;
                 match catalog.create_table(schema) {
                     Ok(_) => Ok(QueryOutput::Done),
-                    Err(mvcc::TxnError::TableExists(_)) if ct.if_not_exists => {
-                        Ok(QueryOutput::Done)
-                    }
+                    Err(mvcc::TxnError::TableExists(_)) if ct.if_not_exists => Ok(QueryOutput::Done),
                     Err(e) => Err(e.into()),
                 }
             }
-            Statement::Drop {
-                object_type: ast::ObjectType::Table,
-                if_exists,
-                names,
-                ..
-            } => {
+            Statement::Drop { object_type: ast::ObjectType::Table, if_exists, names, .. } => {
                 // Check every name first so a failing DROP drops nothing.
                 let mut found = Vec::new();
                 for name in names {
@@ -115,9 +96,7 @@ impl Session {
                 }
                 Ok(QueryOutput::Done)
             }
-            Statement::Explain {
-                statement, analyze, ..
-            } => {
+            Statement::Explain { statement, analyze, .. } => {
                 if *analyze {
                     return crate::unsupported!("EXPLAIN ANALYZE");
                 }
@@ -130,21 +109,13 @@ impl Session {
                 let n_rows = lines.len();
                 Ok(QueryOutput::Rows {
                     columns: vec![("plan".to_string(), DataType::Text)],
-                    batches: vec![Batch {
-                        columns: vec![values_to_array(DataType::Text, &lines)],
-                        n_rows,
-                    }],
+                    batches: vec![Batch { columns: vec![values_to_array(DataType::Text, &lines)], n_rows }],
                 })
             }
             other => Err(SqlError::NotSupported {
                 message: format!(
                     "statement {}",
-                    other
-                        .to_string()
-                        .split_whitespace()
-                        .take(2)
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")
                 ),
                 pos: None,
             }),

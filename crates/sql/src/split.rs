@@ -39,11 +39,7 @@ fn scan(sql: &str, mut on_semicolon: impl FnMut(usize)) -> bool {
             State::LineComment if b == b'\n' => state = State::Normal,
             State::BlockComment(depth) => {
                 if b == b'*' && next == Some(b'/') {
-                    state = if depth == 1 {
-                        State::Normal
-                    } else {
-                        State::BlockComment(depth - 1)
-                    };
+                    state = if depth == 1 { State::Normal } else { State::BlockComment(depth - 1) };
                     idx += 1;
                 } else if b == b'/' && next == Some(b'*') {
                     state = State::BlockComment(depth + 1);
@@ -54,10 +50,7 @@ fn scan(sql: &str, mut on_semicolon: impl FnMut(usize)) -> bool {
         }
         idx += 1;
     }
-    matches!(
-        state,
-        State::Single | State::Double | State::BlockComment(_)
-    )
+    matches!(state, State::Single | State::Double | State::BlockComment(_))
 }
 
 fn is_blank(sql: &str) -> bool {
@@ -68,10 +61,7 @@ fn is_blank(sql: &str) -> bool {
             return true;
         }
         if let Some(r) = rest.strip_prefix("--") {
-            rest = r
-                .split_once('\n')
-                .map_or("", |(_, after)| after)
-                .trim_start();
+            rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
         } else if let Some(r) = rest.strip_prefix("/*") {
             match r.find("*/") {
                 Some(end) => rest = r[end + 2..].trim_start(),

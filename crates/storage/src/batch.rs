@@ -20,19 +20,13 @@ impl Batch {
     /// A batch of the given columns; all must have the same length.
     pub fn new(columns: Vec<ArrayRef>) -> Batch {
         let n_rows = columns.first().map_or(0, |c| c.len());
-        debug_assert!(
-            columns.iter().all(|c| c.len() == n_rows),
-            "columns of unequal length"
-        );
+        debug_assert!(columns.iter().all(|c| c.len() == n_rows), "columns of unequal length");
         Batch { columns, n_rows }
     }
 
     /// A batch with `n_rows` rows and no columns.
     pub fn empty_with_rows(n_rows: usize) -> Batch {
-        Batch {
-            columns: Vec::new(),
-            n_rows,
-        }
+        Batch { columns: Vec::new(), n_rows }
     }
 
     pub fn column(&self, col_idx: usize) -> &dyn Array {
@@ -41,18 +35,12 @@ impl Batch {
 
     /// Rows `offset .. offset + len`, sharing buffers.
     pub fn slice(&self, offset: usize, len: usize) -> Batch {
-        Batch {
-            columns: self.columns.iter().map(|c| c.sliced(offset, len)).collect(),
-            n_rows: len,
-        }
+        Batch { columns: self.columns.iter().map(|c| c.sliced(offset, len)).collect(), n_rows: len }
     }
 
     /// Keeps only the listed columns, in that order.
     pub fn project(&self, col_idxs: &[usize]) -> Batch {
-        Batch {
-            columns: col_idxs.iter().map(|&i| self.columns[i].clone()).collect(),
-            n_rows: self.n_rows,
-        }
+        Batch { columns: col_idxs.iter().map(|&i| self.columns[i].clone()).collect(), n_rows: self.n_rows }
     }
 
     pub fn into_chunk(self) -> Chunk<ArrayRef> {
@@ -67,21 +55,10 @@ mod tests {
 
     #[test]
     fn slice_and_project() {
-        let b = Batch::new(vec![
-            Int32Array::from_slice([1, 2, 3]).boxed(),
-            Int32Array::from_slice([4, 5, 6]).boxed(),
-        ]);
+        let b = Batch::new(vec![Int32Array::from_slice([1, 2, 3]).boxed(), Int32Array::from_slice([4, 5, 6]).boxed()]);
         let s = b.slice(1, 2).project(&[1]);
         assert_eq!(s.n_rows, 2);
-        assert_eq!(
-            s.columns[0]
-                .as_any()
-                .downcast_ref::<Int32Array>()
-                .unwrap()
-                .values()
-                .as_slice(),
-            &[5, 6]
-        );
+        assert_eq!(s.columns[0].as_any().downcast_ref::<Int32Array>().unwrap().values().as_slice(), &[5, 6]);
         assert_eq!(Batch::empty_with_rows(3).n_rows, 3);
     }
 }

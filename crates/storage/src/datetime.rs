@@ -68,10 +68,7 @@ pub fn format_timestamp(micros: i64) -> String {
         format!("{date} {h:02}:{mi:02}:{s:02}")
     } else {
         let frac = format!("{frac:06}");
-        format!(
-            "{date} {h:02}:{mi:02}:{s:02}.{}",
-            frac.trim_end_matches('0')
-        )
+        format!("{date} {h:02}:{mi:02}:{s:02}.{}", frac.trim_end_matches('0'))
     }
 }
 
@@ -158,15 +155,9 @@ mod tests {
         assert_eq!(parse_date("hello"), None);
         let ts = parse_timestamp("2024-02-29 12:00:00.25").unwrap();
         assert_eq!(format_timestamp(ts), "2024-02-29 12:00:00.25");
-        assert_eq!(
-            format_timestamp(parse_timestamp("2025-09-01").unwrap()),
-            "2025-09-01 00:00:00"
-        );
+        assert_eq!(format_timestamp(parse_timestamp("2025-09-01").unwrap()), "2025-09-01 00:00:00");
         assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59.999999");
-        assert_eq!(
-            parse_timestamp("2025-09-01T10:11"),
-            parse_timestamp("2025-09-01 10:11:00")
-        );
+        assert_eq!(parse_timestamp("2025-09-01T10:11"), parse_timestamp("2025-09-01 10:11:00"));
         assert_eq!(parse_timestamp("2025-09-01 25:00:00"), None);
     }
 }

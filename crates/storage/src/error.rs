@@ -8,10 +8,7 @@ use std::path::PathBuf;
 pub enum StorageError {
     /// The operating system refused an operation on a file.
     #[error("I/O error on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     /// A file's bytes are not what we wrote (bad checksum, truncated, garbage).
     #[error("database file {path} is corrupted: {reason}")]
     Corrupted { path: PathBuf, reason: String },

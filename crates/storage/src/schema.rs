@@ -30,9 +30,7 @@ impl TableSchema {
         arrow::datatypes::Schema::from(
             self.columns
                 .iter()
-                .map(|c| {
-                    arrow::datatypes::Field::new(c.name.clone(), c.data_type.to_arrow(), c.nullable)
-                })
+                .map(|c| arrow::datatypes::Field::new(c.name.clone(), c.data_type.to_arrow(), c.nullable))
                 .collect::<Vec<_>>(),
         )
     }
@@ -51,30 +49,17 @@ impl TableSchema {
             })
             .collect();
         if !self.primary_key.is_empty() {
-            let names: Vec<String> = self
-                .primary_key
-                .iter()
-                .map(|&i| quote_ident(&self.columns[i].name))
-                .collect();
+            let names: Vec<String> = self.primary_key.iter().map(|&i| quote_ident(&self.columns[i].name)).collect();
             cols.push(format!("    PRIMARY KEY ({})", names.join(", ")));
         }
-        format!(
-            "CREATE TABLE {} (\n{}\n);",
-            quote_ident(&self.name),
-            cols.join(",\n")
-        )
+        format!("CREATE TABLE {} (\n{}\n);", quote_ident(&self.name), cols.join(",\n"))
     }
 }
 
 /// Quotes an identifier when it would not read back unchanged unquoted.
 pub fn quote_ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if plain {
         name.to_string()
     } else {
@@ -91,16 +76,8 @@ mod tests {
         let t = TableSchema {
             name: "t".into(),
             columns: vec![
-                ColumnDef {
-                    name: "id".into(),
-                    data_type: DataType::BigInt,
-                    nullable: false,
-                },
-                ColumnDef {
-                    name: "Name".into(),
-                    data_type: DataType::Text,
-                    nullable: true,
-                },
+                ColumnDef { name: "id".into(), data_type: DataType::BigInt, nullable: false },
+                ColumnDef { name: "Name".into(), data_type: DataType::Text, nullable: true },
             ],
             primary_key: vec![0],
         };

@@ -82,10 +82,7 @@ impl DataType {
     }
 
     pub fn is_integer(self) -> bool {
-        matches!(
-            self,
-            DataType::SmallInt | DataType::Integer | DataType::BigInt
-        )
+        matches!(self, DataType::SmallInt | DataType::Integer | DataType::BigInt)
     }
 
     pub fn is_float(self) -> bool {

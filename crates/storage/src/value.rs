@@ -4,8 +4,8 @@
 use crate::datetime::{format_date, format_timestamp};
 use crate::types::DataType;
 use arrow::array::{
-    Array, BooleanArray, MutableArray, MutableBooleanArray, MutablePrimitiveArray,
-    MutableUtf8Array, PrimitiveArray, Utf8Array,
+    Array, BooleanArray, MutableArray, MutableBooleanArray, MutablePrimitiveArray, MutableUtf8Array, PrimitiveArray,
+    Utf8Array,
 };
 use arrow::types::months_days_ns;
 use std::cmp::Ordering;
@@ -83,33 +83,24 @@ impl Value {
         }
         let any = array.as_any();
         match DataType::from_arrow(array.data_type()) {
-            Some(DataType::Boolean) => Value::Boolean(
-                any.downcast_ref::<BooleanArray>()
-                    .is_some_and(|a| a.value(row_idx)),
-            ),
-            Some(DataType::SmallInt) => {
-                prim::<i16>(any, row_idx).map_or(Value::Null, Value::SmallInt)
+            Some(DataType::Boolean) => {
+                Value::Boolean(any.downcast_ref::<BooleanArray>().is_some_and(|a| a.value(row_idx)))
             }
-            Some(DataType::Integer) => {
-                prim::<i32>(any, row_idx).map_or(Value::Null, Value::Integer)
-            }
+            Some(DataType::SmallInt) => prim::<i16>(any, row_idx).map_or(Value::Null, Value::SmallInt),
+            Some(DataType::Integer) => prim::<i32>(any, row_idx).map_or(Value::Null, Value::Integer),
             Some(DataType::BigInt) => prim::<i64>(any, row_idx).map_or(Value::Null, Value::BigInt),
             Some(DataType::Real) => prim::<f32>(any, row_idx).map_or(Value::Null, Value::Real),
             Some(DataType::Double) => prim::<f64>(any, row_idx).map_or(Value::Null, Value::Double),
             Some(DataType::Date) => prim::<i32>(any, row_idx).map_or(Value::Null, Value::Date),
-            Some(DataType::Timestamp) => {
-                prim::<i64>(any, row_idx).map_or(Value::Null, Value::Timestamp)
+            Some(DataType::Timestamp) => prim::<i64>(any, row_idx).map_or(Value::Null, Value::Timestamp),
+            Some(DataType::Interval) => prim::<months_days_ns>(any, row_idx).map_or(Value::Null, |v| Value::Interval {
+                months: v.months(),
+                days: v.days(),
+                micros: v.ns() / 1000,
+            }),
+            Some(DataType::Text) => {
+                any.downcast_ref::<Utf8Array<i32>>().map_or(Value::Null, |a| Value::Text(a.value(row_idx).to_string()))
             }
-            Some(DataType::Interval) => {
-                prim::<months_days_ns>(any, row_idx).map_or(Value::Null, |v| Value::Interval {
-                    months: v.months(),
-                    days: v.days(),
-                    micros: v.ns() / 1000,
-                })
-            }
-            Some(DataType::Text) => any
-                .downcast_ref::<Utf8Array<i32>>()
-                .map_or(Value::Null, |a| Value::Text(a.value(row_idx).to_string())),
             _ => Value::Null,
         }
     }
@@ -139,8 +130,7 @@ impl Value {
 }
 
 fn prim<T: arrow::types::NativeType>(any: &dyn std::any::Any, row_idx: usize) -> Option<T> {
-    any.downcast_ref::<PrimitiveArray<T>>()
-        .map(|a| a.value(row_idx))
+    any.downcast_ref::<PrimitiveArray<T>>().map(|a| a.value(row_idx))
 }
 
 /// Formats a double the way the project's sqllogictest adapter and shell print it: the shortest
@@ -178,12 +168,7 @@ pub fn format_interval(months: i32, days: i32, micros: i64) -> String {
         let m = micros.unsigned_abs();
         let secs = m / 1_000_000;
         let frac = m % 1_000_000;
-        let mut s = format!(
-            "{sign}{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        );
+        let mut s = format!("{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
         if frac != 0 {
             s.push_str(format!(".{frac:06}").trim_end_matches('0'));
         }
@@ -207,11 +192,7 @@ impl fmt::Display for Value {
             Value::Text(s) => f.write_str(s),
             Value::Date(d) => f.write_str(&format_date(*d)),
             Value::Timestamp(t) => f.write_str(&format_timestamp(*t)),
-            Value::Interval {
-                months,
-                days,
-                micros,
-            } => f.write_str(&format_interval(*months, *days, *micros)),
+            Value::Interval { months, days, micros } => f.write_str(&format_interval(*months, *days, *micros)),
         }
     }
 }
@@ -292,15 +273,9 @@ pub fn values_to_array(dt: DataType, values: &[Value]) -> Box<dyn Array> {
             _ => None,
         }),
         DataType::Interval => build::<months_days_ns>(values, dt.to_arrow(), |v| match v {
-            Value::Interval {
-                months,
-                days,
-                micros,
-            } => Some(months_days_ns::new(
-                *months,
-                *days,
-                micros.saturating_mul(1000),
-            )),
+            Value::Interval { months, days, micros } => {
+                Some(months_days_ns::new(*months, *days, micros.saturating_mul(1000)))
+            }
             _ => None,
         }),
         DataType::Text => {
@@ -336,33 +311,23 @@ mod tests {
     fn array_round_trip() {
         let vals = vec![Value::Integer(3), Value::Null, Value::Integer(-7)];
         let arr = values_to_array(DataType::Integer, &vals);
-        let back: Vec<Value> = (0..arr.len())
-            .map(|i| Value::from_array(arr.as_ref(), i))
-            .collect();
+        let back: Vec<Value> = (0..arr.len()).map(|i| Value::from_array(arr.as_ref(), i)).collect();
         assert_eq!(back, vals);
         let texts = vec![Value::from("a"), Value::Null, Value::from("")];
         let arr = values_to_array(DataType::Text, &texts);
-        let back: Vec<Value> = (0..arr.len())
-            .map(|i| Value::from_array(arr.as_ref(), i))
-            .collect();
+        let back: Vec<Value> = (0..arr.len()).map(|i| Value::from_array(arr.as_ref(), i)).collect();
         assert_eq!(back, texts);
     }
 
     #[test]
     fn null_sorts_last() {
         assert_eq!(Value::Null.total_cmp(&Value::Integer(1)), Ordering::Greater);
-        assert_eq!(
-            Value::Integer(1).total_cmp(&Value::Double(1.5)),
-            Ordering::Less
-        );
+        assert_eq!(Value::Integer(1).total_cmp(&Value::Double(1.5)), Ordering::Less);
     }
 
     #[test]
     fn interval_text() {
-        assert_eq!(
-            format_interval(14, 3, 3_600_000_000),
-            "1 year 2 mons 3 days 01:00:00"
-        );
+        assert_eq!(format_interval(14, 3, 3_600_000_000), "1 year 2 mons 3 days 01:00:00");
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
     }
 }

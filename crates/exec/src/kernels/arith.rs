@@ -32,15 +32,9 @@ macro_rules! int_op {
     ($t:ty, $name:literal) => {
         |op: ArithOp| -> Box<dyn Fn($t, $t) -> Result<$t>> {
             match op {
-                ArithOp::Add => {
-                    Box::new(|a: $t, b: $t| a.checked_add(b).ok_or(ExecError::Overflow($name)))
-                }
-                ArithOp::Sub => {
-                    Box::new(|a: $t, b: $t| a.checked_sub(b).ok_or(ExecError::Overflow($name)))
-                }
-                ArithOp::Mul => {
-                    Box::new(|a: $t, b: $t| a.checked_mul(b).ok_or(ExecError::Overflow($name)))
-                }
+                ArithOp::Add => Box::new(|a: $t, b: $t| a.checked_add(b).ok_or(ExecError::Overflow($name))),
+                ArithOp::Sub => Box::new(|a: $t, b: $t| a.checked_sub(b).ok_or(ExecError::Overflow($name))),
+                ArithOp::Mul => Box::new(|a: $t, b: $t| a.checked_mul(b).ok_or(ExecError::Overflow($name))),
                 ArithOp::Div => Box::new(|a: $t, b: $t| {
                     if b == 0 {
                         Err(ExecError::DivisionByZero)
@@ -48,13 +42,9 @@ macro_rules! int_op {
                         a.checked_div(b).ok_or(ExecError::Overflow($name))
                     }
                 }),
-                ArithOp::Mod => Box::new(|a: $t, b: $t| {
-                    if b == 0 {
-                        Err(ExecError::DivisionByZero)
-                    } else {
-                        Ok(a.wrapping_rem(b))
-                    }
-                }),
+                ArithOp::Mod => {
+                    Box::new(|a: $t, b: $t| if b == 0 { Err(ExecError::DivisionByZero) } else { Ok(a.wrapping_rem(b)) })
+                }
             }
         }
     };
@@ -107,50 +97,31 @@ pub fn arith(op: ArithOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Res
         DataType::SmallInt => int_arith::<i16>(lhs, rhs, dt, int_op!(i16, "smallint")(op)),
         DataType::Integer => int_arith::<i32>(lhs, rhs, dt, int_op!(i32, "integer")(op)),
         DataType::BigInt => int_arith::<i64>(lhs, rhs, dt, int_op!(i64, "bigint")(op)),
-        DataType::Real => Ok(binary_try(
-            as_prim::<f32>(lhs)?,
-            as_prim::<f32>(rhs)?,
-            dt.to_arrow(),
-            float_op(op),
-        )?
-        .boxed()),
-        DataType::Double => Ok(binary_try(
-            as_prim::<f64>(lhs)?,
-            as_prim::<f64>(rhs)?,
-            dt.to_arrow(),
-            float_op(op),
-        )?
-        .boxed()),
+        DataType::Real => {
+            Ok(binary_try(as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, dt.to_arrow(), float_op(op))?.boxed())
+        }
+        DataType::Double => {
+            Ok(binary_try(as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, dt.to_arrow(), float_op(op))?.boxed())
+        }
         other => Err(ExecError::Internal(format!("arithmetic on {other}"))),
     }
 }
 
 /// `date ± days` (days as INTEGER).
 pub fn date_add_days(date: &dyn Array, days: &dyn Array, negate: bool) -> Result<ArrayRef> {
-    let out = binary_try(
-        as_prim::<i32>(date)?,
-        as_prim::<i32>(days)?,
-        DataType::Date.to_arrow(),
-        |d, n| {
-            let n = if negate {
-                n.checked_neg().ok_or(ExecError::Overflow("date"))?
-            } else {
-                n
-            };
-            d.checked_add(n).ok_or(ExecError::Overflow("date"))
-        },
-    )?;
+    let out = binary_try(as_prim::<i32>(date)?, as_prim::<i32>(days)?, DataType::Date.to_arrow(), |d, n| {
+        let n = if negate { n.checked_neg().ok_or(ExecError::Overflow("date"))? } else { n };
+        d.checked_add(n).ok_or(ExecError::Overflow("date"))
+    })?;
     Ok(out.boxed())
 }
 
 /// `date - date` in days (INTEGER).
 pub fn date_diff(lhs: &dyn Array, rhs: &dyn Array) -> Result<ArrayRef> {
-    let out: PrimitiveArray<i32> = binary_try(
-        as_prim::<i32>(lhs)?,
-        as_prim::<i32>(rhs)?,
-        DataType::Integer.to_arrow(),
-        |a, b| a.checked_sub(b).ok_or(ExecError::Overflow("integer")),
-    )?;
+    let out: PrimitiveArray<i32> =
+        binary_try(as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, DataType::Integer.to_arrow(), |a, b| {
+            a.checked_sub(b).ok_or(ExecError::Overflow("integer"))
+        })?;
     Ok(out.boxed())
 }
 
@@ -171,9 +142,7 @@ pub fn negate(array: &dyn Array, dt: DataType) -> Result<ArrayRef> {
         })?
         .boxed(),
         DataType::Real => super::unary(as_prim::<f32>(array)?, dt.to_arrow(), |v: f32| -v).boxed(),
-        DataType::Double => {
-            super::unary(as_prim::<f64>(array)?, dt.to_arrow(), |v: f64| -v).boxed()
-        }
+        DataType::Double => super::unary(as_prim::<f64>(array)?, dt.to_arrow(), |v: f64| -v).boxed(),
         other => return Err(ExecError::Internal(format!("negation of {other}"))),
     })
 }
@@ -191,15 +160,9 @@ mod tests {
         let out = out.as_any().downcast_ref::<Int32Array>().unwrap();
         assert_eq!(out, &Int32Array::from([Some(3), Some(-3), None]));
         let zero = Int32Array::from([Some(0), Some(1), Some(1)]);
-        assert_eq!(
-            arith(ArithOp::Div, &b, &zero, DataType::Integer).unwrap_err(),
-            ExecError::DivisionByZero
-        );
+        assert_eq!(arith(ArithOp::Div, &b, &zero, DataType::Integer).unwrap_err(), ExecError::DivisionByZero);
         let max = Int32Array::from([Some(i32::MAX)]);
         let one = Int32Array::from([Some(1)]);
-        assert_eq!(
-            arith(ArithOp::Add, &max, &one, DataType::Integer).unwrap_err(),
-            ExecError::Overflow("integer")
-        );
+        assert_eq!(arith(ArithOp::Add, &max, &one, DataType::Integer).unwrap_err(), ExecError::Overflow("integer"));
     }
 }

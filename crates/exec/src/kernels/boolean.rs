@@ -5,19 +5,12 @@ use arrow::bitmap::Bitmap;
 use arrow::datatypes::DataType as ArrowType;
 
 fn parts(a: &BooleanArray) -> (Bitmap, Bitmap) {
-    let valid = a
-        .validity()
-        .cloned()
-        .unwrap_or_else(|| !&Bitmap::new_zeroed(a.len()));
+    let valid = a.validity().cloned().unwrap_or_else(|| !&Bitmap::new_zeroed(a.len()));
     (a.values().clone(), valid)
 }
 
 fn build(values: Bitmap, valid: Bitmap) -> BooleanArray {
-    let validity = if valid.unset_bits() == 0 {
-        None
-    } else {
-        Some(valid)
-    };
+    let validity = if valid.unset_bits() == 0 { None } else { Some(valid) };
     BooleanArray::new(ArrowType::Boolean, values, validity)
 }
 
@@ -51,11 +44,7 @@ pub fn or_kleene(lhs: &BooleanArray, rhs: &BooleanArray) -> BooleanArray {
 
 /// NOT: NULL stays NULL.
 pub fn not(array: &BooleanArray) -> BooleanArray {
-    BooleanArray::new(
-        ArrowType::Boolean,
-        !array.values(),
-        array.validity().cloned(),
-    )
+    BooleanArray::new(ArrowType::Boolean, !array.values(), array.validity().cloned())
 }
 
 /// A selection mask: true exactly where the predicate is true (NULL counts as false).
@@ -130,13 +119,7 @@ mod tests {
                 None
             ])
         );
-        assert_eq!(
-            not(&BooleanArray::from([Some(true), None])),
-            BooleanArray::from([Some(false), None])
-        );
-        assert_eq!(
-            true_mask(&BooleanArray::from([Some(true), None, Some(false)])).unset_bits(),
-            2
-        );
+        assert_eq!(not(&BooleanArray::from([Some(true), None])), BooleanArray::from([Some(false), None]));
+        assert_eq!(true_mask(&BooleanArray::from([Some(true), None, Some(false)])).unset_bits(), 2);
     }
 }

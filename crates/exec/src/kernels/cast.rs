@@ -51,10 +51,7 @@ pub fn cast_value(value: &Value, to: DataType) -> Result<Value> {
     if value.data_type() == to {
         return Ok(value.clone());
     }
-    let invalid = || ExecError::InvalidCast {
-        value: value.to_string(),
-        to,
-    };
+    let invalid = || ExecError::InvalidCast { value: value.to_string(), to };
     let from_i64 = |v: i64| -> Result<Value> {
         Ok(match to {
             T::SmallInt => Value::SmallInt(i16::try_from(v).map_err(|_| out_of_range(to))?),
@@ -68,9 +65,7 @@ pub fn cast_value(value: &Value, to: DataType) -> Result<Value> {
         })
     };
     match value {
-        Value::SmallInt(_) | Value::Integer(_) | Value::BigInt(_) => {
-            from_i64(value.as_i64().unwrap_or(0))
-        }
+        Value::SmallInt(_) | Value::Integer(_) | Value::BigInt(_) => from_i64(value.as_i64().unwrap_or(0)),
         Value::Real(_) | Value::Double(_) => {
             let v = value.as_f64().unwrap_or(0.0);
             match to {
@@ -106,11 +101,7 @@ pub fn cast_value(value: &Value, to: DataType) -> Result<Value> {
                 T::SmallInt | T::Integer | T::BigInt => {
                     let v: i64 = t.parse().map_err(|_| {
                         // A number that parses but does not fit is out of range, not malformed.
-                        if !t.is_empty()
-                            && t.trim_start_matches(['-', '+'])
-                                .bytes()
-                                .all(|b| b.is_ascii_digit())
-                        {
+                        if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
                             out_of_range(to)
                         } else {
                             invalid()
@@ -125,11 +116,7 @@ pub fn cast_value(value: &Value, to: DataType) -> Result<Value> {
                         "-infinity" | "-inf" => f64::NEG_INFINITY,
                         _ => t.parse().map_err(|_| invalid())?,
                     };
-                    Ok(if to == T::Real {
-                        Value::Real(v as f32)
-                    } else {
-                        Value::Double(v)
-                    })
+                    Ok(if to == T::Real { Value::Real(v as f32) } else { Value::Double(v) })
                 }
                 T::Boolean => match t.to_ascii_lowercase().as_str() {
                     "t" | "true" | "y" | "yes" | "on" | "1" => Ok(Value::Boolean(true)),
@@ -152,10 +139,8 @@ fn int_to_int<I: NativeType + Into<i64>, O: NativeType + TryFrom<i64>>(
     array: &dyn Array,
     to: DataType,
 ) -> Result<ArrayRef> {
-    Ok(unary_try(as_prim::<I>(array)?, to.to_arrow(), |v: I| {
-        O::try_from(v.into()).map_err(|_| out_of_range(to))
-    })?
-    .boxed())
+    Ok(unary_try(as_prim::<I>(array)?, to.to_arrow(), |v: I| O::try_from(v.into()).map_err(|_| out_of_range(to)))?
+        .boxed())
 }
 
 fn int_to_float<I: NativeType + Into<i64>>(array: &dyn Array, to: DataType) -> Result<ArrayRef> {
@@ -170,9 +155,8 @@ fn int_to_float<I: NativeType + Into<i64>>(array: &dyn Array, to: DataType) -> R
 /// Casts an array to logical type `to`.
 pub fn cast(array: &dyn Array, to: DataType) -> Result<ArrayRef> {
     use DataType as T;
-    let from = DataType::from_arrow(array.data_type()).ok_or_else(|| {
-        ExecError::Internal(format!("unsupported array type {:?}", array.data_type()))
-    })?;
+    let from = DataType::from_arrow(array.data_type())
+        .ok_or_else(|| ExecError::Internal(format!("unsupported array type {:?}", array.data_type())))?;
     if from == to {
         return Ok(array.to_boxed());
     }
@@ -189,30 +173,18 @@ pub fn cast(array: &dyn Array, to: DataType) -> Result<ArrayRef> {
         (T::SmallInt, T::Real | T::Double) => int_to_float::<i16>(array, to),
         (T::Integer, T::Real | T::Double) => int_to_float::<i32>(array, to),
         (T::BigInt, T::Real | T::Double) => int_to_float::<i64>(array, to),
-        (T::Real, T::Double) => {
-            Ok(unary(as_prim::<f32>(array)?, to.to_arrow(), |v: f32| v as f64).boxed())
-        }
-        (T::Double, T::Real) => {
-            Ok(unary(as_prim::<f64>(array)?, to.to_arrow(), |v: f64| v as f32).boxed())
-        }
+        (T::Real, T::Double) => Ok(unary(as_prim::<f32>(array)?, to.to_arrow(), |v: f32| v as f64).boxed()),
+        (T::Double, T::Real) => Ok(unary(as_prim::<f64>(array)?, to.to_arrow(), |v: f64| v as f32).boxed()),
         (T::Double, T::BigInt) => {
-            Ok(unary_try(as_prim::<f64>(array)?, to.to_arrow(), |v: f64| {
-                f64_to_i64(v, to)
-            })?
-            .boxed())
+            Ok(unary_try(as_prim::<f64>(array)?, to.to_arrow(), |v: f64| f64_to_i64(v, to))?.boxed())
         }
-        (T::Date, T::Timestamp) => {
-            Ok(unary_try(as_prim::<i32>(array)?, to.to_arrow(), |d: i32| {
-                (d as i64)
-                    .checked_mul(MICROS_PER_DAY)
-                    .ok_or(ExecError::Overflow("timestamp"))
-            })?
-            .boxed())
-        }
-        (T::Timestamp, T::Date) => Ok(unary(as_prim::<i64>(array)?, to.to_arrow(), |t: i64| {
-            t.div_euclid(MICROS_PER_DAY) as i32
-        })
+        (T::Date, T::Timestamp) => Ok(unary_try(as_prim::<i32>(array)?, to.to_arrow(), |d: i32| {
+            (d as i64).checked_mul(MICROS_PER_DAY).ok_or(ExecError::Overflow("timestamp"))
+        })?
         .boxed()),
+        (T::Timestamp, T::Date) => {
+            Ok(unary(as_prim::<i64>(array)?, to.to_arrow(), |t: i64| t.div_euclid(MICROS_PER_DAY) as i32).boxed())
+        }
         _ => {
             // The general path: one value at a time.
             let mut out = Vec::with_capacity(array.len());
@@ -231,53 +203,23 @@ mod tests {
 
     #[test]
     fn text_casts_are_strict() {
-        assert_eq!(
-            cast_value(&Value::from(" 42 "), DataType::Integer).unwrap(),
-            Value::Integer(42)
-        );
-        assert!(matches!(
-            cast_value(&Value::from("4x"), DataType::Integer),
-            Err(ExecError::InvalidCast { .. })
-        ));
-        assert!(matches!(
-            cast_value(&Value::from("99999999999"), DataType::Integer),
-            Err(ExecError::Overflow(_))
-        ));
-        assert_eq!(
-            cast_value(&Value::from("yes"), DataType::Boolean).unwrap(),
-            Value::Boolean(true)
-        );
-        assert_eq!(
-            cast_value(&Value::from("2024-02-29"), DataType::Date).unwrap(),
-            Value::Date(19782)
-        );
-        assert_eq!(
-            cast_value(&Value::Double(2.5), DataType::Integer).unwrap(),
-            Value::Integer(3)
-        );
-        assert_eq!(
-            cast_value(&Value::Double(-2.5), DataType::Integer).unwrap(),
-            Value::Integer(-3)
-        );
-        assert_eq!(
-            cast_value(&Value::Double(1.5), DataType::Text).unwrap(),
-            Value::from("1.5")
-        );
+        assert_eq!(cast_value(&Value::from(" 42 "), DataType::Integer).unwrap(), Value::Integer(42));
+        assert!(matches!(cast_value(&Value::from("4x"), DataType::Integer), Err(ExecError::InvalidCast { .. })));
+        assert!(matches!(cast_value(&Value::from("99999999999"), DataType::Integer), Err(ExecError::Overflow(_))));
+        assert_eq!(cast_value(&Value::from("yes"), DataType::Boolean).unwrap(), Value::Boolean(true));
+        assert_eq!(cast_value(&Value::from("2024-02-29"), DataType::Date).unwrap(), Value::Date(19782));
+        assert_eq!(cast_value(&Value::Double(2.5), DataType::Integer).unwrap(), Value::Integer(3));
+        assert_eq!(cast_value(&Value::Double(-2.5), DataType::Integer).unwrap(), Value::Integer(-3));
+        assert_eq!(cast_value(&Value::Double(1.5), DataType::Text).unwrap(), Value::from("1.5"));
     }
 
     #[test]
     fn array_casts() {
         let a = Int32Array::from([Some(1), None]);
         let d = cast(&a, DataType::Double).unwrap();
-        assert_eq!(
-            d.as_any().downcast_ref::<Float64Array>().unwrap(),
-            &Float64Array::from([Some(1.0), None])
-        );
+        assert_eq!(d.as_any().downcast_ref::<Float64Array>().unwrap(), &Float64Array::from([Some(1.0), None]));
         let t = cast(&a, DataType::Text).unwrap();
-        assert_eq!(
-            t.as_any().downcast_ref::<Utf8Array<i32>>().unwrap(),
-            &Utf8Array::<i32>::from([Some("1"), None])
-        );
+        assert_eq!(t.as_any().downcast_ref::<Utf8Array<i32>>().unwrap(), &Utf8Array::<i32>::from([Some("1"), None]));
         let big = Float64Array::from([Some(1e300)]);
         assert!(cast(&big, DataType::Integer).is_err());
     }

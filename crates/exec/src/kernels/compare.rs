@@ -85,22 +85,14 @@ fn cmp_prim<T: NativeType>(
 /// `lhs op rhs` for two arrays of logical type `dt`.
 pub fn compare(op: CmpOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Result<BooleanArray> {
     Ok(match dt {
-        DataType::SmallInt => cmp_prim(op, as_prim::<i16>(lhs)?, as_prim::<i16>(rhs)?, |a, b| {
-            a.cmp(&b)
-        }),
+        DataType::SmallInt => cmp_prim(op, as_prim::<i16>(lhs)?, as_prim::<i16>(rhs)?, |a, b| a.cmp(&b)),
         DataType::Integer | DataType::Date => {
-            cmp_prim(op, as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, |a, b| {
-                a.cmp(&b)
-            })
+            cmp_prim(op, as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, |a, b| a.cmp(&b))
         }
         DataType::BigInt | DataType::Timestamp => {
-            cmp_prim(op, as_prim::<i64>(lhs)?, as_prim::<i64>(rhs)?, |a, b| {
-                a.cmp(&b)
-            })
+            cmp_prim(op, as_prim::<i64>(lhs)?, as_prim::<i64>(rhs)?, |a, b| a.cmp(&b))
         }
-        DataType::Real => cmp_prim(op, as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, |a, b| {
-            cmp_f64(a as f64, b as f64)
-        }),
+        DataType::Real => cmp_prim(op, as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, |a, b| cmp_f64(a as f64, b as f64)),
         DataType::Double => cmp_prim(op, as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, cmp_f64),
         DataType::Text => {
             let (l, r) = (downcast_utf8(lhs)?, downcast_utf8(rhs)?);
@@ -129,24 +121,14 @@ pub fn downcast_utf8(array: &dyn Array) -> Result<&Utf8Array<i32>> {
     array
         .as_any()
         .downcast_ref::<Utf8Array<i32>>()
-        .ok_or_else(|| {
-            ExecError::Internal(format!(
-                "expected a text array, found {:?}",
-                array.data_type()
-            ))
-        })
+        .ok_or_else(|| ExecError::Internal(format!("expected a text array, found {:?}", array.data_type())))
 }
 
 pub fn downcast_bool(array: &dyn Array) -> Result<&BooleanArray> {
     array
         .as_any()
         .downcast_ref::<BooleanArray>()
-        .ok_or_else(|| {
-            ExecError::Internal(format!(
-                "expected a boolean array, found {:?}",
-                array.data_type()
-            ))
-        })
+        .ok_or_else(|| ExecError::Internal(format!("expected a boolean array, found {:?}", array.data_type())))
 }
 
 #[cfg(test)]

@@ -38,19 +38,13 @@ impl LikePattern {
                 }
             }
         }
-        LikePattern {
-            tokens,
-            case_insensitive,
-        }
+        LikePattern { tokens, case_insensitive }
     }
 
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
-        let chars: Vec<char> = if self.case_insensitive {
-            text.chars().map(fold).collect()
-        } else {
-            text.chars().collect()
-        };
+        let chars: Vec<char> =
+            if self.case_insensitive { text.chars().map(fold).collect() } else { text.chars().collect() };
         // Iterative matcher with backtracking to the last `%`: O(n * m) worst case.
         let (mut t_idx, mut p_idx) = (0usize, 0usize);
         let mut backtrack: Option<(usize, usize)> = None;

@@ -23,16 +23,9 @@ pub fn combine_validity(lhs: Option<&Bitmap>, rhs: Option<&Bitmap>) -> Option<Bi
 
 /// Downcasts to a primitive array, or reports an internal error (the binder guarantees types).
 pub fn as_prim<T: NativeType>(array: &dyn Array) -> crate::Result<&PrimitiveArray<T>> {
-    array
-        .as_any()
-        .downcast_ref::<PrimitiveArray<T>>()
-        .ok_or_else(|| {
-            crate::ExecError::Internal(format!(
-                "expected a {:?} array, found {:?}",
-                T::PRIMITIVE,
-                array.data_type()
-            ))
-        })
+    array.as_any().downcast_ref::<PrimitiveArray<T>>().ok_or_else(|| {
+        crate::ExecError::Internal(format!("expected a {:?} array, found {:?}", T::PRIMITIVE, array.data_type()))
+    })
 }
 
 /// Applies `op` to each pair of values of two equally long primitive arrays. `op` may fail;
@@ -89,9 +82,5 @@ pub fn unary_try<T: NativeType, O: NativeType>(
             Err(_) => out.push(O::default()),
         }
     }
-    Ok(PrimitiveArray::new(
-        out_type,
-        out.into(),
-        array.validity().cloned(),
-    ))
+    Ok(PrimitiveArray::new(out_type, out.into(), array.validity().cloned()))
 }

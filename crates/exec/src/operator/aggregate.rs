@@ -54,21 +54,11 @@ impl AggFunc {
             AggFunc::Sum | AggFunc::Avg => match input {
                 t if t.is_integer() && self == AggFunc::Sum => Ok(DataType::BigInt),
                 t if t.is_numeric() => Ok(DataType::Double),
-                DataType::Null => Ok(if self == AggFunc::Sum {
-                    DataType::BigInt
-                } else {
-                    DataType::Double
-                }),
-                t => Err(format!(
-                    "function {}({t}) does not exist: it needs a number",
-                    self.name()
-                )),
+                DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
+                t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
             },
             AggFunc::Min | AggFunc::Max => match input {
-                DataType::Interval => Err(format!(
-                    "function {}(INTERVAL) is not supported",
-                    self.name()
-                )),
+                DataType::Interval => Err(format!("function {}(INTERVAL) is not supported", self.name())),
                 t => Ok(t),
             },
         }
@@ -89,12 +79,7 @@ impl fmt::Display for AggregateExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.arg {
             None => write!(f, "count(*)"),
-            Some(a) => write!(
-                f,
-                "{}({}{a})",
-                self.func.name(),
-                if self.distinct { "DISTINCT " } else { "" }
-            ),
+            Some(a) => write!(f, "{}({}{a})", self.func.name(), if self.distinct { "DISTINCT " } else { "" }),
         }
     }
 }
@@ -156,12 +141,7 @@ fn for_each_number(
         Some(DataType::Real) => walk!(f32, on_float, |v: f32| v as f64),
         Some(DataType::Double) => walk!(f64, on_float, |v: f64| v),
         Some(DataType::Null) => {}
-        _ => {
-            return Err(ExecError::Internal(format!(
-                "SUM/AVG over {:?}",
-                array.data_type()
-            )))
-        }
+        _ => return Err(ExecError::Internal(format!("SUM/AVG over {:?}", array.data_type()))),
     }
     Ok(())
 }
@@ -215,9 +195,7 @@ impl Accumulator for SumAvgAcc {
             } else if self.avg {
                 Value::Double((self.ints[g] as f64 + self.floats[g]) / n as f64)
             } else if self.out == DataType::BigInt {
-                Value::BigInt(
-                    i64::try_from(self.ints[g]).map_err(|_| ExecError::Overflow("bigint"))?,
-                )
+                Value::BigInt(i64::try_from(self.ints[g]).map_err(|_| ExecError::Overflow("bigint"))?)
             } else {
                 Value::Double(self.ints[g] as f64 + self.floats[g])
             });
@@ -245,10 +223,7 @@ impl Accumulator for MinMaxAcc {
             let slot = &mut self.best[*g as usize];
             let better = slot.is_null() || {
                 let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
-                    crate::kernels::compare::cmp_f64(
-                        v.as_f64().unwrap_or(0.0),
-                        slot.as_f64().unwrap_or(0.0),
-                    )
+                    crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
                 } else {
                     v.total_cmp(slot)
                 };
@@ -291,8 +266,7 @@ impl Accumulator for DistinctAcc {
             }
         }
         let taken = take_array(input, &fresh_rows)?;
-        self.inner
-            .update(&fresh_groups, n_groups, Some(taken.as_ref()))
+        self.inner.update(&fresh_groups, n_groups, Some(taken.as_ref()))
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
@@ -310,18 +284,13 @@ fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
             floats: vec![],
             counts: vec![],
         }),
-        AggFunc::Min | AggFunc::Max => Box::new(MinMaxAcc {
-            is_min: agg.func == AggFunc::Min,
-            out: agg.data_type,
-            best: vec![],
-        }),
+        AggFunc::Min | AggFunc::Max => {
+            Box::new(MinMaxAcc { is_min: agg.func == AggFunc::Min, out: agg.data_type, best: vec![] })
+        }
     };
     // DISTINCT does not change MIN and MAX.
     if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {
-        Box::new(DistinctAcc {
-            inner,
-            seen: HashSet::new(),
-        })
+        Box::new(DistinctAcc { inner, seen: HashSet::new() })
     } else {
         inner
     }
@@ -362,10 +331,7 @@ impl<'a> HashAggregate<'a> {
         for acc in &mut self.accumulators {
             columns.push(acc.finish(self.n_groups)?);
         }
-        Ok(vec![Batch {
-            columns,
-            n_rows: self.n_groups,
-        }])
+        Ok(vec![Batch { columns, n_rows: self.n_groups }])
     }
 }
 
@@ -374,11 +340,7 @@ impl Sink for HashAggregate<'_> {
         let group_ids: Vec<u32> = if self.group_by.is_empty() {
             vec![0; batch.n_rows]
         } else {
-            let keys = self
-                .group_by
-                .iter()
-                .map(|e| e.evaluate(&batch))
-                .collect::<Result<Vec<_>>>()?;
+            let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
             let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
             let encoded = encode_rows(&key_refs, batch.n_rows)?;
             let mut ids = Vec::with_capacity(batch.n_rows);

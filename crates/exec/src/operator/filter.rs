@@ -20,8 +20,7 @@ pub fn filter_batch(batch: &Batch, mask: &BooleanArray) -> Result<Batch> {
         .columns
         .iter()
         .map(|c| {
-            arrow::compute::filter::filter(c.as_ref(), &mask)
-                .map_err(|e| ExecError::Internal(format!("filter: {e}")))
+            arrow::compute::filter::filter(c.as_ref(), &mask).map_err(|e| ExecError::Internal(format!("filter: {e}")))
         })
         .collect::<Result<_>>()?;
     Ok(Batch { columns, n_rows })

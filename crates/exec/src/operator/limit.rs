@@ -26,10 +26,6 @@ impl Sink for LimitSink<'_> {
         if batch.n_rows > 0 && self.next.push(batch)? == Flow::Stop {
             return Ok(Flow::Stop);
         }
-        Ok(if self.remaining == Some(0) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
+        Ok(if self.remaining == Some(0) { Flow::Stop } else { Flow::Continue })
     }
 }

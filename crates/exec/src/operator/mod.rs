@@ -8,13 +8,17 @@
 
 mod aggregate;
 mod filter;
+mod join;
 mod limit;
 mod project;
 mod scan;
+mod setop;
 mod sort;
 
 pub use aggregate::{AggFunc, AggregateExpr};
-pub use sort::SortKey;
+pub use join::{JoinKind, JoinSpec};
+pub use setop::SetOpKind;
+pub use sort::{concat_batches, SortKey};
 
 use crate::error::Result;
 use crate::expr::Expr;
@@ -89,33 +93,44 @@ pub enum PhysicalPlan {
         limit: Option<usize>,
         offset: usize,
     },
+    /// Equi-join on `left_keys[k] = right_keys[k]`; builds a hash table on one side.
+    HashJoin {
+        left: Box<PhysicalPlan>,
+        right: Box<PhysicalPlan>,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        build_left: bool,
+        spec: JoinSpec,
+    },
+    /// Every pair of rows, filtered.
+    NestedLoopJoin {
+        left: Box<PhysicalPlan>,
+        right: Box<PhysicalPlan>,
+        spec: JoinSpec,
+    },
+    /// UNION ALL: the inputs' rows one input after another.
+    Union {
+        inputs: Vec<PhysicalPlan>,
+    },
+    /// INTERSECT / EXCEPT, with or without ALL.
+    SetOp {
+        left: Box<PhysicalPlan>,
+        right: Box<PhysicalPlan>,
+        kind: SetOpKind,
+        all: bool,
+    },
 }
 
 /// Runs `plan`, pushing its output into `sink`.
 pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
     match plan {
-        PhysicalPlan::Scan {
-            table,
-            snapshot,
-            columns,
-            filter,
-        } => scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink),
-        PhysicalPlan::Values { rows, types } => scan::run_values(rows, types, sink),
-        PhysicalPlan::Filter { input, predicate } => execute(
-            input,
-            &mut filter::FilterSink {
-                predicate,
-                next: sink,
-            },
-        ),
-        PhysicalPlan::Project { input, exprs } => {
-            execute(input, &mut project::ProjectSink { exprs, next: sink })
+        PhysicalPlan::Scan { table, snapshot, columns, filter } => {
+            scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink)
         }
-        PhysicalPlan::Aggregate {
-            input,
-            group_by,
-            aggregates,
-        } => {
+        PhysicalPlan::Values { rows, types } => scan::run_values(rows, types, sink),
+        PhysicalPlan::Filter { input, predicate } => execute(input, &mut filter::FilterSink { predicate, next: sink }),
+        PhysicalPlan::Project { input, exprs } => execute(input, &mut project::ProjectSink { exprs, next: sink }),
+        PhysicalPlan::Aggregate { input, group_by, aggregates } => {
             let mut agg = aggregate::HashAggregate::new(group_by, aggregates)?;
             execute(input, &mut agg)?;
             push_all(agg.finish()?, sink)
@@ -125,22 +140,17 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             execute(input, &mut collect)?;
             push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
         }
-        PhysicalPlan::Limit {
-            input,
-            limit,
-            offset,
-        } => {
+        PhysicalPlan::HashJoin { left, right, left_keys, right_keys, build_left, spec } => {
+            join::run_hash_join(left, right, left_keys, right_keys, *build_left, spec, sink)
+        }
+        PhysicalPlan::NestedLoopJoin { left, right, spec } => join::run_nested_loop_join(left, right, spec, sink),
+        PhysicalPlan::Union { inputs } => setop::run_union(inputs, sink),
+        PhysicalPlan::SetOp { left, right, kind, all } => setop::run_set_op(left, right, *kind, *all, sink),
+        PhysicalPlan::Limit { input, limit, offset } => {
             if *limit == Some(0) {
                 return Ok(Flow::Continue);
             }
-            execute(
-                input,
-                &mut limit::LimitSink {
-                    skip: *offset,
-                    remaining: *limit,
-                    next: sink,
-                },
-            )?;
+            execute(input, &mut limit::LimitSink { skip: *offset, remaining: *limit, next: sink })?;
             Ok(Flow::Continue)
         }
     }
@@ -179,51 +189,25 @@ impl PhysicalPlan {
 
     fn fmt_tree(&self, depth: usize, out: &mut String) {
         let pad = "  ".repeat(depth);
-        let join = |v: &[Expr]| {
-            v.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let join = |v: &[Expr]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
         let _ = match self {
-            PhysicalPlan::Scan {
-                table,
-                columns,
-                filter,
-                ..
-            } => {
-                let names: Vec<&str> = columns
-                    .iter()
-                    .map(|&c| table.schema().columns[c].name.as_str())
-                    .collect();
-                write!(
-                    out,
-                    "{pad}ScanExec: {} [{}]",
-                    table.schema().name,
-                    names.join(", ")
+            PhysicalPlan::Scan { table, columns, filter, .. } => {
+                let names: Vec<&str> = columns.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
+                write!(out, "{pad}ScanExec: {} [{}]", table.schema().name, names.join(", ")).and_then(
+                    |_| match filter {
+                        Some(f) => write!(out, " filter={f}"),
+                        None => Ok(()),
+                    },
                 )
-                .and_then(|_| match filter {
-                    Some(f) => write!(out, " filter={f}"),
-                    None => Ok(()),
-                })
             }
             PhysicalPlan::Values { rows, .. } => {
                 write!(out, "{pad}ValuesExec: {} row(s)", rows.len())
             }
             PhysicalPlan::Filter { predicate, .. } => write!(out, "{pad}FilterExec: {predicate}"),
             PhysicalPlan::Project { exprs, .. } => write!(out, "{pad}ProjectExec: {}", join(exprs)),
-            PhysicalPlan::Aggregate {
-                group_by,
-                aggregates,
-                ..
-            } => {
+            PhysicalPlan::Aggregate { group_by, aggregates, .. } => {
                 let aggs: Vec<String> = aggregates.iter().map(|a| a.to_string()).collect();
-                write!(
-                    out,
-                    "{pad}HashAggregateExec: keys=[{}] aggs=[{}]",
-                    join(group_by),
-                    aggs.join(", ")
-                )
+                write!(out, "{pad}HashAggregateExec: keys=[{}] aggs=[{}]", join(group_by), aggs.join(", "))
             }
             PhysicalPlan::Sort { keys, fetch, .. } => {
                 let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
@@ -233,11 +217,30 @@ impl PhysicalPlan {
                 })
             }
             PhysicalPlan::Limit { limit, offset, .. } => {
+                write!(out, "{pad}LimitExec: limit={} offset={offset}", limit.map_or("none".into(), |l| l.to_string()))
+            }
+            PhysicalPlan::HashJoin { left_keys, right_keys, build_left, spec, .. } => {
+                let on: Vec<String> = left_keys.iter().zip(right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
                 write!(
                     out,
-                    "{pad}LimitExec: limit={} offset={offset}",
-                    limit.map_or("none".into(), |l| l.to_string())
+                    "{pad}HashJoinExec: {:?} on [{}] build={}",
+                    spec.kind,
+                    on.join(", "),
+                    if *build_left { "left" } else { "right" }
                 )
+                .and_then(|_| match &spec.filter {
+                    Some(f) => write!(out, " filter={f}"),
+                    None => Ok(()),
+                })
+            }
+            PhysicalPlan::NestedLoopJoin { spec, .. } => write!(out, "{pad}NestedLoopJoinExec: {:?}", spec.kind)
+                .and_then(|_| match &spec.filter {
+                    Some(f) => write!(out, " filter={f}"),
+                    None => Ok(()),
+                }),
+            PhysicalPlan::Union { inputs } => write!(out, "{pad}UnionExec: {} inputs", inputs.len()),
+            PhysicalPlan::SetOp { kind, all, .. } => {
+                write!(out, "{pad}SetOpExec: {kind:?}{}", if *all { " ALL" } else { "" })
             }
         };
         out.push('\n');
@@ -247,6 +250,13 @@ impl PhysicalPlan {
             | PhysicalPlan::Aggregate { input, .. }
             | PhysicalPlan::Sort { input, .. }
             | PhysicalPlan::Limit { input, .. } => input.fmt_tree(depth + 1, out),
+            PhysicalPlan::HashJoin { left, right, .. }
+            | PhysicalPlan::NestedLoopJoin { left, right, .. }
+            | PhysicalPlan::SetOp { left, right, .. } => {
+                left.fmt_tree(depth + 1, out);
+                right.fmt_tree(depth + 1, out);
+            }
+            PhysicalPlan::Union { inputs } => inputs.iter().for_each(|i| i.fmt_tree(depth + 1, out)),
             PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } => {}
         }
     }

@@ -12,14 +12,7 @@ pub(super) struct ProjectSink<'a> {
 
 impl Sink for ProjectSink<'_> {
     fn push(&mut self, batch: Batch) -> Result<Flow> {
-        let columns = self
-            .exprs
-            .iter()
-            .map(|e| e.evaluate(&batch))
-            .collect::<Result<Vec<_>>>()?;
-        self.next.push(Batch {
-            columns,
-            n_rows: batch.n_rows,
-        })
+        let columns = self.exprs.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
+        self.next.push(Batch { columns, n_rows: batch.n_rows })
     }
 }

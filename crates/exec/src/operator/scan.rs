@@ -40,11 +40,7 @@ pub(super) fn run_scan(
 }
 
 /// Evaluates literal rows (cast to the column types) and pushes them as one batch.
-pub(super) fn run_values(
-    rows: &[Vec<Expr>],
-    types: &[DataType],
-    sink: &mut dyn Sink,
-) -> Result<Flow> {
+pub(super) fn run_values(rows: &[Vec<Expr>], types: &[DataType], sink: &mut dyn Sink) -> Result<Flow> {
     if types.is_empty() {
         return sink.push(Batch::empty_with_rows(rows.len()));
     }
@@ -56,8 +52,5 @@ pub(super) fn run_values(
         }
         columns.push(values_to_array(*dt, &values));
     }
-    sink.push(Batch {
-        columns,
-        n_rows: rows.len(),
-    })
+    sink.push(Batch { columns, n_rows: rows.len() })
 }

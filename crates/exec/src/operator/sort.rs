@@ -43,20 +43,13 @@ pub fn concat_batches(batches: &[Batch]) -> Result<Batch> {
                         .map_err(|e| ExecError::Internal(format!("concatenate: {e}")))?,
                 );
             }
-            Ok(Batch {
-                columns,
-                n_rows: batches.iter().map(|b| b.n_rows).sum(),
-            })
+            Ok(Batch { columns, n_rows: batches.iter().map(|b| b.n_rows).sum() })
         }
     }
 }
 
 /// Sorts all rows of `batches` by `keys`, keeping the first `fetch` rows if given.
-pub fn sort_batches(
-    batches: Vec<Batch>,
-    keys: &[SortKey],
-    fetch: Option<usize>,
-) -> Result<Vec<Batch>> {
+pub fn sort_batches(batches: Vec<Batch>, keys: &[SortKey], fetch: Option<usize>) -> Result<Vec<Batch>> {
     let all = concat_batches(&batches)?;
     if all.n_rows == 0 {
         return Ok(vec![]);
@@ -74,14 +67,10 @@ pub fn sort_batches(
         .iter()
         .map(|(a, k)| SortColumn {
             values: a.as_ref(),
-            options: Some(SortOptions {
-                descending: k.descending,
-                nulls_first: k.nulls_first,
-            }),
+            options: Some(SortOptions { descending: k.descending, nulls_first: k.nulls_first }),
         })
         .collect();
-    let indices = lexsort_to_indices::<u32>(&columns, fetch)
-        .map_err(|e| ExecError::Internal(format!("sort: {e}")))?;
+    let indices = lexsort_to_indices::<u32>(&columns, fetch).map_err(|e| ExecError::Internal(format!("sort: {e}")))?;
     let indices: Vec<u32> = indices.values().iter().copied().collect();
     Ok(vec![take_rows(&all, &indices)?])
 }

@@ -10,16 +10,7 @@ use storage::{DataType, Value};
 
 /// Whether `e` is a quoted string literal, whose type the context decides.
 pub fn is_untyped_literal(e: &Expr) -> bool {
-    matches!(
-        e,
-        Expr::Literal {
-            value: Value::Text(_),
-            ..
-        } | Expr::Literal {
-            value: Value::Null,
-            ..
-        }
-    )
+    matches!(e, Expr::Literal { value: Value::Text(_), .. } | Expr::Literal { value: Value::Null, .. })
 }
 
 /// Casts `e` to `to`. Literals are cast right away, so a bad literal is reported at bind time.
@@ -29,18 +20,12 @@ pub fn cast_to(e: Expr, to: DataType) -> Result<Expr> {
     }
     if let Expr::Literal { value, .. } = &e {
         let value = cast_value(value, to)?;
-        return Ok(Expr::Literal {
-            value,
-            data_type: to,
-        });
+        return Ok(Expr::Literal { value, data_type: to });
     }
     if !can_cast(e.data_type(), to) {
         return crate::bind_err!("cannot cast type {} to {to}", e.data_type());
     }
-    Ok(Expr::Cast {
-        expr: Box::new(e),
-        to,
-    })
+    Ok(Expr::Cast { expr: Box::new(e), to })
 }
 
 /// Casts for an assignment into a column of type `to` (INSERT): numbers convert with range
@@ -90,16 +75,8 @@ fn no_operator<T>(lt: DataType, op: &str, rt: DataType) -> Result<T> {
 /// `l op r` for a comparison operator.
 pub fn compare(op: CmpOp, l: Expr, r: Expr) -> Result<Expr> {
     let t = comparison_type(&l, &r, op.symbol())?;
-    let t = if t == DataType::Null {
-        DataType::Boolean
-    } else {
-        t
-    };
-    Ok(Expr::Compare {
-        op,
-        left: Box::new(cast_to(l, t)?),
-        right: Box::new(cast_to(r, t)?),
-    })
+    let t = if t == DataType::Null { DataType::Boolean } else { t };
+    Ok(Expr::Compare { op, left: Box::new(cast_to(l, t)?), right: Box::new(cast_to(r, t)?) })
 }
 
 /// `l op r` for an arithmetic operator, including date arithmetic.
@@ -115,15 +92,7 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
             rt
         };
     } else if is_untyped_literal(&r) && !is_untyped_literal(&l) {
-        rt = if lt == DataType::Date
-            && op == ArithOp::Sub
-            && matches!(
-                r,
-                Expr::Literal {
-                    value: Value::Text(_),
-                    ..
-                }
-            ) {
+        rt = if lt == DataType::Date && op == ArithOp::Sub && matches!(r, Expr::Literal { value: Value::Text(_), .. }) {
             DataType::Date
         } else if lt.is_temporal() {
             DataType::Integer
@@ -136,11 +105,7 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
     }
     match (lt, rt, op) {
         (DataType::Date, t, ArithOp::Add | ArithOp::Sub) if t.is_integer() => Ok(Expr::DateArith {
-            op: if op == ArithOp::Add {
-                DateOp::AddDays
-            } else {
-                DateOp::SubDays
-            },
+            op: if op == ArithOp::Add { DateOp::AddDays } else { DateOp::SubDays },
             left: Box::new(cast_to(l, DataType::Date)?),
             right: Box::new(cast_to(r, DataType::Integer)?),
         }),
@@ -160,12 +125,7 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
                 _ if lt.is_numeric() && rt.is_numeric() => wider(lt, rt),
                 _ => return no_operator(lt, op.symbol(), rt),
             };
-            Ok(Expr::Arith {
-                op,
-                left: Box::new(cast_to(l, t)?),
-                right: Box::new(cast_to(r, t)?),
-                data_type: t,
-            })
+            Ok(Expr::Arith { op, left: Box::new(cast_to(l, t)?), right: Box::new(cast_to(r, t)?), data_type: t })
         }
     }
 }
@@ -194,24 +154,13 @@ pub fn boolean(e: Expr, context: &str) -> Result<Expr> {
 
 /// The common type of CASE branches, VALUES columns, COALESCE arguments.
 pub fn common_type(exprs: &[&Expr], context: &str) -> Result<DataType> {
-    let typed: Vec<DataType> = exprs
-        .iter()
-        .filter(|e| !is_untyped_literal(e))
-        .map(|e| e.data_type())
-        .collect();
+    let typed: Vec<DataType> = exprs.iter().filter(|e| !is_untyped_literal(e)).map(|e| e.data_type()).collect();
     if typed.is_empty() {
         // Only untyped literals: text if any is a string, else NULL.
-        return Ok(if exprs.iter().any(|e| e.data_type() == DataType::Text) {
-            DataType::Text
-        } else {
-            DataType::Null
-        });
+        return Ok(if exprs.iter().any(|e| e.data_type() == DataType::Text) { DataType::Text } else { DataType::Null });
     }
     exec::functions::common_type(&typed).ok_or_else(|| {
         let names: Vec<String> = typed.iter().map(|t| t.to_string()).collect();
-        SqlError::Bind {
-            message: format!("{context} types {} cannot be matched", names.join(" and ")),
-            pos: None,
-        }
+        SqlError::Bind { message: format!("{context} types {} cannot be matched", names.join(" and ")), pos: None }
     })
 }

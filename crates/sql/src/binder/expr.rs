@@ -9,9 +9,7 @@ use super::coerce::{self, cast_to};
 use super::{ident_pos, normalize, pos_of, unknown_name, Binder, Scope};
 use crate::error::{Pos, Result, SqlError};
 use exec::{AggFunc, AggregateExpr, ArithOp, CmpOp, Expr, ScalarFunction};
-use sqlparser::ast::{
-    self, BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator,
-};
+use sqlparser::ast::{self, BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, UnaryOperator};
 use storage::{DataType, Value};
 
 /// The GROUP BY keys and aggregate calls of an aggregate query.
@@ -34,25 +32,11 @@ pub struct Cx<'s> {
 
 impl<'s> Cx<'s> {
     pub fn plain(scope: &'s Scope, clause: &'static str) -> Cx<'s> {
-        Cx {
-            scope,
-            agg: None,
-            clause,
-            found_aggregate: false,
-        }
+        Cx { scope, agg: None, clause, found_aggregate: false }
     }
 
-    pub fn aggregate(
-        scope: &'s Scope,
-        agg: Option<&'s mut AggState>,
-        clause: &'static str,
-    ) -> Cx<'s> {
-        Cx {
-            scope,
-            agg,
-            clause,
-            found_aggregate: false,
-        }
+    pub fn aggregate(scope: &'s Scope, agg: Option<&'s mut AggState>, clause: &'static str) -> Cx<'s> {
+        Cx { scope, agg, clause, found_aggregate: false }
     }
 }
 
@@ -74,9 +58,7 @@ pub fn number_literal(text: &str) -> Result<Value> {
             });
         }
     }
-    text.parse::<f64>()
-        .map(Value::Double)
-        .map_err(|_| bind_error(format!("invalid number \"{text}\""), None))
+    text.parse::<f64>().map(Value::Double).map_err(|_| bind_error(format!("invalid number \"{text}\""), None))
 }
 
 impl Binder<'_> {
@@ -106,11 +88,7 @@ impl Binder<'_> {
                 let mut plain = Cx::plain(cx.scope, cx.clause);
                 if let Ok(bound) = self.expr(e, &mut plain) {
                     if let Some(k) = agg.group_by.iter().position(|g| *g == bound) {
-                        return Ok(Expr::Column {
-                            idx: k,
-                            name: e.to_string(),
-                            data_type: bound.data_type(),
-                        });
+                        return Ok(Expr::Column { idx: k, name: e.to_string(), data_type: bound.data_type() });
                     }
                 }
             }
@@ -140,33 +118,21 @@ impl Binder<'_> {
                         }
                     }
                     let inner = self.expr(expr, cx)?;
-                    let inner = if coerce::is_untyped_literal(&inner) {
-                        cast_to(inner, DataType::Double)?
-                    } else {
-                        inner
-                    };
+                    let inner =
+                        if coerce::is_untyped_literal(&inner) { cast_to(inner, DataType::Double)? } else { inner };
                     if !inner.data_type().is_numeric() {
-                        return crate::bind_err!(
-                            "operator does not exist: - {}",
-                            inner.data_type()
-                        );
+                        return crate::bind_err!("operator does not exist: - {}", inner.data_type());
                     }
                     Ok(Expr::Negate(Box::new(inner)))
                 }
                 UnaryOperator::Plus => {
                     let inner = self.expr(expr, cx)?;
                     if !inner.data_type().is_numeric() && !coerce::is_untyped_literal(&inner) {
-                        return crate::bind_err!(
-                            "operator does not exist: + {}",
-                            inner.data_type()
-                        );
+                        return crate::bind_err!("operator does not exist: + {}", inner.data_type());
                     }
                     Ok(inner)
                 }
-                UnaryOperator::Not => Ok(Expr::Not(Box::new(coerce::boolean(
-                    self.expr(expr, cx)?,
-                    "NOT",
-                )?))),
+                UnaryOperator::Not => Ok(Expr::Not(Box::new(coerce::boolean(self.expr(expr, cx)?, "NOT")?))),
                 other => crate::unsupported!("operator {other}"),
             },
             A::BinaryOp { left, op, right } => {
@@ -174,14 +140,8 @@ impl Binder<'_> {
                 let r = self.expr(right, cx)?;
                 self.binary(op, l, r)
             }
-            A::IsNull(x) => Ok(Expr::IsNull {
-                expr: Box::new(self.expr(x, cx)?),
-                negated: false,
-            }),
-            A::IsNotNull(x) => Ok(Expr::IsNull {
-                expr: Box::new(self.expr(x, cx)?),
-                negated: true,
-            }),
+            A::IsNull(x) => Ok(Expr::IsNull { expr: Box::new(self.expr(x, cx)?), negated: false }),
+            A::IsNotNull(x) => Ok(Expr::IsNull { expr: Box::new(self.expr(x, cx)?), negated: true }),
             A::IsTrue(x) | A::IsNotTrue(x) | A::IsFalse(x) | A::IsNotFalse(x) => {
                 let inner = coerce::boolean(self.expr(x, cx)?, "IS TRUE")?;
                 Ok(Expr::IsBool {
@@ -192,26 +152,14 @@ impl Binder<'_> {
             }
             A::IsUnknown(x) | A::IsNotUnknown(x) => {
                 let inner = coerce::boolean(self.expr(x, cx)?, "IS UNKNOWN")?;
-                Ok(Expr::IsNull {
-                    expr: Box::new(inner),
-                    negated: matches!(e, A::IsNotUnknown(_)),
-                })
+                Ok(Expr::IsNull { expr: Box::new(inner), negated: matches!(e, A::IsNotUnknown(_)) })
             }
             A::IsDistinctFrom(a, b) | A::IsNotDistinctFrom(a, b) => {
                 let (a, b) = (self.expr(a, cx)?, self.expr(b, cx)?);
                 let distinct = distinct_from(a, b)?;
-                Ok(if matches!(e, A::IsNotDistinctFrom(..)) {
-                    Expr::Not(Box::new(distinct))
-                } else {
-                    distinct
-                })
+                Ok(if matches!(e, A::IsNotDistinctFrom(..)) { Expr::Not(Box::new(distinct)) } else { distinct })
             }
-            A::In {
-                expr,
-                target,
-                negated,
-                ..
-            } => match target {
+            A::In { expr, target, negated, .. } => match target {
                 ast::InTarget::List(list) => {
                     let needle = self.expr(expr, cx)?;
                     if list.is_empty() {
@@ -226,44 +174,41 @@ impl Binder<'_> {
                         });
                     }
                     let any = any.unwrap_or_else(|| Expr::literal(Value::Boolean(false)));
-                    Ok(if *negated {
-                        Expr::Not(Box::new(any))
-                    } else {
-                        any
-                    })
+                    Ok(if *negated { Expr::Not(Box::new(any)) } else { any })
                 }
-                _ => crate::unsupported!("IN with a subquery (coming with subquery support)"),
+                ast::InTarget::Subquery(q) => {
+                    let needle = self.expr(expr, cx)?;
+                    let bound = self.subquery(q, cx)?;
+                    let types = bound.types();
+                    if types.len() != 1 {
+                        return crate::bind_err!("subquery has too many columns");
+                    }
+                    // Compare in the common type of the needle and the subquery column.
+                    let probe = Expr::Column { idx: 0, name: "?".into(), data_type: types[0] };
+                    let t = coerce::comparison_type(&needle, &probe, "IN")?;
+                    let needle = cast_to(needle, t)?;
+                    let plan = if types[0] == t {
+                        bound.plan
+                    } else {
+                        crate::plan::LogicalPlan::Project {
+                            input: Box::new(bound.plan),
+                            exprs: vec![cast_to(probe, t)?],
+                        }
+                    };
+                    let kind = super::SubqueryKind::In { needle, negated: *negated };
+                    Ok(self.register_subquery(plan, kind, DataType::Boolean))
+                }
+                _ => crate::unsupported!("IN UNNEST / IN table"),
             },
-            A::Between {
-                expr,
-                negated,
-                low,
-                high,
-            } => {
+            A::Between { expr, negated, low, high } => {
                 let x = self.expr(expr, cx)?;
                 let lo = coerce::compare(CmpOp::GtEq, x.clone(), self.expr(low, cx)?)?;
                 let hi = coerce::compare(CmpOp::LtEq, x, self.expr(high, cx)?)?;
                 let both = Expr::And(Box::new(lo), Box::new(hi));
-                Ok(if *negated {
-                    Expr::Not(Box::new(both))
-                } else {
-                    both
-                })
+                Ok(if *negated { Expr::Not(Box::new(both)) } else { both })
             }
-            A::Like {
-                negated,
-                expr,
-                pattern,
-                escape_char,
-                any,
-            }
-            | A::ILike {
-                negated,
-                expr,
-                pattern,
-                escape_char,
-                any,
-            } => {
+            A::Like { negated, expr, pattern, escape_char, any }
+            | A::ILike { negated, expr, pattern, escape_char, any } => {
                 if *any || escape_char.is_some() {
                     return crate::unsupported!("LIKE ANY / ESCAPE");
                 }
@@ -273,9 +218,7 @@ impl Binder<'_> {
                     match x.data_type() {
                         DataType::Text => Ok(x),
                         DataType::Null => cast_to(x, DataType::Text),
-                        t => crate::bind_err!(
-                            "operator does not exist: {t} LIKE TEXT; add an explicit CAST"
-                        ),
+                        t => crate::bind_err!("operator does not exist: {t} LIKE TEXT; add an explicit CAST"),
                     }
                 };
                 Ok(Expr::Like {
@@ -285,15 +228,8 @@ impl Binder<'_> {
                     case_insensitive: matches!(e, A::ILike { .. }),
                 })
             }
-            A::Cast {
-                kind,
-                expr,
-                data_type,
-                format,
-            } => {
-                if format.is_some()
-                    || matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast)
-                {
+            A::Cast { kind, expr, data_type, format } => {
+                if format.is_some() || matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast) {
                     return crate::unsupported!("{e}");
                 }
                 let to = super::bind_type(data_type)?;
@@ -303,19 +239,11 @@ impl Binder<'_> {
                 }
                 cast_to(inner, to)
             }
-            A::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), cx),
+            A::Case { operand, conditions, else_result, .. } => {
+                self.case(operand.as_deref(), conditions, else_result.as_deref(), cx)
+            }
             A::Function(f) => self.function(f, cx),
-            A::Substring {
-                expr,
-                substring_from,
-                substring_for,
-                ..
-            } => {
+            A::Substring { expr, substring_from, substring_for, .. } => {
                 let mut args = vec![self.expr(expr, cx)?];
                 args.push(match substring_from {
                     Some(from) => self.expr(from, cx)?,
@@ -326,12 +254,7 @@ impl Binder<'_> {
                 }
                 scalar_call(ScalarFunction::Substring, args)
             }
-            A::Trim {
-                expr,
-                trim_where,
-                trim_what,
-                trim_characters,
-            } => {
+            A::Trim { expr, trim_where, trim_what, trim_characters } => {
                 if trim_characters.is_some() {
                     return crate::unsupported!("{e}");
                 }
@@ -346,29 +269,46 @@ impl Binder<'_> {
                 }
                 scalar_call(func, args)
             }
-            A::Ceil {
-                expr,
-                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
-            }
-            | A::Floor {
-                expr,
-                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
-            } => {
-                let func = if matches!(e, A::Ceil { .. }) {
-                    ScalarFunction::Ceil
-                } else {
-                    ScalarFunction::Floor
-                };
+            A::Ceil { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) }
+            | A::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
+                let func = if matches!(e, A::Ceil { .. }) { ScalarFunction::Ceil } else { ScalarFunction::Floor };
                 scalar_call(func, vec![self.expr(expr, cx)?])
             }
-            A::Subquery(_) | A::Exists { .. } => {
-                crate::unsupported!("subqueries (coming with subquery support)")
+            A::Subquery(q) => {
+                let bound = self.subquery(q, cx)?;
+                let types = bound.types();
+                if types.len() != 1 {
+                    return crate::bind_err!("subquery must return only one column");
+                }
+                Ok(self.register_subquery(bound.plan, super::SubqueryKind::Scalar, types[0]))
             }
-            other => Err(SqlError::NotSupported {
-                message: format!("expression {other}"),
-                pos: pos_of(other),
-            }),
+            A::Exists { subquery, negated } => {
+                let bound = self.subquery(subquery, cx)?;
+                let e = self.register_subquery(bound.plan, super::SubqueryKind::Exists, DataType::Boolean);
+                Ok(if *negated { Expr::Not(Box::new(e)) } else { e })
+            }
+            other => Err(SqlError::NotSupported { message: format!("expression {other}"), pos: pos_of(other) }),
         }
+    }
+
+    /// Binds a subquery with the current scope as its enclosing scope.
+    fn subquery(&self, q: &ast::Query, cx: &Cx) -> Result<super::BoundQuery> {
+        self.outer_scopes.borrow_mut().push(cx.scope.clone());
+        let res = self.query(q);
+        self.outer_scopes.borrow_mut().pop();
+        res
+    }
+
+    /// Records a subquery to run before the main plan and returns its placeholder.
+    fn register_subquery(
+        &self,
+        plan: crate::plan::LogicalPlan,
+        kind: super::SubqueryKind,
+        data_type: DataType,
+    ) -> Expr {
+        let mut subs = self.subqueries.borrow_mut();
+        subs.push(super::Subquery { plan, kind });
+        Expr::Subquery { id: subs.len() - 1, data_type }
     }
 
     fn column(&self, qualifier: Option<&ast::Ident>, id: &ast::Ident, cx: &mut Cx) -> Result<Expr> {
@@ -382,39 +322,37 @@ impl Binder<'_> {
             .filter(|(_, c)| c.name == name && (q.is_none() || c.qualifier == q))
             .map(|(i, _)| i)
             .collect();
+        let matches: Vec<usize> = if matches.len() > 1 && q.is_none() {
+            matches.into_iter().filter(|&i| !cx.scope.columns[i].hidden).collect()
+        } else {
+            matches
+        };
         let idx = match matches.as_slice() {
             [one] => *one,
             [] => {
+                let outer = self
+                    .outer_scopes
+                    .borrow()
+                    .iter()
+                    .any(|s| s.columns.iter().any(|c| c.name == name && (q.is_none() || c.qualifier == q)));
+                if outer {
+                    return Err(SqlError::NotSupported {
+                        message: format!(
+                            "correlated subqueries (\"{name}\" refers to the enclosing query; coming with subquery decorrelation)"
+                        ),
+                        pos: ident_pos(id),
+                    });
+                }
                 if let Some(q) = &q {
-                    if !cx
-                        .scope
-                        .columns
-                        .iter()
-                        .any(|c| c.qualifier.as_ref() == Some(q))
-                    {
-                        let quals: Vec<&str> = cx
-                            .scope
-                            .columns
-                            .iter()
-                            .filter_map(|c| c.qualifier.as_deref())
-                            .collect();
-                        return Err(unknown_name(
-                            "table",
-                            q,
-                            quals,
-                            ident_pos(qualifier.unwrap_or(id)),
-                        ));
+                    if !cx.scope.columns.iter().any(|c| c.qualifier.as_ref() == Some(q)) {
+                        let quals: Vec<&str> = cx.scope.columns.iter().filter_map(|c| c.qualifier.as_deref()).collect();
+                        return Err(unknown_name("table", q, quals, ident_pos(qualifier.unwrap_or(id))));
                     }
                 }
                 let names: Vec<&str> = cx.scope.columns.iter().map(|c| c.name.as_str()).collect();
                 return Err(unknown_name("column", &name, names, ident_pos(id)));
             }
-            _ => {
-                return Err(bind_error(
-                    format!("column reference \"{name}\" is ambiguous"),
-                    ident_pos(id),
-                ))
-            }
+            _ => return Err(bind_error(format!("column reference \"{name}\" is ambiguous"), ident_pos(id))),
         };
         if cx.agg.is_some() {
             return Err(bind_error(
@@ -423,11 +361,7 @@ impl Binder<'_> {
             ));
         }
         let col = &cx.scope.columns[idx];
-        Ok(Expr::Column {
-            idx,
-            name: col.name.clone(),
-            data_type: col.data_type,
-        })
+        Ok(Expr::Column { idx, name: col.name.clone(), data_type: col.data_type })
     }
 
     fn value(&self, v: &ast::Value, pos: Option<Pos>) -> Result<Expr> {
@@ -449,21 +383,13 @@ impl Binder<'_> {
                     Some(v) => v.clone(),
                     None => {
                         return Err(bind_error(
-                            format!(
-                                "no value supplied for parameter ${n} ({} given)",
-                                self.params.len()
-                            ),
+                            format!("no value supplied for parameter ${n} ({} given)", self.params.len()),
                             pos,
                         ))
                     }
                 }
             }
-            other => {
-                return Err(SqlError::NotSupported {
-                    message: format!("literal {other}"),
-                    pos,
-                })
-            }
+            other => return Err(SqlError::NotSupported { message: format!("literal {other}"), pos }),
         }))
     }
 
@@ -483,14 +409,8 @@ impl Binder<'_> {
             B::LtEq => cmp(CmpOp::LtEq),
             B::Gt => cmp(CmpOp::Gt),
             B::GtEq => cmp(CmpOp::GtEq),
-            B::And => Ok(Expr::And(
-                Box::new(coerce::boolean(l, "AND")?),
-                Box::new(coerce::boolean(r, "AND")?),
-            )),
-            B::Or => Ok(Expr::Or(
-                Box::new(coerce::boolean(l, "OR")?),
-                Box::new(coerce::boolean(r, "OR")?),
-            )),
+            B::And => Ok(Expr::And(Box::new(coerce::boolean(l, "AND")?), Box::new(coerce::boolean(r, "AND")?))),
+            B::Or => Ok(Expr::Or(Box::new(coerce::boolean(l, "OR")?), Box::new(coerce::boolean(r, "OR")?))),
             B::StringConcat => coerce::concat(l, r),
             other => crate::unsupported!("operator {other}"),
         }
@@ -519,21 +439,10 @@ impl Binder<'_> {
             results.push(e);
         }
         let t = coerce::common_type(&results, "CASE")?;
-        let t = if t == DataType::Null {
-            DataType::Text
-        } else {
-            t
-        };
-        let whens = whens
-            .into_iter()
-            .map(|(c, r)| Ok((c, cast_to(r, t)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let t = if t == DataType::Null { DataType::Text } else { t };
+        let whens = whens.into_iter().map(|(c, r)| Ok((c, cast_to(r, t)?))).collect::<Result<Vec<_>>>()?;
         let else_expr = else_expr.map(|e| cast_to(e, t).map(Box::new)).transpose()?;
-        Ok(Expr::Case {
-            whens,
-            else_expr,
-            data_type: t,
-        })
+        Ok(Expr::Case { whens, else_expr, data_type: t })
     }
 
     fn function(&self, f: &ast::Function, cx: &mut Cx) -> Result<Expr> {
@@ -549,31 +458,20 @@ impl Binder<'_> {
             });
         }
         if f.filter.is_some() || !f.within_group.is_empty() {
-            return Err(SqlError::NotSupported {
-                message: format!("{name}() with FILTER / WITHIN GROUP"),
-                pos,
-            });
+            return Err(SqlError::NotSupported { message: format!("{name}() with FILTER / WITHIN GROUP"), pos });
         }
         let (args, distinct) = match &f.args {
             FunctionArguments::None => (vec![], false),
             FunctionArguments::List(list) => {
                 if !list.clauses.is_empty() {
-                    return Err(SqlError::NotSupported {
-                        message: format!("clauses in {name}()"),
-                        pos,
-                    });
+                    return Err(SqlError::NotSupported { message: format!("clauses in {name}()"), pos });
                 }
                 (
                     list.args.iter().collect::<Vec<_>>(),
-                    matches!(
-                        list.duplicate_treatment,
-                        Some(ast::DuplicateTreatment::Distinct)
-                    ),
+                    matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
                 )
             }
-            FunctionArguments::Subquery(_) => {
-                return crate::unsupported!("subquery as function argument")
-            }
+            FunctionArguments::Subquery(_) => return crate::unsupported!("subquery as function argument"),
         };
         if let Some(func) = AggFunc::lookup(&name) {
             if cx.clause == PROBE {
@@ -589,32 +487,18 @@ impl Binder<'_> {
                 return Err(bind_error(message, pos));
             };
             let (func, arg) = match args.as_slice() {
-                [] | [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)]
-                    if func == AggFunc::Count && !distinct =>
-                {
+                [] | [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if func == AggFunc::Count && !distinct => {
                     (AggFunc::CountStar, None)
                 }
                 [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] => {
                     let bound = self.expr(a, &mut Cx::plain(cx.scope, "aggregate argument"))?;
                     (func, Some(bound))
                 }
-                _ => {
-                    return Err(bind_error(
-                        format!("{name}() takes exactly one argument"),
-                        pos,
-                    ))
-                }
+                _ => return Err(bind_error(format!("{name}() takes exactly one argument"), pos)),
             };
             let input_type = arg.as_ref().map_or(DataType::BigInt, Expr::data_type);
-            let data_type = func
-                .return_type(input_type)
-                .map_err(|m| bind_error(m, pos))?;
-            let call = AggregateExpr {
-                func,
-                arg,
-                distinct,
-                data_type,
-            };
+            let data_type = func.return_type(input_type).map_err(|m| bind_error(m, pos))?;
+            let call = AggregateExpr { func, arg, distinct, data_type };
             let slot = match agg.aggregates.iter().position(|a| *a == call) {
                 Some(k) => k,
                 None => {
@@ -622,11 +506,7 @@ impl Binder<'_> {
                     agg.aggregates.len() - 1
                 }
             };
-            return Ok(Expr::Column {
-                idx: agg.group_by.len() + slot,
-                name,
-                data_type,
-            });
+            return Ok(Expr::Column { idx: agg.group_by.len() + slot, name, data_type });
         }
         let Some(func) = ScalarFunction::lookup(&name) else {
             const KNOWN: &[&str] = &[
@@ -658,21 +538,13 @@ impl Binder<'_> {
             return Err(unknown_name("function", &name, KNOWN.iter().copied(), pos));
         };
         if distinct {
-            return Err(bind_error(
-                format!("DISTINCT is only allowed in aggregate functions, not {name}()"),
-                pos,
-            ));
+            return Err(bind_error(format!("DISTINCT is only allowed in aggregate functions, not {name}()"), pos));
         }
         let mut bound = Vec::with_capacity(args.len());
         for a in args {
             match a {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(a)) => bound.push(self.expr(a, cx)?),
-                other => {
-                    return Err(SqlError::NotSupported {
-                        message: format!("argument {other} of {name}()"),
-                        pos,
-                    })
-                }
+                other => return Err(SqlError::NotSupported { message: format!("argument {other} of {name}()"), pos }),
             }
         }
         scalar_call(func, bound).map_err(|e| match e {
@@ -695,39 +567,19 @@ fn scalar_call(func: ScalarFunction, args: Vec<Expr>) -> Result<Expr> {
         })
         .collect();
     let sig = func.signature(&types).map_err(|m| bind_error(m, None))?;
-    let args = args
-        .into_iter()
-        .zip(&sig.arg_types)
-        .map(|(a, t)| cast_to(a, *t))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Expr::Function {
-        func,
-        args,
-        data_type: sig.return_type,
-    })
+    let args = args.into_iter().zip(&sig.arg_types).map(|(a, t)| cast_to(a, *t)).collect::<Result<Vec<_>>>()?;
+    Ok(Expr::Function { func, args, data_type: sig.return_type })
 }
 
 /// `a IS DISTINCT FROM b`: like `<>`, but NULL equals NULL and the result is never NULL.
 fn distinct_from(a: Expr, b: Expr) -> Result<Expr> {
-    let a_null = Expr::IsNull {
-        expr: Box::new(a.clone()),
-        negated: false,
-    };
-    let b_null = Expr::IsNull {
-        expr: Box::new(b.clone()),
-        negated: false,
-    };
+    let a_null = Expr::IsNull { expr: Box::new(a.clone()), negated: false };
+    let b_null = Expr::IsNull { expr: Box::new(b.clone()), negated: false };
     let ne = coerce::compare(CmpOp::NotEq, a, b)?;
     Ok(Expr::Case {
         whens: vec![
-            (
-                Expr::And(Box::new(a_null.clone()), Box::new(b_null.clone())),
-                Expr::literal(Value::Boolean(false)),
-            ),
-            (
-                Expr::Or(Box::new(a_null), Box::new(b_null)),
-                Expr::literal(Value::Boolean(true)),
-            ),
+            (Expr::And(Box::new(a_null.clone()), Box::new(b_null.clone())), Expr::literal(Value::Boolean(false))),
+            (Expr::Or(Box::new(a_null), Box::new(b_null)), Expr::literal(Value::Boolean(true))),
         ],
         else_expr: Some(Box::new(ne)),
         data_type: DataType::Boolean,

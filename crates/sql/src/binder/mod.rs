@@ -7,6 +7,7 @@ mod query;
 
 pub use coerce::assign_to;
 pub use expr::Cx;
+pub use query::BoundQuery;
 
 /// A context for binding an expression that may only name columns of `scope`.
 pub fn expr_cx<'s>(scope: &'s Scope, clause: &'static str) -> Cx<'s> {
@@ -24,6 +25,33 @@ pub struct ScopeColumn {
     pub qualifier: Option<String>,
     pub name: String,
     pub data_type: DataType,
+    /// Left out of `*` and of unqualified lookups that would otherwise be ambiguous (the right
+    /// side's copy of a `USING` column).
+    pub hidden: bool,
+}
+
+impl ScopeColumn {
+    pub fn new(qualifier: Option<String>, name: String, data_type: DataType) -> ScopeColumn {
+        ScopeColumn { qualifier, name, data_type, hidden: false }
+    }
+}
+
+/// What a subquery inside an expression computes once its plan has run.
+#[derive(Debug, Clone)]
+pub enum SubqueryKind {
+    /// `(SELECT x ...)`: the single value (NULL for no rows).
+    Scalar,
+    /// `EXISTS (SELECT ...)`.
+    Exists,
+    /// `needle [NOT] IN (SELECT x ...)`, compared in the needle's type.
+    In { needle: exec::Expr, negated: bool },
+}
+
+/// An uncorrelated subquery found while binding; the session runs it before the main plan.
+#[derive(Debug, Clone)]
+pub struct Subquery {
+    pub plan: crate::plan::LogicalPlan,
+    pub kind: SubqueryKind,
 }
 
 /// The columns an expression may name, in input order.
@@ -36,23 +64,23 @@ pub struct Scope {
 pub struct Binder<'a> {
     pub catalog: &'a mvcc::Catalog,
     pub params: &'a [Value],
+    /// Common table expressions in scope, innermost last.
+    pub ctes: std::cell::RefCell<Vec<(String, std::rc::Rc<query::BoundQuery>)>>,
+    /// Subqueries met so far; `exec::Expr::Subquery { id }` indexes this list.
+    pub subqueries: std::cell::RefCell<Vec<Subquery>>,
+    /// Scopes of the enclosing queries while a subquery is bound (to name outer references).
+    pub outer_scopes: std::cell::RefCell<Vec<Scope>>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
 pub fn pos_of(node: &impl Spanned) -> Option<Pos> {
     let span = node.span();
-    (span.start.line > 0).then_some(Pos {
-        line: span.start.line,
-        column: span.start.column,
-    })
+    (span.start.line > 0).then_some(Pos { line: span.start.line, column: span.start.column })
 }
 
 /// The position of an identifier.
 pub fn ident_pos(id: &Ident) -> Option<Pos> {
-    (id.span.start.line > 0).then_some(Pos {
-        line: id.span.start.line,
-        column: id.span.start.column,
-    })
+    (id.span.start.line > 0).then_some(Pos { line: id.span.start.line, column: id.span.start.column })
 }
 
 /// The error for a name that does not exist, with the closest candidate if one is close.
@@ -86,9 +114,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (row, ca) in a.chars().enumerate() {
         let mut cur = vec![row + 1; b.len() + 1];
         for (col, cb) in b.iter().enumerate() {
-            cur[col + 1] = (prev[col] + usize::from(ca != *cb))
-                .min(prev[col + 1] + 1)
-                .min(cur[col] + 1);
+            cur[col + 1] = (prev[col] + usize::from(ca != *cb)).min(prev[col + 1] + 1).min(cur[col] + 1);
         }
         prev = cur;
     }
@@ -112,17 +138,24 @@ pub fn object_name(name: &ObjectName) -> Result<(String, Option<Pos>)> {
     }
 }
 
-impl Binder<'_> {
+impl<'a> Binder<'a> {
+    pub fn new(catalog: &'a mvcc::Catalog, params: &'a [Value]) -> Binder<'a> {
+        Binder {
+            catalog,
+            params,
+            ctes: Default::default(),
+            subqueries: Default::default(),
+            outer_scopes: Default::default(),
+        }
+    }
+
     /// Looks up a table by name, suggesting the closest existing one.
     pub fn table(&self, name: &ObjectName) -> Result<Arc<mvcc::Table>> {
         let (table_name, pos) = object_name(name)?;
         if name.0.len() > 1 {
             let schema = name.0[0].to_string().to_lowercase();
             if schema != "main" && schema != "public" {
-                return Err(SqlError::Bind {
-                    message: format!("schema \"{schema}\" does not exist"),
-                    pos,
-                });
+                return Err(SqlError::Bind { message: format!("schema \"{schema}\" does not exist"), pos });
             }
         }
         self.catalog.table(&table_name).ok_or_else(|| {
@@ -138,18 +171,12 @@ pub fn bind_type(dt: &ast::DataType) -> Result<DataType> {
     Ok(match dt {
         A::Boolean | A::Bool => DataType::Boolean,
         A::SmallInt(_) | A::Int2(_) | A::Int16 | A::TinyInt(_) => DataType::SmallInt,
-        A::Int(_)
-        | A::Integer(_)
-        | A::Int4(_)
-        | A::Int32
-        | A::MediumInt(_)
-        | A::Signed
-        | A::SignedInteger => DataType::Integer,
+        A::Int(_) | A::Integer(_) | A::Int4(_) | A::Int32 | A::MediumInt(_) | A::Signed | A::SignedInteger => {
+            DataType::Integer
+        }
         A::BigInt(_) | A::Int8(_) | A::Int64 => DataType::BigInt,
         A::Real | A::Float4 | A::Float32 => DataType::Real,
-        A::Double(_) | A::DoublePrecision | A::Float8 | A::Float64 | A::Float(_) => {
-            DataType::Double
-        }
+        A::Double(_) | A::DoublePrecision | A::Float8 | A::Float64 | A::Float(_) => DataType::Double,
         // Until DECIMAL arrives, exact numerics are stored as doubles.
         A::Numeric(_) | A::Decimal(_) | A::Dec(_) => DataType::Double,
         A::Text
@@ -162,8 +189,9 @@ pub fn bind_type(dt: &ast::DataType) -> Result<DataType> {
         | A::Nvarchar(_)
         | A::Clob(_) => DataType::Text,
         A::Date => DataType::Date,
-        A::Timestamp(_, ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone)
-        | A::Datetime(_) => DataType::Timestamp,
+        A::Timestamp(_, ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone) | A::Datetime(_) => {
+            DataType::Timestamp
+        }
         A::Custom(name, _) => match name.to_string().to_lowercase().as_str() {
             "string" => DataType::Text,
             "int" | "int4" => DataType::Integer,

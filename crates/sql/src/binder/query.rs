@@ -6,7 +6,7 @@ use super::expr::{AggState, Cx};
 use super::{normalize, pos_of, Binder, Scope, ScopeColumn};
 use crate::error::{Result, SqlError};
 use crate::plan::LogicalPlan;
-use exec::{Expr, SortKey};
+use exec::{Expr, JoinKind, SetOpKind, SortKey};
 use sqlparser::ast::{self, SelectItem, SetExpr, TableFactor};
 use storage::{DataType, Value};
 
@@ -35,16 +35,9 @@ fn output_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(id) => normalize(id),
         ast::Expr::CompoundIdentifier(ids) => ids.last().map(normalize).unwrap_or_default(),
-        ast::Expr::Function(f) => f
-            .name
-            .0
-            .last()
-            .map(|p| p.to_string().to_lowercase())
-            .unwrap_or_default(),
+        ast::Expr::Function(f) => f.name.0.last().map(|p| p.to_string().to_lowercase()).unwrap_or_default(),
         ast::Expr::Cast { expr, .. } | ast::Expr::Nested(expr) => match expr.as_ref() {
-            ast::Expr::Identifier(_)
-            | ast::Expr::CompoundIdentifier(_)
-            | ast::Expr::Function(_) => output_name(expr),
+            ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) | ast::Expr::Function(_) => output_name(expr),
             _ => "?column?".into(),
         },
         ast::Expr::Case { .. } => "case".into(),
@@ -59,30 +52,52 @@ impl Binder<'_> {
             v => match v.as_i64() {
                 Some(n) if n >= 0 => Ok(Some(n as usize)),
                 Some(_) => crate::bind_err!("{clause} must not be negative"),
-                None => crate::bind_err!(
-                    "argument of {clause} must be an integer, not {}",
-                    v.data_type()
-                ),
+                None => crate::bind_err!("argument of {clause} must be an integer, not {}", v.data_type()),
             },
         }
     }
 
     /// Binds a whole query.
     pub fn query(&self, q: &ast::Query) -> Result<BoundQuery> {
-        if q.with.is_some() {
-            return crate::unsupported!("WITH (common table expressions, coming with CTE support)");
-        }
         if q.fetch.is_some() || !q.locks.is_empty() {
             return crate::unsupported!("FETCH / FOR UPDATE");
+        }
+        let n_ctes = self.ctes.borrow().len();
+        let res = self.query_with_ctes(q);
+        self.ctes.borrow_mut().truncate(n_ctes);
+        res
+    }
+
+    fn query_with_ctes(&self, q: &ast::Query) -> Result<BoundQuery> {
+        if let Some(with) = &q.with {
+            if with.recursive {
+                return crate::unsupported!("WITH RECURSIVE");
+            }
+            for cte in &with.cte_tables {
+                let mut bound = self.query(&cte.query)?;
+                let name = normalize(&cte.alias.name);
+                if !cte.alias.columns.is_empty() {
+                    if cte.alias.columns.len() > bound.names.len() {
+                        return crate::bind_err!(
+                            "WITH query \"{name}\" has {} columns available but {} columns specified",
+                            bound.names.len(),
+                            cte.alias.columns.len()
+                        );
+                    }
+                    for (slot, c) in bound.names.iter_mut().zip(&cte.alias.columns) {
+                        *slot = normalize(&c.name);
+                    }
+                }
+                if self.ctes.borrow().iter().any(|(n, _)| *n == name) {
+                    return crate::bind_err!("WITH query name \"{name}\" specified more than once");
+                }
+                self.ctes.borrow_mut().push((name, std::rc::Rc::new(bound)));
+            }
         }
         let (mut limit, mut offset) = (None, 0);
         match &q.limit_clause {
             None => {}
-            Some(ast::LimitClause::LimitOffset {
-                limit: l,
-                offset: o,
-                limit_by,
-            }) => {
+            Some(ast::LimitClause::LimitOffset { limit: l, offset: o, limit_by }) => {
                 if !limit_by.is_empty() {
                     return crate::unsupported!("LIMIT BY");
                 }
@@ -93,10 +108,7 @@ impl Binder<'_> {
                     offset = self.limit_value(&o.value, "OFFSET")?.unwrap_or(0);
                 }
             }
-            Some(ast::LimitClause::OffsetCommaLimit {
-                offset: o,
-                limit: l,
-            }) => {
+            Some(ast::LimitClause::OffsetCommaLimit { offset: o, limit: l }) => {
                 limit = self.limit_value(l, "LIMIT")?;
                 offset = self.limit_value(o, "OFFSET")?.unwrap_or(0);
             }
@@ -108,23 +120,73 @@ impl Binder<'_> {
                 ast::OrderByKind::All(_) => return crate::unsupported!("ORDER BY ALL"),
             },
         };
-        let tail = Tail {
-            order_by,
-            limit,
-            offset,
-        };
+        let tail = Tail { order_by, limit, offset };
         match q.body.as_ref() {
             SetExpr::Select(select) => self.select(select, tail),
-            SetExpr::Values(values) => {
-                let body = self.values(values)?;
-                self.finish_simple(body, tail)
+            body => {
+                let bound = self.set_expr(body)?;
+                self.finish_simple(bound, tail)
             }
-            SetExpr::Query(inner) => {
-                let body = self.query(inner)?;
-                self.finish_simple(body, tail)
-            }
-            SetExpr::SetOperation { .. } => {
-                crate::unsupported!("UNION / INTERSECT / EXCEPT (coming with set operations)")
+        }
+    }
+
+    /// A query body without ORDER BY / LIMIT of its own.
+    fn set_expr(&self, body: &SetExpr) -> Result<BoundQuery> {
+        match body {
+            SetExpr::Select(select) => self.select(select, Tail { order_by: &[], limit: None, offset: 0 }),
+            SetExpr::Values(values) => self.values(values),
+            SetExpr::Query(inner) => self.query(inner),
+            SetExpr::SetOperation { op, set_quantifier, left, right } => {
+                let all = match set_quantifier {
+                    ast::SetQuantifier::All => true,
+                    ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
+                    other => return crate::unsupported!("set quantifier {other}"),
+                };
+                let l = self.set_expr(left)?;
+                let r = self.set_expr(right)?;
+                let (lt, rt) = (l.types(), r.types());
+                if lt.len() != rt.len() {
+                    return crate::bind_err!("each {op} query must have the same number of columns");
+                }
+                let mut types = Vec::with_capacity(lt.len());
+                for (a, b) in lt.iter().zip(&rt) {
+                    let t = exec::functions::common_type(&[*a, *b]).ok_or_else(|| SqlError::Bind {
+                        message: format!("{op} types {a} and {b} cannot be matched"),
+                        pos: None,
+                    })?;
+                    types.push(if t == DataType::Null { DataType::Text } else { t });
+                }
+                let cast_side = |plan: LogicalPlan, have: &[DataType]| -> Result<LogicalPlan> {
+                    if have == types.as_slice() {
+                        return Ok(plan);
+                    }
+                    let exprs = have
+                        .iter()
+                        .zip(&types)
+                        .enumerate()
+                        .map(|(idx, (h, t))| cast_to(Expr::Column { idx, name: format!("#{idx}"), data_type: *h }, *t))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(LogicalPlan::Project { input: Box::new(plan), exprs })
+                };
+                let lp = cast_side(l.plan, &lt)?;
+                let rp = cast_side(r.plan, &rt)?;
+                let plan = match op {
+                    ast::SetOperator::Union => {
+                        let union = LogicalPlan::Union { inputs: vec![lp, rp] };
+                        if all {
+                            union
+                        } else {
+                            distinct_of(union, &types)
+                        }
+                    }
+                    ast::SetOperator::Intersect => {
+                        LogicalPlan::SetOp { left: Box::new(lp), right: Box::new(rp), kind: SetOpKind::Intersect, all }
+                    }
+                    ast::SetOperator::Except | ast::SetOperator::Minus => {
+                        LogicalPlan::SetOp { left: Box::new(lp), right: Box::new(rp), kind: SetOpKind::Except, all }
+                    }
+                };
+                Ok(BoundQuery { plan, names: l.names })
             }
             other => crate::unsupported!("query body {other}"),
         }
@@ -136,15 +198,7 @@ impl Binder<'_> {
         let types = plan.output_types();
         if !tail.order_by.is_empty() {
             let scope = Scope {
-                columns: names
-                    .iter()
-                    .zip(&types)
-                    .map(|(n, t)| ScopeColumn {
-                        qualifier: None,
-                        name: n.clone(),
-                        data_type: *t,
-                    })
-                    .collect(),
+                columns: names.iter().zip(&types).map(|(n, t)| ScopeColumn::new(None, n.clone(), *t)).collect(),
             };
             let mut keys = Vec::new();
             for ob in tail.order_by {
@@ -154,16 +208,9 @@ impl Binder<'_> {
                 };
                 keys.push(sort_key(expr, ob)?);
             }
-            plan = LogicalPlan::Sort {
-                input: Box::new(plan),
-                keys,
-                fetch: None,
-            };
+            plan = LogicalPlan::Sort { input: Box::new(plan), keys, fetch: None };
         }
-        Ok(BoundQuery {
-            plan: apply_limit(plan, tail.limit, tail.offset),
-            names,
-        })
+        Ok(BoundQuery { plan: apply_limit(plan, tail.limit, tail.offset), names })
     }
 
     /// `ORDER BY 2`: a reference to the second output column.
@@ -181,11 +228,7 @@ impl Binder<'_> {
                     });
                 }
                 let col = &scope.columns[k - 1];
-                return Ok(Some(Expr::Column {
-                    idx: k - 1,
-                    name: col.name.clone(),
-                    data_type: col.data_type,
-                }));
+                return Ok(Some(Expr::Column { idx: k - 1, name: col.name.clone(), data_type: col.data_type }));
             }
         }
         Ok(None)
@@ -196,10 +239,8 @@ impl Binder<'_> {
         let scope = Scope::default();
         let mut rows: Vec<Vec<Expr>> = Vec::with_capacity(values.rows.len());
         for row in &values.rows {
-            let exprs = row
-                .iter()
-                .map(|e| self.expr(e, &mut Cx::plain(&scope, "VALUES")))
-                .collect::<Result<Vec<_>>>()?;
+            let exprs =
+                row.iter().map(|e| self.expr(e, &mut Cx::plain(&scope, "VALUES"))).collect::<Result<Vec<_>>>()?;
             if let Some(first) = rows.first() {
                 if first.len() != exprs.len() {
                     return crate::bind_err!("VALUES lists must all be the same length");
@@ -212,11 +253,7 @@ impl Binder<'_> {
         for col_idx in 0..n_cols {
             let column: Vec<&Expr> = rows.iter().map(|r| &r[col_idx]).collect();
             let t = coerce::common_type(&column, "VALUES")?;
-            types.push(if t == DataType::Null {
-                DataType::Text
-            } else {
-                t
-            });
+            types.push(if t == DataType::Null { DataType::Text } else { t });
         }
         for row in &mut rows {
             for (col_idx, e) in row.iter_mut().enumerate() {
@@ -224,69 +261,175 @@ impl Binder<'_> {
             }
         }
         let names = (1..=n_cols).map(|k| format!("column{k}")).collect();
-        Ok(BoundQuery {
-            plan: LogicalPlan::Values { rows, types },
-            names,
-        })
+        Ok(BoundQuery { plan: LogicalPlan::Values { rows, types }, names })
     }
 
-    /// The FROM clause: its plan and the columns it makes visible.
+    /// The FROM clause: its plan and the columns it makes visible. Several items are a cross
+    /// join (a WHERE equality then turns it into a hash join).
     fn from(&self, from: &[ast::TableWithJoins]) -> Result<(LogicalPlan, Scope)> {
-        match from {
-            [] => Ok((
-                LogicalPlan::Values {
-                    rows: vec![vec![]],
-                    types: vec![],
-                },
-                Scope::default(),
-            )),
-            [one] if one.joins.is_empty() => match &one.relation {
-                TableFactor::Table {
-                    name,
-                    alias,
-                    args: None,
-                    ..
-                } => {
-                    let table = self.table(name)?;
-                    let qualifier = match alias {
-                        Some(a) => {
-                            if !a.columns.is_empty() {
-                                return crate::unsupported!("column aliases in FROM");
-                            }
-                            normalize(&a.name)
+        let mut acc: Option<(LogicalPlan, Scope)> = None;
+        for item in from {
+            let next = self.table_with_joins(item)?;
+            acc = Some(match acc {
+                None => next,
+                Some(left) => join_plans(left, next, JoinKind::Inner, None),
+            });
+        }
+        Ok(acc.unwrap_or_else(|| (LogicalPlan::Values { rows: vec![vec![]], types: vec![] }, Scope::default())))
+    }
+
+    fn table_with_joins(&self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        let mut acc = self.relation(&twj.relation)?;
+        for join in &twj.joins {
+            use ast::JoinOperator as J;
+            let (kind, constraint) = match &join.join_operator {
+                J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
+                J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
+                J::FullOuter(c) => (JoinKind::Full, Some(c)),
+                J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
+                other => return crate::unsupported!("join {other:?}"),
+            };
+            let right = self.relation(&join.relation)?;
+            let n_left = acc.1.columns.len();
+            // The combined scope, for binding ON.
+            let mut scope = acc.1.clone();
+            scope.columns.extend(right.1.columns.iter().cloned());
+            let mut using: Vec<(String, Option<crate::error::Pos>)> = Vec::new();
+            let on = match constraint {
+                Some(ast::JoinConstraint::On(e)) => {
+                    let cond = self.expr(e, &mut Cx::plain(&scope, "JOIN/ON"))?;
+                    Some(coerce::boolean(cond, "JOIN/ON")?)
+                }
+                Some(ast::JoinConstraint::Using(cols)) => {
+                    for c in cols {
+                        using.push(super::object_name(c)?);
+                    }
+                    None
+                }
+                Some(ast::JoinConstraint::Natural) => {
+                    for c in &acc.1.columns {
+                        if !c.hidden && right.1.columns.iter().any(|r| r.name == c.name && !r.hidden) {
+                            using.push((c.name.clone(), None));
                         }
-                        None => super::object_name(name)?.0,
-                    };
-                    let scope = Scope {
-                        columns: table
-                            .schema()
-                            .columns
+                    }
+                    None
+                }
+                Some(ast::JoinConstraint::None) | None => None,
+                Some(other) => return crate::unsupported!("join constraint {other:?}"),
+            };
+            let on = if using.is_empty() {
+                on
+            } else {
+                let mut parts = Vec::new();
+                for (name, pos) in &using {
+                    let find = |cols: &[ScopeColumn], offset: usize, side: &str| -> Result<usize> {
+                        let hits: Vec<usize> = cols
                             .iter()
-                            .map(|c| ScopeColumn {
-                                qualifier: Some(qualifier.clone()),
-                                name: c.name.clone(),
-                                data_type: c.data_type,
-                            })
-                            .collect(),
+                            .enumerate()
+                            .filter(|(_, c)| c.name == *name && !c.hidden)
+                            .map(|(i, _)| i + offset)
+                            .collect();
+                        match hits.as_slice() {
+                            [one] => Ok(*one),
+                            [] => Err(SqlError::Bind {
+                                message: format!(
+                                    "column \"{name}\" specified in USING clause does not exist in {side} table"
+                                ),
+                                pos: *pos,
+                            }),
+                            _ => Err(SqlError::Bind {
+                                message: format!(
+                                    "common column name \"{name}\" appears more than once in {side} table"
+                                ),
+                                pos: *pos,
+                            }),
+                        }
                     };
-                    let columns = (0..table.schema().columns.len()).collect();
-                    Ok((
-                        LogicalPlan::Scan {
-                            table,
-                            columns,
-                            filter: None,
-                        },
-                        scope,
-                    ))
+                    let l = find(&acc.1.columns, 0, "left")?;
+                    let r = find(&right.1.columns, n_left, "right")?;
+                    let col = |idx: usize| {
+                        let c = &scope.columns[idx];
+                        Expr::Column { idx, name: c.name.clone(), data_type: c.data_type }
+                    };
+                    parts.push(coerce::compare(exec::CmpOp::Eq, col(l), col(r))?);
+                    // The right copy of a USING column is hidden from `*` and unqualified names.
+                    scope.columns[r].hidden = true;
                 }
-                TableFactor::Derived { .. } => {
-                    crate::unsupported!("subqueries in FROM (coming with subquery support)")
+                crate::plan::conjoin(parts)
+            };
+            let (plan, _) = join_plans(acc, right, kind, on);
+            acc = (plan, scope);
+        }
+        Ok(acc)
+    }
+
+    /// One FROM item: a table, a CTE, a derived table or a parenthesized join.
+    fn relation(&self, tf: &TableFactor) -> Result<(LogicalPlan, Scope)> {
+        let rename = |alias: &Option<ast::TableAlias>,
+                      default: String,
+                      mut names: Vec<String>|
+         -> Result<(String, Vec<String>)> {
+            match alias {
+                Some(a) => {
+                    if a.columns.len() > names.len() {
+                        return crate::bind_err!(
+                            "table \"{}\" has {} columns available but {} columns specified",
+                            normalize(&a.name),
+                            names.len(),
+                            a.columns.len()
+                        );
+                    }
+                    for (slot, c) in names.iter_mut().zip(&a.columns) {
+                        *slot = normalize(&c.name);
+                    }
+                    Ok((normalize(&a.name), names))
                 }
-                other => crate::unsupported!("FROM {other}"),
-            },
-            _ => {
-                crate::unsupported!("joins and multiple tables in FROM (coming with join support)")
+                None => Ok((default, names)),
             }
+        };
+        let scope_of = |qualifier: String, names: Vec<String>, types: Vec<DataType>| Scope {
+            columns: names
+                .into_iter()
+                .zip(types)
+                .map(|(name, t)| ScopeColumn::new(Some(qualifier.clone()), name, t))
+                .collect(),
+        };
+        match tf {
+            TableFactor::Table { name, alias, args: None, .. } => {
+                let (table_name, _) = super::object_name(name)?;
+                let cte = if name.0.len() == 1 {
+                    self.ctes.borrow().iter().rev().find(|(n, _)| *n == table_name).map(|(_, q)| q.clone())
+                } else {
+                    None
+                };
+                if let Some(cte) = cte {
+                    let (qualifier, names) = rename(alias, table_name, cte.names.clone())?;
+                    return Ok((cte.plan.clone(), scope_of(qualifier, names, cte.types())));
+                }
+                let table = self.table(name)?;
+                let names = table.schema().columns.iter().map(|c| c.name.clone()).collect();
+                let types = table.schema().columns.iter().map(|c| c.data_type).collect();
+                let (qualifier, names) = rename(alias, table_name, names)?;
+                let columns = (0..table.schema().columns.len()).collect();
+                Ok((LogicalPlan::Scan { table, columns, filter: None }, scope_of(qualifier, names, types)))
+            }
+            TableFactor::Derived { lateral, subquery, alias, .. } => {
+                if *lateral {
+                    return crate::unsupported!("LATERAL");
+                }
+                let bound = self.query(subquery)?;
+                let types = bound.types();
+                let (qualifier, names) = rename(alias, "subquery".to_string(), bound.names)?;
+                Ok((bound.plan, scope_of(qualifier, names, types)))
+            }
+            TableFactor::NestedJoin { table_with_joins, alias } => {
+                if alias.is_some() {
+                    return crate::unsupported!("an alias on a parenthesized join");
+                }
+                self.table_with_joins(table_with_joins)
+            }
+            other => crate::unsupported!("FROM {other}"),
         }
     }
 
@@ -303,10 +446,7 @@ impl Binder<'_> {
         if let Some(w) = &s.selection {
             let pred = self.expr(w, &mut Cx::plain(&scope, "WHERE"))?;
             let pred = coerce::boolean(pred, "WHERE")?;
-            plan = LogicalPlan::Filter {
-                input: Box::new(plan),
-                predicate: pred,
-            };
+            plan = LogicalPlan::Filter { input: Box::new(plan), predicate: pred };
         }
 
         let group_exprs: &[ast::Expr] = match &s.group_by {
@@ -329,13 +469,8 @@ impl Binder<'_> {
             .collect();
         let is_aggregate = !group_exprs.is_empty()
             || s.having.is_some()
-            || select_asts
-                .iter()
-                .any(|(e, _)| self.contains_aggregate(e, &scope))
-            || tail
-                .order_by
-                .iter()
-                .any(|o| self.contains_aggregate(&o.expr, &scope));
+            || select_asts.iter().any(|(e, _)| self.contains_aggregate(e, &scope))
+            || tail.order_by.iter().any(|o| self.contains_aggregate(&o.expr, &scope));
 
         let mut agg_state = AggState::default();
         if is_aggregate {
@@ -344,11 +479,7 @@ impl Binder<'_> {
                 let target = match g {
                     ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
                         let k = self.constant(g, "GROUP BY")?.as_i64().unwrap_or(0);
-                        match usize::try_from(k)
-                            .ok()
-                            .and_then(|k| k.checked_sub(1))
-                            .and_then(|k| select_asts.get(k))
-                        {
+                        match usize::try_from(k).ok().and_then(|k| k.checked_sub(1)).and_then(|k| select_asts.get(k)) {
                             Some((e, _)) => *e,
                             None => {
                                 return Err(SqlError::Bind {
@@ -358,13 +489,8 @@ impl Binder<'_> {
                             }
                         }
                     }
-                    ast::Expr::Identifier(id)
-                        if !scope.columns.iter().any(|c| c.name == normalize(id)) =>
-                    {
-                        match select_asts
-                            .iter()
-                            .find(|(_, alias)| alias.as_deref() == Some(&normalize(id)))
-                        {
+                    ast::Expr::Identifier(id) if !scope.columns.iter().any(|c| c.name == normalize(id)) => {
+                        match select_asts.iter().find(|(_, alias)| alias.as_deref() == Some(&normalize(id))) {
                             Some((e, _)) => *e,
                             None => g,
                         }
@@ -387,8 +513,7 @@ impl Binder<'_> {
         for item in &s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                    let mut cx =
-                        Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "SELECT");
+                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "SELECT");
                     exprs.push(self.expr(e, &mut cx)?);
                     names.push(match item {
                         SelectItem::ExprWithAlias { alias, .. } => normalize(alias),
@@ -397,10 +522,9 @@ impl Binder<'_> {
                 }
                 SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
                     let qualifier = match item {
-                        SelectItem::QualifiedWildcard(
-                            ast::SelectItemQualifiedWildcardKind::ObjectName(n),
-                            _,
-                        ) => Some(super::object_name(n)?.0),
+                        SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
+                            Some(super::object_name(n)?.0)
+                        }
                         SelectItem::QualifiedWildcard(..) => return crate::unsupported!("{item}"),
                         _ => None,
                     };
@@ -414,12 +538,8 @@ impl Binder<'_> {
                     }
                     let mut any = false;
                     for (idx, c) in scope.columns.iter().enumerate() {
-                        if qualifier.is_none() || c.qualifier == qualifier {
-                            exprs.push(Expr::Column {
-                                idx,
-                                name: c.name.clone(),
-                                data_type: c.data_type,
-                            });
+                        if (qualifier.is_none() && !c.hidden) || (qualifier.is_some() && c.qualifier == qualifier) {
+                            exprs.push(Expr::Column { idx, name: c.name.clone(), data_type: c.data_type });
                             names.push(c.name.clone());
                             any = true;
                         }
@@ -446,15 +566,7 @@ impl Binder<'_> {
         // ORDER BY: an output name or position, an output expression, or a hidden column.
         let n_visible = exprs.len();
         let out_scope = Scope {
-            columns: names
-                .iter()
-                .zip(&exprs)
-                .map(|(n, e)| ScopeColumn {
-                    qualifier: None,
-                    name: n.clone(),
-                    data_type: e.data_type(),
-                })
-                .collect(),
+            columns: names.iter().zip(&exprs).map(|(n, e)| ScopeColumn::new(None, n.clone(), e.data_type())).collect(),
         };
         let distinct = match &s.distinct {
             None | Some(ast::Distinct::All) => false,
@@ -466,25 +578,13 @@ impl Binder<'_> {
             let by_output = match &ob.expr {
                 ast::Expr::Identifier(id) => {
                     let name = normalize(id);
-                    let hits: Vec<usize> = names
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| **n == name)
-                        .map(|(i, _)| i)
-                        .collect();
+                    let hits: Vec<usize> =
+                        names.iter().enumerate().filter(|(_, n)| **n == name).map(|(i, _)| i).collect();
                     match hits.as_slice() {
-                        [k] => Some(Expr::Column {
-                            idx: *k,
-                            name,
-                            data_type: exprs[*k].data_type(),
-                        }),
+                        [k] => Some(Expr::Column { idx: *k, name, data_type: exprs[*k].data_type() }),
                         // Several output columns with this name: fine if they are the same expression.
                         [k, rest @ ..] if rest.iter().all(|r| exprs[*r] == exprs[*k]) => {
-                            Some(Expr::Column {
-                                idx: *k,
-                                name,
-                                data_type: exprs[*k].data_type(),
-                            })
+                            Some(Expr::Column { idx: *k, name, data_type: exprs[*k].data_type() })
                         }
                         [_, _, ..] => {
                             return Err(SqlError::Bind {
@@ -500,18 +600,15 @@ impl Binder<'_> {
             let key_expr = match by_output {
                 Some(e) => e,
                 None => {
-                    let mut cx =
-                        Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY");
+                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY");
                     let bound = self.expr(&ob.expr, &mut cx)?;
                     match exprs.iter().position(|e| *e == bound) {
-                        Some(k) => Expr::Column {
-                            idx: k,
-                            name: names[k].clone(),
-                            data_type: bound.data_type(),
-                        },
-                        None if distinct => return crate::bind_err!(
-                            "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
-                        ),
+                        Some(k) => Expr::Column { idx: k, name: names[k].clone(), data_type: bound.data_type() },
+                        None if distinct => {
+                            return crate::bind_err!(
+                                "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
+                            )
+                        }
                         None => {
                             exprs.push(bound.clone());
                             Expr::Column {
@@ -533,52 +630,27 @@ impl Binder<'_> {
                 aggregates: agg_state.aggregates,
             };
             if let Some(h) = having {
-                plan = LogicalPlan::Filter {
-                    input: Box::new(plan),
-                    predicate: h,
-                };
+                plan = LogicalPlan::Filter { input: Box::new(plan), predicate: h };
             }
         }
-        plan = LogicalPlan::Project {
-            input: Box::new(plan),
-            exprs: exprs.clone(),
-        };
+        plan = LogicalPlan::Project { input: Box::new(plan), exprs: exprs.clone() };
         if distinct {
             let group_by = exprs
                 .iter()
                 .enumerate()
-                .map(|(idx, e)| Expr::Column {
-                    idx,
-                    name: names[idx].clone(),
-                    data_type: e.data_type(),
-                })
+                .map(|(idx, e)| Expr::Column { idx, name: names[idx].clone(), data_type: e.data_type() })
                 .collect();
-            plan = LogicalPlan::Aggregate {
-                input: Box::new(plan),
-                group_by,
-                aggregates: vec![],
-            };
+            plan = LogicalPlan::Aggregate { input: Box::new(plan), group_by, aggregates: vec![] };
         }
         if !keys.is_empty() {
-            plan = LogicalPlan::Sort {
-                input: Box::new(plan),
-                keys,
-                fetch: None,
-            };
+            plan = LogicalPlan::Sort { input: Box::new(plan), keys, fetch: None };
         }
         plan = apply_limit(plan, tail.limit, tail.offset);
         if exprs.len() > n_visible {
             let visible = (0..n_visible)
-                .map(|idx| Expr::Column {
-                    idx,
-                    name: names[idx].clone(),
-                    data_type: exprs[idx].data_type(),
-                })
+                .map(|idx| Expr::Column { idx, name: names[idx].clone(), data_type: exprs[idx].data_type() })
                 .collect();
-            plan = LogicalPlan::Project {
-                input: Box::new(plan),
-                exprs: visible,
-            };
+            plan = LogicalPlan::Project { input: Box::new(plan), exprs: visible };
         }
         Ok(BoundQuery { plan, names })
     }
@@ -595,11 +667,26 @@ fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
     }
     // PostgreSQL: NULLs sort as if larger than every value unless told otherwise.
     let nulls_first = ob.options.nulls_first.unwrap_or(descending);
-    Ok(SortKey {
-        expr,
-        descending,
-        nulls_first,
-    })
+    Ok(SortKey { expr, descending, nulls_first })
+}
+
+/// Joins two FROM items; the scope is the left's columns followed by the right's.
+fn join_plans(
+    left: (LogicalPlan, Scope),
+    right: (LogicalPlan, Scope),
+    kind: JoinKind,
+    on: Option<Expr>,
+) -> (LogicalPlan, Scope) {
+    let mut scope = left.1;
+    scope.columns.extend(right.1.columns);
+    (LogicalPlan::Join { left: Box::new(left.0), right: Box::new(right.0), kind, on }, scope)
+}
+
+/// `SELECT DISTINCT *` over a plan: group by every column.
+pub fn distinct_of(plan: LogicalPlan, types: &[DataType]) -> LogicalPlan {
+    let group_by =
+        types.iter().enumerate().map(|(idx, t)| Expr::Column { idx, name: format!("#{idx}"), data_type: *t }).collect();
+    LogicalPlan::Aggregate { input: Box::new(plan), group_by, aggregates: vec![] }
 }
 
 /// Adds LIMIT/OFFSET, turning a sort directly below into a top-N sort.
@@ -608,23 +695,10 @@ fn apply_limit(plan: LogicalPlan, limit: Option<usize>, offset: usize) -> Logica
         return plan;
     }
     let plan = match (plan, limit) {
-        (
-            LogicalPlan::Sort {
-                input,
-                keys,
-                fetch: None,
-            },
-            Some(l),
-        ) => LogicalPlan::Sort {
-            input,
-            keys,
-            fetch: Some(l.saturating_add(offset)),
-        },
+        (LogicalPlan::Sort { input, keys, fetch: None }, Some(l)) => {
+            LogicalPlan::Sort { input, keys, fetch: Some(l.saturating_add(offset)) }
+        }
         (plan, _) => plan,
     };
-    LogicalPlan::Limit {
-        input: Box::new(plan),
-        limit,
-        offset,
-    }
+    LogicalPlan::Limit { input: Box::new(plan), limit, offset }
 }

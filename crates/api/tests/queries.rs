@@ -1,0 +1,97 @@
+//! Multi-table queries through the public API: joins of every kind, set operations,
+//! CTEs, derived tables and uncorrelated subqueries.
+
+use heliosdb_nano::{Connection, Database, Value};
+
+fn setup() -> Connection {
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute_batch(
+        "CREATE TABLE a (id INTEGER, x TEXT);
+         CREATE TABLE b (id INTEGER, y DOUBLE);
+         INSERT INTO a VALUES (1, 'one'), (2, 'two'), (3, 'three'), (NULL, 'null');
+         INSERT INTO b VALUES (2, 2.5), (3, 3.5), (3, 30.5), (4, 4.5), (NULL, 0.0);",
+    )
+    .unwrap();
+    conn
+}
+
+fn rows(conn: &Connection, sql: &str) -> Vec<String> {
+    let rows = conn.query(sql, ()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut out: Vec<String> =
+        rows.iter().map(|r| r.values().iter().map(Value::to_string).collect::<Vec<_>>().join(" ")).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn joins() {
+    let c = setup();
+    assert_eq!(
+        rows(&c, "SELECT a.id, x, y FROM a JOIN b ON a.id = b.id"),
+        ["2 two 2.5", "3 three 3.5", "3 three 30.5"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT a.id, y FROM a LEFT JOIN b ON a.id = b.id"),
+        ["1 NULL", "2 2.5", "3 3.5", "3 30.5", "NULL NULL"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT b.id, x FROM a RIGHT JOIN b ON a.id = b.id"),
+        ["2 two", "3 three", "3 three", "4 NULL", "NULL NULL"]
+    );
+    assert_eq!(rows(&c, "SELECT COUNT(*) FROM a FULL JOIN b ON a.id = b.id"), ["7"]);
+    assert_eq!(rows(&c, "SELECT COUNT(*) FROM a, b"), ["20"]);
+    assert_eq!(rows(&c, "SELECT COUNT(*) FROM a CROSS JOIN b WHERE a.id < b.id"), ["8"]);
+    assert_eq!(rows(&c, "SELECT a.id, b.id FROM a JOIN b ON a.id + 1 = b.id AND b.y > 3"), ["2 3", "2 3", "3 4"]);
+    assert_eq!(rows(&c, "SELECT id, x, y FROM a JOIN b USING (id)"), ["2 two 2.5", "3 three 3.5", "3 three 30.5"]);
+    assert_eq!(rows(&c, "SELECT * FROM a NATURAL JOIN b WHERE y < 3"), ["2 two 2.5"]);
+    // Self-join with aliases; a WHERE equality becomes a hash join.
+    assert_eq!(rows(&c, "SELECT p.id, q.id FROM b p, b q WHERE p.id = q.id AND p.y < q.y"), ["3 3"]);
+    let plan = rows(&c, "EXPLAIN SELECT * FROM a, b WHERE a.id = b.id").join("\n");
+    assert!(plan.contains("HashJoinExec"), "{plan}");
+    let err = c.query("SELECT id FROM a JOIN b ON a.id = b.id", ()).unwrap_err().to_string();
+    assert!(err.contains("ambiguous"), "{err}");
+}
+
+#[test]
+fn set_operations() {
+    let c = setup();
+    assert_eq!(rows(&c, "SELECT id FROM a UNION SELECT id FROM b"), ["1", "2", "3", "4", "NULL"]);
+    assert_eq!(rows(&c, "SELECT id FROM a UNION ALL SELECT id FROM b").len(), 9);
+    assert_eq!(rows(&c, "SELECT id FROM b INTERSECT SELECT id FROM a"), ["2", "3", "NULL"]);
+    assert_eq!(rows(&c, "SELECT id FROM b INTERSECT ALL SELECT id FROM b WHERE id = 3"), ["3", "3"]);
+    assert_eq!(rows(&c, "SELECT id FROM b INTERSECT SELECT id FROM b WHERE id = 3"), ["3"]);
+    assert_eq!(rows(&c, "SELECT id FROM b EXCEPT SELECT id FROM a"), ["4"]);
+    assert_eq!(rows(&c, "SELECT id FROM b EXCEPT ALL SELECT id FROM a"), ["3", "4"]);
+    // Column types unify; ORDER BY names the left side's columns.
+    let r = c.query("SELECT 1 AS v UNION ALL SELECT 2.5 ORDER BY v DESC", ()).unwrap();
+    assert_eq!(r.value(0, 0), Value::Double(2.5));
+    assert!(c.query("SELECT 1, 2 UNION SELECT 3", ()).is_err());
+}
+
+#[test]
+fn ctes_and_derived_tables() {
+    let c = setup();
+    assert_eq!(rows(&c, "WITH big AS (SELECT id, y FROM b WHERE y > 3) SELECT COUNT(*), SUM(y) FROM big"), ["3 38.5"]);
+    // A CTE used twice, and column aliases.
+    assert_eq!(
+        rows(&c, "WITH t(k) AS (SELECT DISTINCT id FROM b WHERE id IS NOT NULL) SELECT l.k, r.k FROM t l JOIN t r ON l.k + 1 = r.k"),
+        ["2 3", "3 4"]
+    );
+    assert_eq!(rows(&c, "SELECT s.n FROM (SELECT COUNT(*) AS n FROM a) AS s"), ["4"]);
+}
+
+#[test]
+fn subqueries() {
+    let c = setup();
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE id = (SELECT MAX(id) FROM b WHERE y < 4)"), ["three"]);
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE id IN (SELECT id FROM b)"), ["three", "two"]);
+    // NOT IN with a NULL in the list is never true.
+    assert!(rows(&c, "SELECT x FROM a WHERE id NOT IN (SELECT id FROM b)").is_empty());
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE id NOT IN (SELECT id FROM b WHERE id IS NOT NULL)"), ["one"]);
+    assert_eq!(rows(&c, "SELECT COUNT(*) FROM a WHERE EXISTS (SELECT 1 FROM b WHERE y > 30)"), ["4"]);
+    assert_eq!(rows(&c, "SELECT (SELECT COUNT(*) FROM b) + 1"), ["6"]);
+    let err = c.query("SELECT (SELECT id FROM b)", ()).unwrap_err().to_string();
+    assert!(err.contains("more than one row"), "{err}");
+    let err = c.query("SELECT x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.id = a.id)", ()).unwrap_err().to_string();
+    assert!(err.contains("correlated"), "{err}");
+}

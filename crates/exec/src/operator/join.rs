@@ -1,0 +1,332 @@
+//! Joins: HashJoinExec for equality conditions (build the smaller side, probe with the other),
+//! NestedLoopJoinExec for everything else. Both support INNER, LEFT, RIGHT and FULL joins and a
+//! residual filter; output columns are always the left input's, then the right input's.
+
+use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
+use crate::error::{ExecError, Result};
+use crate::expr::Expr;
+use crate::kernels::boolean::true_mask;
+use crate::kernels::compare::downcast_bool;
+use crate::row_key::encode_rows;
+use arrow::array::{new_null_array, Array, PrimitiveArray};
+use std::collections::HashMap;
+use storage::{ArrayRef, Batch, DataType};
+
+/// Which rows a join keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+impl JoinKind {
+    pub fn keeps_unmatched_left(self) -> bool {
+        matches!(self, JoinKind::Left | JoinKind::Full)
+    }
+    pub fn keeps_unmatched_right(self) -> bool {
+        matches!(self, JoinKind::Right | JoinKind::Full)
+    }
+}
+
+/// Gathers rows by optional index: `None` yields NULL.
+fn gather(array: &dyn Array, indices: &[Option<u32>]) -> Result<ArrayRef> {
+    if array.data_type() == &arrow::datatypes::DataType::Null {
+        return Ok(new_null_array(array.data_type().clone(), indices.len()));
+    }
+    let idx = PrimitiveArray::<u32>::from(indices.to_vec());
+    arrow::compute::take::take(array, &idx).map_err(|e| ExecError::Internal(format!("take: {e}")))
+}
+
+fn gather_batch(batch: &Batch, types: &[DataType], indices: &[Option<u32>]) -> Result<Vec<ArrayRef>> {
+    if batch.n_rows == 0 {
+        return Ok(types.iter().map(|t| new_null_array(t.to_arrow(), indices.len())).collect());
+    }
+    batch.columns.iter().map(|c| gather(c.as_ref(), indices)).collect()
+}
+
+/// Emits joined rows `(left_idx, right_idx)` pairs as one batch.
+struct Pairs {
+    left: Vec<Option<u32>>,
+    right: Vec<Option<u32>>,
+}
+
+fn joined(
+    left: &Batch,
+    left_types: &[DataType],
+    right: &Batch,
+    right_types: &[DataType],
+    pairs: &Pairs,
+) -> Result<Batch> {
+    let mut columns = gather_batch(left, left_types, &pairs.left)?;
+    columns.extend(gather_batch(right, right_types, &pairs.right)?);
+    Ok(Batch { columns, n_rows: pairs.left.len() })
+}
+
+/// Keeps the pairs whose joined row passes `filter`, returning the joined batch and the mask.
+fn apply_filter(batch: Batch, filter: Option<&Expr>) -> Result<(Batch, Option<arrow::bitmap::Bitmap>)> {
+    match filter {
+        None => Ok((batch, None)),
+        Some(f) => {
+            let mask = f.evaluate(&batch)?;
+            let bits = true_mask(downcast_bool(mask.as_ref())?);
+            let filtered = super::filter::filter_batch(
+                &batch,
+                &arrow::array::BooleanArray::new(arrow::datatypes::DataType::Boolean, bits.clone(), None),
+            )?;
+            Ok((filtered, Some(bits)))
+        }
+    }
+}
+
+/// The shared description of a join.
+#[derive(Debug, Clone)]
+pub struct JoinSpec {
+    pub kind: JoinKind,
+    pub left_types: Vec<DataType>,
+    pub right_types: Vec<DataType>,
+    /// Residual condition over the joined row (left columns, then right columns).
+    pub filter: Option<Expr>,
+}
+
+/// Hash join: `left_keys[k] = right_keys[k]` for all k, plus the residual filter.
+pub(super) fn run_hash_join(
+    left: &PhysicalPlan,
+    right: &PhysicalPlan,
+    left_keys: &[Expr],
+    right_keys: &[Expr],
+    build_left: bool,
+    spec: &JoinSpec,
+    sink: &mut dyn Sink,
+) -> Result<Flow> {
+    let (build_plan, probe_plan, build_keys, probe_keys) =
+        if build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
+    let build = concat_batches(&collect(build_plan)?)?;
+    let key_arrays = build_keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
+    let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
+    let encoded = encode_rows(&key_refs, build.n_rows)?;
+    let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+    for (row_idx, key) in encoded.into_iter().enumerate() {
+        // A NULL key never equals anything.
+        if key_refs.iter().any(|a| a.is_null(row_idx)) {
+            continue;
+        }
+        table.entry(key).or_default().push(row_idx as u32);
+    }
+    let keep_unmatched_build =
+        if build_left { spec.kind.keeps_unmatched_left() } else { spec.kind.keeps_unmatched_right() };
+    let keep_unmatched_probe =
+        if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
+    let mut probe_sink = HashProbe {
+        build: &build,
+        table: &table,
+        probe_keys,
+        build_left,
+        spec,
+        keep_unmatched_probe,
+        build_matched: vec![false; if keep_unmatched_build { build.n_rows } else { 0 }],
+        next: sink,
+    };
+    if execute(probe_plan, &mut probe_sink)? == Flow::Stop {
+        return Ok(Flow::Stop);
+    }
+    if keep_unmatched_build {
+        let unmatched: Vec<Option<u32>> =
+            probe_sink.build_matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+        if !unmatched.is_empty() {
+            let nulls = vec![None; unmatched.len()];
+            let empty = Batch::empty_with_rows(0);
+            let out = if build_left {
+                joined(&build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
+            } else {
+                joined(&empty, &spec.left_types, &build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
+            };
+            return sink.push(out);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+struct HashProbe<'a> {
+    build: &'a Batch,
+    table: &'a HashMap<Vec<u8>, Vec<u32>>,
+    probe_keys: &'a [Expr],
+    build_left: bool,
+    spec: &'a JoinSpec,
+    keep_unmatched_probe: bool,
+    build_matched: Vec<bool>,
+    next: &'a mut dyn Sink,
+}
+
+impl Sink for HashProbe<'_> {
+    fn push(&mut self, probe: Batch) -> Result<Flow> {
+        let key_arrays = self.probe_keys.iter().map(|k| k.evaluate(&probe)).collect::<Result<Vec<_>>>()?;
+        let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
+        let encoded = encode_rows(&key_refs, probe.n_rows)?;
+        let mut probe_idx = Vec::new();
+        let mut build_idx = Vec::new();
+        for (row_idx, key) in encoded.iter().enumerate() {
+            if key_refs.iter().any(|a| a.is_null(row_idx)) {
+                continue;
+            }
+            if let Some(rows) = self.table.get(key) {
+                for &b in rows {
+                    probe_idx.push(Some(row_idx as u32));
+                    build_idx.push(Some(b));
+                }
+            }
+        }
+        let pairs = if self.build_left {
+            Pairs { left: build_idx, right: probe_idx }
+        } else {
+            Pairs { left: probe_idx, right: build_idx }
+        };
+        let (lb, rb) = if self.build_left { (self.build, &probe) } else { (&probe, self.build) };
+        let all = joined(lb, &self.spec.left_types, rb, &self.spec.right_types, &pairs)?;
+        let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+        let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));
+        let (probe_side, build_side) =
+            if self.build_left { (&pairs.right, &pairs.left) } else { (&pairs.left, &pairs.right) };
+        if !self.build_matched.is_empty() {
+            for (k, b) in build_side.iter().enumerate() {
+                if let (Some(b), true) = (b, passes(k)) {
+                    self.build_matched[*b as usize] = true;
+                }
+            }
+        }
+        if out.n_rows > 0 && self.next.push(out)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        if self.keep_unmatched_probe {
+            let mut matched = vec![false; probe.n_rows];
+            for (k, p) in probe_side.iter().enumerate() {
+                if let (Some(p), true) = (p, passes(k)) {
+                    matched[*p as usize] = true;
+                }
+            }
+            let unmatched: Vec<Option<u32>> =
+                matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+            if !unmatched.is_empty() {
+                let nulls = vec![None; unmatched.len()];
+                let empty = Batch::empty_with_rows(0);
+                let out = if self.build_left {
+                    joined(
+                        &empty,
+                        &self.spec.left_types,
+                        &probe,
+                        &self.spec.right_types,
+                        &Pairs { left: nulls, right: unmatched },
+                    )?
+                } else {
+                    joined(
+                        &probe,
+                        &self.spec.left_types,
+                        &empty,
+                        &self.spec.right_types,
+                        &Pairs { left: unmatched, right: nulls },
+                    )?
+                };
+                return self.next.push(out);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Nested-loop join: every left row against every right row, filtered.
+pub(super) fn run_nested_loop_join(
+    left: &PhysicalPlan,
+    right: &PhysicalPlan,
+    spec: &JoinSpec,
+    sink: &mut dyn Sink,
+) -> Result<Flow> {
+    let right_all = concat_batches(&collect(right)?)?;
+    let mut probe = LoopProbe {
+        right: &right_all,
+        spec,
+        right_matched: vec![false; if spec.kind.keeps_unmatched_right() { right_all.n_rows } else { 0 }],
+        next: sink,
+    };
+    if execute(left, &mut probe)? == Flow::Stop {
+        return Ok(Flow::Stop);
+    }
+    if spec.kind.keeps_unmatched_right() {
+        let unmatched: Vec<Option<u32>> =
+            probe.right_matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+        if !unmatched.is_empty() {
+            let nulls = vec![None; unmatched.len()];
+            let out = joined(
+                &Batch::empty_with_rows(0),
+                &spec.left_types,
+                &right_all,
+                &spec.right_types,
+                &Pairs { left: nulls, right: unmatched },
+            )?;
+            return sink.push(out);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+struct LoopProbe<'a> {
+    right: &'a Batch,
+    spec: &'a JoinSpec,
+    right_matched: Vec<bool>,
+    next: &'a mut dyn Sink,
+}
+
+impl Sink for LoopProbe<'_> {
+    fn push(&mut self, left: Batch) -> Result<Flow> {
+        let m = self.right.n_rows;
+        // Bound the size of each cross-product batch.
+        let rows_per_step = (crate::batch_size() * 4 / m.max(1)).max(1);
+        let mut left_matched = vec![false; left.n_rows];
+        let mut start = 0;
+        while start < left.n_rows {
+            let end = (start + rows_per_step).min(left.n_rows);
+            let mut pairs = Pairs { left: Vec::new(), right: Vec::new() };
+            for l in start..end {
+                for r in 0..m {
+                    pairs.left.push(Some(l as u32));
+                    pairs.right.push(Some(r as u32));
+                }
+            }
+            start = end;
+            if pairs.left.is_empty() {
+                continue;
+            }
+            let all = joined(&left, &self.spec.left_types, self.right, &self.spec.right_types, &pairs)?;
+            let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+            for (k, (l, r)) in pairs.left.iter().zip(&pairs.right).enumerate() {
+                if mask.as_ref().is_none_or(|mk| mk.get_bit(k)) {
+                    if let Some(l) = l {
+                        left_matched[*l as usize] = true;
+                    }
+                    if let (Some(r), false) = (r, self.right_matched.is_empty()) {
+                        self.right_matched[*r as usize] = true;
+                    }
+                }
+            }
+            if out.n_rows > 0 && self.next.push(out)? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+        }
+        if self.spec.kind.keeps_unmatched_left() {
+            let unmatched: Vec<Option<u32>> =
+                left_matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+            if !unmatched.is_empty() {
+                let nulls = vec![None; unmatched.len()];
+                let out = joined(
+                    &left,
+                    &self.spec.left_types,
+                    &Batch::empty_with_rows(0),
+                    &self.spec.right_types,
+                    &Pairs { left: unmatched, right: nulls },
+                )?;
+                return self.next.push(out);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
