@@ -90,7 +90,7 @@ mod tests {
     fn parse_errors_have_positions() {
         let err = parse_one("SELEC 1").unwrap_err();
         assert_eq!(err.position(), Some((1, 1)), "{err}");
-        let err = parse_one("SELECT 1 +\nFROM").unwrap_err();
+        let err = parse_one("SELECT 1,\n  ,2").unwrap_err();
         assert_eq!(err.position().map(|p| p.0), Some(2), "{err}");
         assert!(parse_one("select 1; select 2").is_err());
     }
