@@ -92,6 +92,22 @@ fn subqueries() {
     assert_eq!(rows(&c, "SELECT (SELECT COUNT(*) FROM b) + 1"), ["6"]);
     let err = c.query("SELECT (SELECT id FROM b)", ()).unwrap_err().to_string();
     assert!(err.contains("more than one row"), "{err}");
-    let err = c.query("SELECT x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.id = a.id)", ()).unwrap_err().to_string();
-    assert!(err.contains("correlated"), "{err}");
+}
+
+#[test]
+fn correlated_subqueries() {
+    let c = setup();
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.id = a.id)"), ["three", "two"]);
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.id = a.id)"), ["null", "one"]);
+    assert_eq!(
+        rows(&c, "SELECT x, (SELECT COUNT(*) FROM b WHERE b.id <= a.id) FROM a"),
+        ["null 0", "one 0", "three 3", "two 1"]
+    );
+    assert_eq!(rows(&c, "SELECT x FROM a WHERE id IN (SELECT id FROM b WHERE b.y > a.id * 10)"), ["three"]);
+    assert_eq!(
+        rows(&c, "SELECT id, (SELECT MAX(y) FROM b WHERE b.id = a.id) AS m FROM a WHERE id IS NOT NULL ORDER BY m DESC NULLS LAST"),
+        ["1 NULL", "2 2.5", "3 30.5"]
+    );
+    let err = c.query("SELECT x, (SELECT y FROM b WHERE b.id = a.id) FROM a", ()).unwrap_err().to_string();
+    assert!(err.contains("more than one row"), "{err}");
 }

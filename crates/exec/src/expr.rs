@@ -95,6 +95,15 @@ pub enum Expr {
         id: usize,
         data_type: DataType,
     },
+    /// A value of the enclosing row, inside a correlated subquery's plan; replaced by a literal
+    /// each time the subquery runs.
+    OuterRef {
+        idx: usize,
+        data_type: DataType,
+    },
+    /// A correlated subquery: runs `plan` once per distinct value of `captures` (expressions
+    /// over this row whose values replace `OuterRef { idx }` in the plan).
+    Correlated(Box<crate::correlated::Correlated>),
 }
 
 impl Expr {
@@ -110,7 +119,9 @@ impl Expr {
             | Expr::Arith { data_type, .. }
             | Expr::Case { data_type, .. }
             | Expr::Function { data_type, .. }
-            | Expr::Subquery { data_type, .. } => *data_type,
+            | Expr::Subquery { data_type, .. }
+            | Expr::OuterRef { data_type, .. } => *data_type,
+            Expr::Correlated(c) => c.data_type,
             Expr::DateArith { op: DateOp::DiffDays, .. } => DataType::Integer,
             Expr::DateArith { .. } => DataType::Date,
             Expr::Compare { .. }
@@ -128,7 +139,8 @@ impl Expr {
     /// Child expressions, in order.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } => vec![],
+            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } => vec![],
+            Expr::Correlated(c) => c.children(),
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
             | Expr::Compare { left, right, .. }
@@ -153,7 +165,8 @@ impl Expr {
     /// Mutable child expressions, in order.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } => vec![],
+            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } => vec![],
+            Expr::Correlated(c) => c.children_mut(),
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
             | Expr::Compare { left, right, .. }
@@ -177,7 +190,8 @@ impl Expr {
 
     /// Whether the expression reads no column (so it can be folded to a literal).
     pub fn is_constant(&self) -> bool {
-        !matches!(self, Expr::Column { .. } | Expr::Subquery { .. }) && self.children().iter().all(|c| c.is_constant())
+        !matches!(self, Expr::Column { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } | Expr::Correlated(_))
+            && self.children().iter().all(|c| c.is_constant())
     }
 
     /// Calls `f` on every column index the expression reads.
@@ -287,6 +301,8 @@ impl Expr {
                 Ok(out.boxed())
             }
             Expr::Subquery { id, .. } => Err(ExecError::Internal(format!("subquery #{id} was not resolved"))),
+            Expr::OuterRef { idx, .. } => Err(ExecError::Internal(format!("outer reference #{idx} was not bound"))),
+            Expr::Correlated(c) => c.evaluate(batch),
             Expr::Function { func, args, data_type } => {
                 let arrays: Vec<ArrayRef> = args.iter().map(|a| a.evaluate(batch)).collect::<Result<_>>()?;
                 let mut out = Vec::with_capacity(n_rows);
@@ -434,6 +450,8 @@ impl fmt::Display for Expr {
                 write!(f, "{}({})", func.name(), args.join(", "))
             }
             Expr::Subquery { id, .. } => write!(f, "subquery#{id}"),
+            Expr::OuterRef { idx, .. } => write!(f, "outer#{idx}"),
+            Expr::Correlated(c) => write!(f, "correlated({:?})", c.kind),
         }
     }
 }

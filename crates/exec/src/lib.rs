@@ -8,6 +8,7 @@
 //! Expressions ([`Expr`]) are bound and typed by the SQL layer; kernels never coerce types.
 //! This crate never sees a sqlparser AST.
 
+pub mod correlated;
 pub mod error;
 pub mod expr;
 pub mod functions;

@@ -6,6 +6,7 @@ use crate::binder::{Subquery, SubqueryKind};
 use crate::error::Result;
 use crate::optimizer::{map_exprs, optimize};
 use crate::plan::LogicalPlan;
+use exec::correlated::{Correlated, CorrelatedKind};
 use exec::{CmpOp, Expr};
 use std::collections::HashSet;
 use storage::Value;
@@ -43,6 +44,35 @@ fn any_equal(needle: &Expr, values: &[Value]) -> Expr {
     }
 }
 
+/// A correlated subquery: planned now, run per distinct outer row by the executor.
+fn correlated(
+    plan: LogicalPlan,
+    kind: SubqueryKind,
+    mut captures: Vec<Expr>,
+    data_type: storage::DataType,
+    resolved: &[Option<Expr>],
+    snapshot: mvcc::Snapshot,
+) -> Expr {
+    for c in &mut captures {
+        substitute(c, resolved);
+    }
+    let physical = std::sync::Arc::new(optimize(plan).to_physical(snapshot));
+    let (kind, negated, data_type) = match kind {
+        SubqueryKind::Scalar => (CorrelatedKind::Scalar, false, data_type),
+        SubqueryKind::Exists => (CorrelatedKind::Exists, false, storage::DataType::Boolean),
+        SubqueryKind::In { mut needle, negated } => {
+            substitute(&mut needle, resolved);
+            (CorrelatedKind::In { needle }, negated, storage::DataType::Boolean)
+        }
+    };
+    let e = Expr::Correlated(Box::new(Correlated { plan: physical, captures, kind, data_type }));
+    if negated {
+        Expr::Not(Box::new(e))
+    } else {
+        e
+    }
+}
+
 /// Runs every subquery (inner ones first, as they were registered) and returns `plan` with
 /// their results in place.
 pub fn resolve(plan: LogicalPlan, subqueries: Vec<Subquery>, snapshot: mvcc::Snapshot) -> Result<LogicalPlan> {
@@ -56,6 +86,10 @@ pub fn resolve(plan: LogicalPlan, subqueries: Vec<Subquery>, snapshot: mvcc::Sna
             sub_plan = LogicalPlan::Limit { input: Box::new(sub_plan), limit: Some(1), offset: 0 };
         }
         let data_type = sub_plan.output_types().first().copied().unwrap_or(storage::DataType::Null);
+        if !sub.captures.is_empty() {
+            resolved[id] = Some(correlated(sub_plan, sub.kind, sub.captures, data_type, &resolved, snapshot));
+            continue;
+        }
         let batches = exec::collect(&optimize(sub_plan).to_physical(snapshot))?;
         let n_rows: usize = batches.iter().map(|b| b.n_rows).sum();
         let values = || batches.iter().flat_map(|b| (0..b.n_rows).map(move |r| Value::from_array(b.column(0), r)));

@@ -180,6 +180,71 @@ fn push_all(batches: Vec<Batch>, sink: &mut dyn Sink) -> Result<Flow> {
 }
 
 impl PhysicalPlan {
+    /// A copy of the plan with `f` applied to every expression (used to bind the outer values
+    /// of a correlated subquery).
+    pub fn map_exprs(&self, f: &impl Fn(&mut Expr)) -> PhysicalPlan {
+        let map = |e: &Expr| {
+            let mut e = e.clone();
+            f(&mut e);
+            e
+        };
+        let rec = |p: &PhysicalPlan| Box::new(p.map_exprs(f));
+        let spec = |s: &JoinSpec| JoinSpec { filter: s.filter.as_ref().map(map), ..s.clone() };
+        match self {
+            PhysicalPlan::Scan { table, snapshot, columns, filter } => PhysicalPlan::Scan {
+                table: table.clone(),
+                snapshot: *snapshot,
+                columns: columns.clone(),
+                filter: filter.as_ref().map(map),
+            },
+            PhysicalPlan::Values { rows, types } => PhysicalPlan::Values {
+                rows: rows.iter().map(|r| r.iter().map(map).collect()).collect(),
+                types: types.clone(),
+            },
+            PhysicalPlan::Filter { input, predicate } => {
+                PhysicalPlan::Filter { input: rec(input), predicate: map(predicate) }
+            }
+            PhysicalPlan::Project { input, exprs } => {
+                PhysicalPlan::Project { input: rec(input), exprs: exprs.iter().map(map).collect() }
+            }
+            PhysicalPlan::Aggregate { input, group_by, aggregates } => PhysicalPlan::Aggregate {
+                input: rec(input),
+                group_by: group_by.iter().map(map).collect(),
+                aggregates: aggregates
+                    .iter()
+                    .map(|a| AggregateExpr { arg: a.arg.as_ref().map(map), ..a.clone() })
+                    .collect(),
+            },
+            PhysicalPlan::Sort { input, keys, fetch } => PhysicalPlan::Sort {
+                input: rec(input),
+                keys: keys.iter().map(|k| SortKey { expr: map(&k.expr), ..k.clone() }).collect(),
+                fetch: *fetch,
+            },
+            PhysicalPlan::Limit { input, limit, offset } => {
+                PhysicalPlan::Limit { input: rec(input), limit: *limit, offset: *offset }
+            }
+            PhysicalPlan::HashJoin { left, right, left_keys, right_keys, build_left, spec: s } => {
+                PhysicalPlan::HashJoin {
+                    left: rec(left),
+                    right: rec(right),
+                    left_keys: left_keys.iter().map(map).collect(),
+                    right_keys: right_keys.iter().map(map).collect(),
+                    build_left: *build_left,
+                    spec: spec(s),
+                }
+            }
+            PhysicalPlan::NestedLoopJoin { left, right, spec: s } => {
+                PhysicalPlan::NestedLoopJoin { left: rec(left), right: rec(right), spec: spec(s) }
+            }
+            PhysicalPlan::Union { inputs } => {
+                PhysicalPlan::Union { inputs: inputs.iter().map(|i| i.map_exprs(f)).collect() }
+            }
+            PhysicalPlan::SetOp { left, right, kind, all } => {
+                PhysicalPlan::SetOp { left: rec(left), right: rec(right), kind: *kind, all: *all }
+            }
+        }
+    }
+
     /// An indented tree, one operator per line.
     pub fn display_tree(&self) -> String {
         let mut out = String::new();

@@ -67,7 +67,9 @@ impl Binder<'_> {
     /// bind for another reason reports that error when it is bound for real.
     pub fn contains_aggregate(&self, e: &ast::Expr, scope: &Scope) -> bool {
         let mut cx = Cx::plain(scope, PROBE);
+        let n_subqueries = self.subqueries.borrow().len();
         let _ = self.expr(e, &mut cx);
+        self.subqueries.borrow_mut().truncate(n_subqueries);
         cx.found_aggregate
     }
 
@@ -86,7 +88,10 @@ impl Binder<'_> {
         if let Some(agg) = cx.agg.as_deref() {
             if !matches!(e, ast::Expr::Value(_)) && !agg.group_by.is_empty() {
                 let mut plain = Cx::plain(cx.scope, cx.clause);
-                if let Ok(bound) = self.expr(e, &mut plain) {
+                let n_subqueries = self.subqueries.borrow().len();
+                let trial = self.expr(e, &mut plain);
+                self.subqueries.borrow_mut().truncate(n_subqueries);
+                if let Ok(bound) = trial {
                     if let Some(k) = agg.group_by.iter().position(|g| *g == bound) {
                         return Ok(Expr::Column { idx: k, name: e.to_string(), data_type: bound.data_type() });
                     }
@@ -178,7 +183,7 @@ impl Binder<'_> {
                 }
                 ast::InTarget::Subquery(q) => {
                     let needle = self.expr(expr, cx)?;
-                    let bound = self.subquery(q, cx)?;
+                    let (bound, captures) = self.subquery(q, cx)?;
                     let types = bound.types();
                     if types.len() != 1 {
                         return crate::bind_err!("subquery has too many columns");
@@ -196,7 +201,7 @@ impl Binder<'_> {
                         }
                     };
                     let kind = super::SubqueryKind::In { needle, negated: *negated };
-                    Ok(self.register_subquery(plan, kind, DataType::Boolean))
+                    Ok(self.register_subquery(plan, kind, captures, DataType::Boolean))
                 }
                 _ => crate::unsupported!("IN UNNEST / IN table"),
             },
@@ -275,39 +280,81 @@ impl Binder<'_> {
                 scalar_call(func, vec![self.expr(expr, cx)?])
             }
             A::Subquery(q) => {
-                let bound = self.subquery(q, cx)?;
+                let (bound, captures) = self.subquery(q, cx)?;
                 let types = bound.types();
                 if types.len() != 1 {
                     return crate::bind_err!("subquery must return only one column");
                 }
-                Ok(self.register_subquery(bound.plan, super::SubqueryKind::Scalar, types[0]))
+                Ok(self.register_subquery(bound.plan, super::SubqueryKind::Scalar, captures, types[0]))
             }
             A::Exists { subquery, negated } => {
-                let bound = self.subquery(subquery, cx)?;
-                let e = self.register_subquery(bound.plan, super::SubqueryKind::Exists, DataType::Boolean);
+                let (bound, captures) = self.subquery(subquery, cx)?;
+                let e = self.register_subquery(bound.plan, super::SubqueryKind::Exists, captures, DataType::Boolean);
                 Ok(if *negated { Expr::Not(Box::new(e)) } else { e })
             }
             other => Err(SqlError::NotSupported { message: format!("expression {other}"), pos: pos_of(other) }),
         }
     }
 
-    /// Binds a subquery with the current scope as its enclosing scope.
-    fn subquery(&self, q: &ast::Query, cx: &Cx) -> Result<super::BoundQuery> {
-        self.outer_scopes.borrow_mut().push(cx.scope.clone());
-        let res = self.query(q);
-        self.outer_scopes.borrow_mut().pop();
-        res
+    /// Resolves a name that is not in the current scope against the enclosing query: it
+    /// becomes an `OuterRef` whose value the subquery reads from the enclosing row.
+    fn outer_reference(&self, name: &str, q: Option<&str>, id: &ast::Ident) -> Result<Option<Expr>> {
+        let mut frames = self.frames.borrow_mut();
+        let matches =
+            |s: &Scope| s.columns.iter().position(|c| c.name == name && (q.is_none() || c.qualifier.as_deref() == q));
+        let n = frames.len();
+        let Some(frame) = frames.last_mut() else { return Ok(None) };
+        if let Some(idx) = matches(&frame.scope) {
+            if frame.in_aggregate {
+                return Err(SqlError::NotSupported {
+                    message: format!("a correlated reference to \"{name}\" from inside an aggregate query's output"),
+                    pos: ident_pos(id),
+                });
+            }
+            let col = &frame.scope.columns[idx];
+            let capture = Expr::Column { idx, name: col.name.clone(), data_type: col.data_type };
+            let data_type = col.data_type;
+            let k = match frame.captures.iter().position(|c| *c == capture) {
+                Some(k) => k,
+                None => {
+                    frame.captures.push(capture);
+                    frame.captures.len() - 1
+                }
+            };
+            return Ok(Some(Expr::OuterRef { idx: k, data_type }));
+        }
+        if frames[..n - 1].iter().any(|f| matches(&f.scope).is_some()) {
+            return Err(SqlError::NotSupported {
+                message: format!("a correlated reference to \"{name}\" two or more query levels up"),
+                pos: ident_pos(id),
+            });
+        }
+        Ok(None)
     }
 
-    /// Records a subquery to run before the main plan and returns its placeholder.
+    /// Binds a subquery with the current scope as its enclosing scope; returns the bound query
+    /// and the outer expressions it captured.
+    fn subquery(&self, q: &ast::Query, cx: &Cx) -> Result<(super::BoundQuery, Vec<Expr>)> {
+        self.frames.borrow_mut().push(super::Frame {
+            scope: cx.scope.clone(),
+            captures: Vec::new(),
+            in_aggregate: cx.agg.is_some(),
+        });
+        let res = self.query(q);
+        let frame = self.frames.borrow_mut().pop();
+        Ok((res?, frame.map(|f| f.captures).unwrap_or_default()))
+    }
+
+    /// Records a subquery and returns its placeholder.
     fn register_subquery(
         &self,
         plan: crate::plan::LogicalPlan,
         kind: super::SubqueryKind,
+        captures: Vec<Expr>,
         data_type: DataType,
     ) -> Expr {
         let mut subs = self.subqueries.borrow_mut();
-        subs.push(super::Subquery { plan, kind });
+        subs.push(super::Subquery { plan, kind, captures });
         Expr::Subquery { id: subs.len() - 1, data_type }
     }
 
@@ -330,18 +377,8 @@ impl Binder<'_> {
         let idx = match matches.as_slice() {
             [one] => *one,
             [] => {
-                let outer = self
-                    .outer_scopes
-                    .borrow()
-                    .iter()
-                    .any(|s| s.columns.iter().any(|c| c.name == name && (q.is_none() || c.qualifier == q)));
-                if outer {
-                    return Err(SqlError::NotSupported {
-                        message: format!(
-                            "correlated subqueries (\"{name}\" refers to the enclosing query; coming with subquery decorrelation)"
-                        ),
-                        pos: ident_pos(id),
-                    });
+                if let Some(outer) = self.outer_reference(&name, q.as_deref(), id)? {
+                    return Ok(outer);
                 }
                 if let Some(q) = &q {
                     if !cx.scope.columns.iter().any(|c| c.qualifier.as_ref() == Some(q)) {

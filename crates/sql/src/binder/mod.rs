@@ -47,11 +47,24 @@ pub enum SubqueryKind {
     In { needle: exec::Expr, negated: bool },
 }
 
-/// An uncorrelated subquery found while binding; the session runs it before the main plan.
+/// A subquery found while binding; the session runs it (once, or per outer row when it is
+/// correlated) before or while the main plan runs.
 #[derive(Debug, Clone)]
 pub struct Subquery {
     pub plan: crate::plan::LogicalPlan,
     pub kind: SubqueryKind,
+    /// Expressions over the enclosing row that the plan reads as `OuterRef { idx }`; empty for
+    /// an uncorrelated subquery.
+    pub captures: Vec<exec::Expr>,
+}
+
+/// The enclosing query of a subquery being bound: its scope and the outer columns captured.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub scope: Scope,
+    pub captures: Vec<exec::Expr>,
+    /// The enclosing expression is bound against an aggregate's output.
+    pub in_aggregate: bool,
 }
 
 /// The columns an expression may name, in input order.
@@ -68,8 +81,8 @@ pub struct Binder<'a> {
     pub ctes: std::cell::RefCell<Vec<(String, std::rc::Rc<query::BoundQuery>)>>,
     /// Subqueries met so far; `exec::Expr::Subquery { id }` indexes this list.
     pub subqueries: std::cell::RefCell<Vec<Subquery>>,
-    /// Scopes of the enclosing queries while a subquery is bound (to name outer references).
-    pub outer_scopes: std::cell::RefCell<Vec<Scope>>,
+    /// The enclosing queries while a subquery is bound, innermost last.
+    pub frames: std::cell::RefCell<Vec<Frame>>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -140,13 +153,7 @@ pub fn object_name(name: &ObjectName) -> Result<(String, Option<Pos>)> {
 
 impl<'a> Binder<'a> {
     pub fn new(catalog: &'a mvcc::Catalog, params: &'a [Value]) -> Binder<'a> {
-        Binder {
-            catalog,
-            params,
-            ctes: Default::default(),
-            subqueries: Default::default(),
-            outer_scopes: Default::default(),
-        }
+        Binder { catalog, params, ctes: Default::default(), subqueries: Default::default(), frames: Default::default() }
     }
 
     /// Looks up a table by name, suggesting the closest existing one.
