@@ -111,3 +111,31 @@ fn correlated_subqueries() {
     let err = c.query("SELECT x, (SELECT y FROM b WHERE b.id = a.id) FROM a", ()).unwrap_err().to_string();
     assert!(err.contains("more than one row"), "{err}");
 }
+
+#[test]
+fn statistical_and_collecting_aggregates() {
+    let c = Database::open_in_memory().unwrap().connect();
+    c.execute_batch(
+        "CREATE TABLE v (g TEXT, x DOUBLE, ok BOOLEAN);
+         INSERT INTO v VALUES ('a', 1, true), ('a', 2, true), ('a', 3, false), ('a', 4, NULL), ('b', 10, true), ('b', NULL, NULL);",
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&c, "SELECT g, var_samp(x), var_pop(x), stddev_pop(x), median(x) FROM v GROUP BY g"),
+        ["a 1.6666666666666667 1.25 1.118033988749895 2.5", "b NULL 0 0 10"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM v"),
+        ["2 3"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT g, string_agg(CAST(x AS TEXT), '|'), bool_and(ok), bool_or(ok) FROM v GROUP BY g"),
+        ["a 1|2|3|4 false true", "b 10 true true"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT COUNT(*) FILTER (WHERE x > 1), SUM(x) FILTER (WHERE g = 'a'), COUNT(*) FROM v"),
+        ["4 10 6"]
+    );
+    assert!(c.query("SELECT percentile_cont(1.5) WITHIN GROUP (ORDER BY x) FROM v", ()).is_err());
+    assert!(c.query("SELECT stddev(g) FROM v", ()).is_err());
+}

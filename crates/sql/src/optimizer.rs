@@ -55,7 +55,7 @@ pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
         }
         LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => {
             group_by.iter_mut().for_each(f);
-            aggregates.iter_mut().filter_map(|a| a.arg.as_mut()).for_each(f);
+            aggregates.iter_mut().flat_map(|a| a.exprs_mut()).for_each(f);
             LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
         }
         LogicalPlan::Sort { input, mut keys, fetch } => {
@@ -209,13 +209,13 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => match *input {
             LogicalPlan::Scan { table, columns, mut filter } => {
                 let mut all: Vec<Expr> = group_by.clone();
-                all.extend(aggregates.iter().filter_map(|a| a.arg.clone()));
+                all.extend(aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter()).cloned()));
                 let keep = used(&all, filter.as_ref(), columns.len());
                 remap(
                     &keep,
                     group_by
                         .iter_mut()
-                        .chain(aggregates.iter_mut().filter_map(|a| a.arg.as_mut()))
+                        .chain(aggregates.iter_mut().flat_map(|a| a.exprs_mut()))
                         .chain(filter.iter_mut()),
                 );
                 let columns = keep.iter().map(|&k| columns[k]).collect();

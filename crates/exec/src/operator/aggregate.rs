@@ -23,6 +23,17 @@ pub enum AggFunc {
     Avg,
     Min,
     Max,
+    StddevSamp,
+    StddevPop,
+    VarSamp,
+    VarPop,
+    /// `percentile_cont(f) WITHIN GROUP (ORDER BY x)`; `f` is in [`AggregateExpr::extra`].
+    PercentileCont,
+    PercentileDisc,
+    /// `string_agg(x, sep)`; `sep` is in [`AggregateExpr::extra`].
+    StringAgg,
+    BoolAnd,
+    BoolOr,
 }
 
 impl AggFunc {
@@ -33,6 +44,15 @@ impl AggFunc {
             "avg" | "mean" => AggFunc::Avg,
             "min" => AggFunc::Min,
             "max" => AggFunc::Max,
+            "stddev" | "stddev_samp" => AggFunc::StddevSamp,
+            "stddev_pop" => AggFunc::StddevPop,
+            "variance" | "var_samp" => AggFunc::VarSamp,
+            "var_pop" => AggFunc::VarPop,
+            "percentile_cont" | "median" => AggFunc::PercentileCont,
+            "percentile_disc" => AggFunc::PercentileDisc,
+            "string_agg" => AggFunc::StringAgg,
+            "bool_and" | "every" => AggFunc::BoolAnd,
+            "bool_or" => AggFunc::BoolOr,
             _ => return None,
         })
     }
@@ -44,6 +64,15 @@ impl AggFunc {
             AggFunc::Avg => "avg",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::StddevSamp => "stddev_samp",
+            AggFunc::StddevPop => "stddev_pop",
+            AggFunc::VarSamp => "var_samp",
+            AggFunc::VarPop => "var_pop",
+            AggFunc::PercentileCont => "percentile_cont",
+            AggFunc::PercentileDisc => "percentile_disc",
+            AggFunc::StringAgg => "string_agg",
+            AggFunc::BoolAnd => "bool_and",
+            AggFunc::BoolOr => "bool_or",
         }
     }
 
@@ -57,9 +86,23 @@ impl AggFunc {
                 DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
                 t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
             },
-            AggFunc::Min | AggFunc::Max => match input {
+            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => match input {
                 DataType::Interval => Err(format!("function {}(INTERVAL) is not supported", self.name())),
                 t => Ok(t),
+            },
+            AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop | AggFunc::PercentileCont => {
+                match input {
+                    t if t.is_numeric() || t == DataType::Null => Ok(DataType::Double),
+                    t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
+                }
+            }
+            AggFunc::StringAgg => match input {
+                DataType::Text | DataType::Null => Ok(DataType::Text),
+                t => Err(format!("function string_agg({t}) does not exist: it needs text")),
+            },
+            AggFunc::BoolAnd | AggFunc::BoolOr => match input {
+                DataType::Boolean | DataType::Null => Ok(DataType::Boolean),
+                t => Err(format!("function {}({t}) does not exist: it needs a boolean", self.name())),
             },
         }
     }
@@ -73,19 +116,42 @@ pub struct AggregateExpr {
     pub arg: Option<Expr>,
     pub distinct: bool,
     pub data_type: DataType,
+    /// The constant parameter of `percentile_*` (the fraction) and `string_agg` (the separator).
+    pub extra: Option<Value>,
+    /// `FILTER (WHERE ...)`: only rows where this is true are aggregated.
+    pub filter: Option<Expr>,
+}
+
+impl AggregateExpr {
+    /// A plain call: no parameter, no filter.
+    pub fn new(func: AggFunc, arg: Option<Expr>, distinct: bool, data_type: DataType) -> AggregateExpr {
+        AggregateExpr { func, arg, distinct, data_type, extra: None, filter: None }
+    }
+
+    /// The expressions the call reads (argument and filter).
+    pub fn exprs_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.arg.iter_mut().chain(self.filter.iter_mut())
+    }
 }
 
 impl fmt::Display for AggregateExpr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.arg {
-            None => write!(f, "count(*)"),
-            Some(a) => write!(f, "{}({}{a})", self.func.name(), if self.distinct { "DISTINCT " } else { "" }),
+            None => write!(f, "count(*)")?,
+            Some(a) => write!(f, "{}({}{a})", self.func.name(), if self.distinct { "DISTINCT " } else { "" })?,
+        }
+        if let Some(x) = &self.extra {
+            write!(f, "[{x}]")?;
+        }
+        match &self.filter {
+            Some(c) => write!(f, " FILTER (WHERE {c})"),
+            None => Ok(()),
         }
     }
 }
 
 /// Per-group state of one aggregate.
-trait Accumulator {
+pub(super) trait Accumulator {
     /// Adds row `k` of `input` to group `groups[k]`; `n_groups` is the number of groups so far.
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()>;
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef>;
@@ -287,6 +353,19 @@ fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
         AggFunc::Min | AggFunc::Max => {
             Box::new(MinMaxAcc { is_min: agg.func == AggFunc::Min, out: agg.data_type, best: vec![] })
         }
+        AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop => {
+            Box::new(super::accumulate::VarianceAcc::new(agg.func))
+        }
+        AggFunc::PercentileCont | AggFunc::PercentileDisc => Box::new(super::accumulate::PercentileAcc::new(
+            agg.func == AggFunc::PercentileCont,
+            agg.extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5),
+            agg.data_type,
+        )),
+        AggFunc::StringAgg => Box::new(super::accumulate::StringAggAcc::new(match &agg.extra {
+            Some(Value::Text(sep)) => sep.clone(),
+            _ => String::new(),
+        })),
+        AggFunc::BoolAnd | AggFunc::BoolOr => Box::new(super::accumulate::BoolAcc::new(agg.func == AggFunc::BoolAnd)),
     };
     // DISTINCT does not change MIN and MAX.
     if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {
@@ -359,7 +438,18 @@ impl Sink for HashAggregate<'_> {
         };
         for (agg, acc) in self.aggregates.iter().zip(&mut self.accumulators) {
             let input = agg.arg.as_ref().map(|a| a.evaluate(&batch)).transpose()?;
-            acc.update(&group_ids, self.n_groups, input.as_deref())?;
+            match &agg.filter {
+                None => acc.update(&group_ids, self.n_groups, input.as_deref())?,
+                Some(f) => {
+                    let mask = f.evaluate(&batch)?;
+                    let bits =
+                        crate::kernels::boolean::true_mask(crate::kernels::compare::downcast_bool(mask.as_ref())?);
+                    let rows: Vec<u32> = (0..batch.n_rows as u32).filter(|&r| bits.get_bit(r as usize)).collect();
+                    let groups: Vec<u32> = rows.iter().map(|&r| group_ids[r as usize]).collect();
+                    let input = input.map(|a| take_array(a.as_ref(), &rows)).transpose()?;
+                    acc.update(&groups, self.n_groups, input.as_deref())?;
+                }
+            }
         }
         Ok(Flow::Continue)
     }

@@ -6,6 +6,7 @@
 //! input, then become sources for the rest of the plan. A sink answers [`Flow::Stop`] when it
 //! needs no more input (a satisfied LIMIT), and sources stop early.
 
+mod accumulate;
 mod aggregate;
 mod filter;
 mod join;
@@ -212,7 +213,11 @@ impl PhysicalPlan {
                 group_by: group_by.iter().map(map).collect(),
                 aggregates: aggregates
                     .iter()
-                    .map(|a| AggregateExpr { arg: a.arg.as_ref().map(map), ..a.clone() })
+                    .map(|a| AggregateExpr {
+                        arg: a.arg.as_ref().map(map),
+                        filter: a.filter.as_ref().map(map),
+                        ..a.clone()
+                    })
                     .collect(),
             },
             PhysicalPlan::Sort { input, keys, fetch } => PhysicalPlan::Sort {

@@ -494,8 +494,8 @@ impl Binder<'_> {
                 pos,
             });
         }
-        if f.filter.is_some() || !f.within_group.is_empty() {
-            return Err(SqlError::NotSupported { message: format!("{name}() with FILTER / WITHIN GROUP"), pos });
+        if (f.filter.is_some() || !f.within_group.is_empty()) && AggFunc::lookup(&name).is_none() {
+            return Err(bind_error(format!("FILTER / WITHIN GROUP is only allowed for aggregates, not {name}()"), pos));
         }
         let (args, distinct) = match &f.args {
             FunctionArguments::None => (vec![], false),
@@ -523,19 +523,83 @@ impl Binder<'_> {
                 };
                 return Err(bind_error(message, pos));
             };
-            let (func, arg) = match args.as_slice() {
-                [] | [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if func == AggFunc::Count && !distinct => {
-                    (AggFunc::CountStar, None)
+            let mut extra = None;
+            let arg_expr = |a: &FunctionArg| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            };
+            let (func, arg) = if matches!(func, AggFunc::PercentileCont | AggFunc::PercentileDisc) {
+                // percentile_cont(f) WITHIN GROUP (ORDER BY x), or median(x).
+                let (fraction, target, descending) = if name == "median" {
+                    match args.as_slice() {
+                        [a] => (Value::Double(0.5), arg_expr(a), false),
+                        _ => return Err(bind_error("median() takes exactly one argument".into(), pos)),
+                    }
+                } else {
+                    match (args.as_slice(), f.within_group.as_slice()) {
+                        ([a], [ob]) => {
+                            let fraction = match arg_expr(a) {
+                                Some(e) => self.constant(&e, "the percentile fraction")?,
+                                None => Value::Null,
+                            };
+                            let desc = matches!(ob.options.sort, Some(ast::OrderBySort::Desc));
+                            (fraction, Some(ob.expr.clone()), desc)
+                        }
+                        _ => {
+                            return Err(bind_error(
+                                format!("{name}() needs one fraction and WITHIN GROUP (ORDER BY expression)"),
+                                pos,
+                            ))
+                        }
+                    }
+                };
+                let fraction = match fraction.as_f64() {
+                    Some(x) if (0.0..=1.0).contains(&x) => x,
+                    _ => return Err(bind_error(format!("percentile value {fraction} is not between 0 and 1"), pos)),
+                };
+                extra = Some(Value::Double(if descending { 1.0 - fraction } else { fraction }));
+                let target = target.ok_or_else(|| bind_error(format!("invalid argument to {name}()"), pos))?;
+                (func, Some(self.expr(&target, &mut Cx::plain(cx.scope, "aggregate argument"))?))
+            } else {
+                if !f.within_group.is_empty() {
+                    return Err(bind_error(format!("WITHIN GROUP is not allowed for {name}()"), pos));
                 }
-                [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] => {
-                    let bound = self.expr(a, &mut Cx::plain(cx.scope, "aggregate argument"))?;
-                    (func, Some(bound))
+                match args.as_slice() {
+                    [] | [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if func == AggFunc::Count && !distinct => {
+                        (AggFunc::CountStar, None)
+                    }
+                    [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] if func != AggFunc::StringAgg => {
+                        let bound = self.expr(a, &mut Cx::plain(cx.scope, "aggregate argument"))?;
+                        (func, Some(bound))
+                    }
+                    [FunctionArg::Unnamed(FunctionArgExpr::Expr(a)), FunctionArg::Unnamed(FunctionArgExpr::Expr(sep))]
+                        if func == AggFunc::StringAgg =>
+                    {
+                        extra = Some(match self.constant(sep, "the string_agg separator")? {
+                            Value::Null => Value::Text(String::new()),
+                            v => v,
+                        });
+                        let bound = self.expr(a, &mut Cx::plain(cx.scope, "aggregate argument"))?;
+                        let bound =
+                            if bound.data_type() == DataType::Text { bound } else { cast_to(bound, DataType::Text)? };
+                        (func, Some(bound))
+                    }
+                    _ if func == AggFunc::StringAgg => {
+                        return Err(bind_error("string_agg() takes an expression and a separator".into(), pos))
+                    }
+                    _ => return Err(bind_error(format!("{name}() takes exactly one argument"), pos)),
                 }
-                _ => return Err(bind_error(format!("{name}() takes exactly one argument"), pos)),
+            };
+            let filter = match &f.filter {
+                Some(cond) => {
+                    let bound = self.expr(cond, &mut Cx::plain(cx.scope, "FILTER"))?;
+                    Some(coerce::boolean(bound, "FILTER")?)
+                }
+                None => None,
             };
             let input_type = arg.as_ref().map_or(DataType::BigInt, Expr::data_type);
             let data_type = func.return_type(input_type).map_err(|m| bind_error(m, pos))?;
-            let call = AggregateExpr { func, arg, distinct, data_type };
+            let call = AggregateExpr { func, arg, distinct, data_type, extra, filter };
             let slot = match agg.aggregates.iter().position(|a| *a == call) {
                 Some(k) => k,
                 None => {

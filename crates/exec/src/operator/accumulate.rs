@@ -1,0 +1,205 @@
+//! Accumulators for the statistical and collecting aggregates: variance and standard
+//! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or.
+
+use super::aggregate::Accumulator;
+use crate::error::{ExecError, Result};
+use crate::kernels::cast::cast_value;
+use crate::kernels::compare::cmp_f64;
+use arrow::array::Array;
+use storage::value::values_to_array;
+use storage::{ArrayRef, DataType, Value};
+
+use super::AggFunc;
+
+fn number(input: &dyn Array, row_idx: usize) -> Option<f64> {
+    if input.is_null(row_idx) {
+        return None;
+    }
+    Value::from_array(input, row_idx).as_f64()
+}
+
+/// Variance and standard deviation, sample or population, by Welford's online method.
+pub(super) struct VarianceAcc {
+    func: AggFunc,
+    n: Vec<u64>,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl VarianceAcc {
+    pub fn new(func: AggFunc) -> VarianceAcc {
+        VarianceAcc { func, n: vec![], mean: vec![], m2: vec![] }
+    }
+
+    fn resize(&mut self, n_groups: usize) {
+        self.n.resize(n_groups, 0);
+        self.mean.resize(n_groups, 0.0);
+        self.m2.resize(n_groups, 0.0);
+    }
+}
+
+impl Accumulator for VarianceAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.resize(n_groups);
+        let input = input.ok_or_else(|| ExecError::Internal("variance without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if let Some(x) = number(input, row_idx) {
+                let g = *g as usize;
+                self.n[g] += 1;
+                let delta = x - self.mean[g];
+                self.mean[g] += delta / self.n[g] as f64;
+                self.m2[g] += delta * (x - self.mean[g]);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.resize(n_groups);
+        let values: Vec<Value> = (0..n_groups)
+            .map(|g| {
+                let n = self.n[g];
+                let sample = matches!(self.func, AggFunc::StddevSamp | AggFunc::VarSamp);
+                let denom = if sample { n.saturating_sub(1) } else { n };
+                if denom == 0 {
+                    return Value::Null;
+                }
+                let var = (self.m2[g] / denom as f64).max(0.0);
+                Value::Double(if matches!(self.func, AggFunc::StddevSamp | AggFunc::StddevPop) {
+                    var.sqrt()
+                } else {
+                    var
+                })
+            })
+            .collect();
+        Ok(values_to_array(DataType::Double, &values))
+    }
+}
+
+/// percentile_cont (linear interpolation) and percentile_disc (first value whose cumulative
+/// distribution reaches the fraction), over the non-NULL values of each group.
+pub(super) struct PercentileAcc {
+    continuous: bool,
+    fraction: f64,
+    out: DataType,
+    values: Vec<Vec<Value>>,
+}
+
+impl PercentileAcc {
+    pub fn new(continuous: bool, fraction: f64, out: DataType) -> PercentileAcc {
+        PercentileAcc { continuous, fraction, out, values: vec![] }
+    }
+}
+
+impl Accumulator for PercentileAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.values.resize_with(n_groups, Vec::new);
+        let input = input.ok_or_else(|| ExecError::Internal("percentile without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if input.is_valid(row_idx) {
+                self.values[*g as usize].push(Value::from_array(input, row_idx));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.values.resize_with(n_groups, Vec::new);
+        let mut out = Vec::with_capacity(n_groups);
+        for vals in &mut self.values {
+            if vals.is_empty() {
+                out.push(Value::Null);
+                continue;
+            }
+            if self.continuous {
+                let mut xs: Vec<f64> = vals.iter().filter_map(Value::as_f64).collect();
+                xs.sort_by(|a, b| cmp_f64(*a, *b));
+                let pos = self.fraction * (xs.len() - 1) as f64;
+                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                let v = xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64);
+                out.push(Value::Double(v));
+            } else {
+                vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
+                    (Some(x), Some(y)) => cmp_f64(x, y),
+                    _ => a.total_cmp(b),
+                });
+                let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
+                out.push(cast_value(&vals[k - 1], self.out)?);
+            }
+        }
+        Ok(values_to_array(self.out, &out))
+    }
+}
+
+/// string_agg: the non-NULL values of each group joined by a separator, in input order.
+pub(super) struct StringAggAcc {
+    separator: String,
+    parts: Vec<Option<String>>,
+}
+
+impl StringAggAcc {
+    pub fn new(separator: String) -> StringAggAcc {
+        StringAggAcc { separator, parts: vec![] }
+    }
+}
+
+impl Accumulator for StringAggAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.parts.resize(n_groups, None);
+        let input = input.ok_or_else(|| ExecError::Internal("string_agg without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if let Value::Text(s) = Value::from_array(input, row_idx) {
+                match &mut self.parts[*g as usize] {
+                    Some(acc) => {
+                        acc.push_str(&self.separator);
+                        acc.push_str(&s);
+                    }
+                    slot => *slot = Some(s),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.parts.resize(n_groups, None);
+        let values: Vec<Value> = self.parts.iter().map(|p| p.clone().map_or(Value::Null, Value::Text)).collect();
+        Ok(values_to_array(DataType::Text, &values))
+    }
+}
+
+/// bool_and / bool_or over the non-NULL values.
+pub(super) struct BoolAcc {
+    is_and: bool,
+    state: Vec<Option<bool>>,
+}
+
+impl BoolAcc {
+    pub fn new(is_and: bool) -> BoolAcc {
+        BoolAcc { is_and, state: vec![] }
+    }
+}
+
+impl Accumulator for BoolAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.state.resize(n_groups, None);
+        let input = input.ok_or_else(|| ExecError::Internal("bool_and without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if let Value::Boolean(b) = Value::from_array(input, row_idx) {
+                let slot = &mut self.state[*g as usize];
+                *slot = Some(match *slot {
+                    None => b,
+                    Some(acc) if self.is_and => acc && b,
+                    Some(acc) => acc || b,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.state.resize(n_groups, None);
+        let values: Vec<Value> = self.state.iter().map(|s| s.map_or(Value::Null, Value::Boolean)).collect();
+        Ok(values_to_array(DataType::Boolean, &values))
+    }
+}
