@@ -139,3 +139,30 @@ fn statistical_and_collecting_aggregates() {
     assert!(c.query("SELECT percentile_cont(1.5) WITHIN GROUP (ORDER BY x) FROM v", ()).is_err());
     assert!(c.query("SELECT stddev(g) FROM v", ()).is_err());
 }
+
+#[test]
+fn dates_times_and_intervals() {
+    let c = Database::open_in_memory().unwrap().connect();
+    c.execute_batch(
+        "CREATE TABLE e (ts TIMESTAMP, d DATE);
+         INSERT INTO e VALUES ('2025-11-29 13:45:12.5', '2024-02-29'), ('2025-11-30 00:00:00', '2024-03-01');",
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&c, "SELECT date_trunc('hour', ts), EXTRACT(year FROM ts), date_part('dow', ts) FROM e"),
+        ["2025-11-29 13:00:00 2025 6", "2025-11-30 00:00:00 2025 0"]
+    );
+    assert_eq!(
+        rows(&c, "SELECT ts + INTERVAL '1 day', ts - INTERVAL '90 minutes', d + 1, d - DATE '2024-01-01' FROM e WHERE d = '2024-02-29'"),
+        ["2025-11-30 13:45:12.5 2025-11-29 12:15:12.5 2024-03-01 59"]
+    );
+    assert_eq!(rows(&c, "SELECT MAX(ts) - MIN(ts) FROM e"), ["10:14:47.5"]);
+    assert_eq!(rows(&c, "SELECT COUNT(*) FROM e WHERE ts > datetime('2025-11-30', '-1 day')"), ["2"]);
+    assert_eq!(rows(&c, "SELECT DATE(ts), CAST(ts AS DATE) FROM e WHERE d > '2024-02-29'"), ["2025-11-30 2025-11-30"]);
+    assert_eq!(rows(&c, "SELECT date_trunc('month', d) FROM e WHERE d < '2024-03-01'"), ["2024-02-01 00:00:00"]);
+    assert_eq!(rows(&c, "SELECT INTERVAL '1 year 2 months 3 days'"), ["1 year 2 mons 3 days"]);
+    // now() is a timestamp close to the wall clock.
+    assert_eq!(rows(&c, "SELECT now() > TIMESTAMP '2020-01-01', current_date > DATE '2020-01-01'"), ["true true"]);
+    assert!(c.query("SELECT date_trunc('fortnight', ts) FROM e", ()).is_err());
+    assert!(c.query("SELECT INTERVAL 'soon'", ()).is_err());
+}

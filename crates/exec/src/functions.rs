@@ -30,6 +30,21 @@ pub enum ScalarFunction {
     Least,
     /// The `||` operator: like concat() but NULL if either side is NULL.
     ConcatOp,
+    DateTrunc,
+    DatePart,
+    /// `timestamp + interval` (operator only).
+    AddInterval,
+    /// `timestamp - interval` (operator only).
+    SubInterval,
+    /// `timestamp - timestamp` (operator only).
+    TimestampDiff,
+    Now,
+    CurrentDate,
+    /// SQLite's `datetime(time, modifier...)`.
+    SqliteDatetime,
+    /// SQLite's `date(time, modifier...)`.
+    SqliteDate,
+    ToTimestamp,
 }
 
 /// What the binder must do with a call's arguments: the types to cast them to, and the
@@ -86,6 +101,13 @@ impl ScalarFunction {
             "replace" => Replace,
             "greatest" => Greatest,
             "least" => Least,
+            "date_trunc" => DateTrunc,
+            "date_part" | "datepart" => DatePart,
+            "now" | "current_timestamp" | "localtimestamp" | "transaction_timestamp" => Now,
+            "current_date" | "today" => CurrentDate,
+            "datetime" => SqliteDatetime,
+            "date" => SqliteDate,
+            "to_timestamp" => ToTimestamp,
             _ => return None,
         })
     }
@@ -113,6 +135,16 @@ impl ScalarFunction {
             Greatest => "greatest",
             Least => "least",
             ConcatOp => "||",
+            DateTrunc => "date_trunc",
+            DatePart => "date_part",
+            AddInterval => "+",
+            SubInterval => "-",
+            TimestampDiff => "-",
+            Now => "now",
+            CurrentDate => "current_date",
+            SqliteDatetime => "datetime",
+            SqliteDate => "date",
+            ToTimestamp => "to_timestamp",
         }
     }
 
@@ -217,6 +249,42 @@ impl ScalarFunction {
                 arity(n == 2, "2")?;
                 sig(vec![T::Text; 2], T::Text)
             }
+            DateTrunc | DatePart => {
+                arity(n == 2, "2")?;
+                text(args[0])?;
+                let ts = match args[1] {
+                    T::Date | T::Timestamp | T::Null => T::Timestamp,
+                    t => {
+                        return Err(format!("function {}(TEXT, {t}) does not exist: it needs a timestamp", self.name()))
+                    }
+                };
+                sig(vec![T::Text, ts], if self == DateTrunc { T::Timestamp } else { T::Double })
+            }
+            AddInterval | SubInterval => sig(vec![T::Timestamp, T::Interval], T::Timestamp),
+            TimestampDiff => sig(vec![T::Timestamp, T::Timestamp], T::Interval),
+            Now => {
+                arity(n == 0, "0")?;
+                sig(vec![], T::Timestamp)
+            }
+            CurrentDate => {
+                arity(n == 0, "0")?;
+                sig(vec![], T::Date)
+            }
+            SqliteDatetime | SqliteDate => {
+                arity(n >= 1, "at least 1")?;
+                let first = match args[0] {
+                    T::Date | T::Timestamp => T::Timestamp,
+                    _ => T::Text,
+                };
+                let mut types = vec![first];
+                types.extend(std::iter::repeat_n(T::Text, n - 1));
+                sig(types, if self == SqliteDate { T::Date } else { T::Timestamp })
+            }
+            ToTimestamp => {
+                arity(n == 1, "1")?;
+                numeric(args[0])?;
+                sig(vec![T::Double], T::Timestamp)
+            }
             Substring => {
                 arity(n == 2 || n == 3, "2 or 3")?;
                 let mut types = vec![text(args[0])?];
@@ -314,6 +382,8 @@ impl ScalarFunction {
             Upper => Value::Text(text(&args[0]).to_uppercase()),
             Length => Value::Integer(text(&args[0]).chars().count() as i32),
             Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
+            DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | Now | CurrentDate | SqliteDatetime
+            | SqliteDate | ToTimestamp => return time_eval(self, args),
             Substring => {
                 let s: Vec<char> = text(&args[0]).chars().collect();
                 let start = i(&args[1]);
@@ -348,6 +418,59 @@ impl ScalarFunction {
             }
         })
     }
+}
+
+/// The date and time functions.
+fn time_eval(func: ScalarFunction, args: &[Value]) -> Result<Value> {
+    use crate::time;
+    use ScalarFunction::*;
+    let ts = |v: &Value| match v {
+        Value::Timestamp(t) => Ok(*t),
+        other => Err(ExecError::Internal(format!("expected a timestamp, got {other:?}"))),
+    };
+    let interval = |v: &Value| match v {
+        Value::Interval { months, days, micros } => {
+            Ok(time::Interval { months: *months, days: *days, micros: *micros })
+        }
+        other => Err(ExecError::Internal(format!("expected an interval, got {other:?}"))),
+    };
+    let text = |v: &Value| match v {
+        Value::Text(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Ok(match func {
+        DateTrunc => Value::Timestamp(time::date_trunc(&text(&args[0]), ts(&args[1])?)?),
+        DatePart => Value::Double(time::date_part(&text(&args[0]), ts(&args[1])?)?),
+        AddInterval => Value::Timestamp(time::add_interval(ts(&args[0])?, interval(&args[1])?, 1)?),
+        SubInterval => Value::Timestamp(time::add_interval(ts(&args[0])?, interval(&args[1])?, -1)?),
+        TimestampDiff => {
+            let iv = time::timestamp_diff(ts(&args[0])?, ts(&args[1])?)?;
+            Value::Interval { months: iv.months, days: iv.days, micros: iv.micros }
+        }
+        Now => Value::Timestamp(time::now_micros()),
+        CurrentDate => Value::Date(time::now_micros().div_euclid(storage::datetime::MICROS_PER_DAY) as i32),
+        SqliteDatetime | SqliteDate => {
+            let modifiers: Vec<String> = args[1..].iter().map(text).collect();
+            let t = match &args[0] {
+                Value::Timestamp(t) => time::sqlite_datetime(Some(*t), None, &modifiers)?,
+                other => time::sqlite_datetime(None, Some(&text(other)), &modifiers)?,
+            };
+            if func == SqliteDate {
+                Value::Date(t.div_euclid(storage::datetime::MICROS_PER_DAY) as i32)
+            } else {
+                Value::Timestamp(t)
+            }
+        }
+        ToTimestamp => {
+            let secs = args[0].as_f64().unwrap_or(0.0);
+            let micros = (secs * 1e6).round();
+            if !micros.is_finite() || micros.abs() > 9.2e18 {
+                return Err(ExecError::Overflow("timestamp"));
+            }
+            Value::Timestamp(micros as i64)
+        }
+        other => return Err(ExecError::Internal(format!("{} is not a time function", other.name()))),
+    })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod functions;
 pub mod kernels;
 pub mod operator;
 pub mod row_key;
+pub mod time;
 
 pub use error::{ExecError, Result};
 pub use expr::{DateOp, Expr};

@@ -128,6 +128,10 @@ pub fn cast_value(value: &Value, to: DataType) -> Result<Value> {
                     .map(Value::Date)
                     .ok_or_else(invalid),
                 T::Timestamp => parse_timestamp(t).map(Value::Timestamp).ok_or_else(invalid),
+                T::Interval => {
+                    let iv = crate::time::parse_interval(t, None)?;
+                    Ok(Value::Interval { months: iv.months, days: iv.days, micros: iv.micros })
+                }
                 _ => Err(invalid()),
             }
         }

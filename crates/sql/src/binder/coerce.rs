@@ -91,6 +91,11 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
         } else {
             rt
         };
+    } else if is_untyped_literal(&r)
+        && lt == DataType::Timestamp
+        && matches!(r, Expr::Literal { value: Value::Text(_), .. })
+    {
+        rt = DataType::Interval;
     } else if is_untyped_literal(&r) && !is_untyped_literal(&l) {
         rt = if lt == DataType::Date && op == ArithOp::Sub && matches!(r, Expr::Literal { value: Value::Text(_), .. }) {
             DataType::Date
@@ -113,6 +118,25 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
             op: DateOp::AddDays,
             left: Box::new(cast_to(r, DataType::Date)?),
             right: Box::new(cast_to(l, DataType::Integer)?),
+        }),
+        (DataType::Date | DataType::Timestamp, DataType::Interval, ArithOp::Add | ArithOp::Sub) => {
+            let func = if op == ArithOp::Add { ScalarFunction::AddInterval } else { ScalarFunction::SubInterval };
+            Ok(Expr::Function {
+                func,
+                args: vec![cast_to(l, DataType::Timestamp)?, cast_to(r, DataType::Interval)?],
+                data_type: DataType::Timestamp,
+            })
+        }
+        (DataType::Interval, DataType::Date | DataType::Timestamp, ArithOp::Add) => Ok(Expr::Function {
+            func: ScalarFunction::AddInterval,
+            args: vec![cast_to(r, DataType::Timestamp)?, cast_to(l, DataType::Interval)?],
+            data_type: DataType::Timestamp,
+        }),
+        (DataType::Timestamp, DataType::Timestamp | DataType::Date, ArithOp::Sub)
+        | (DataType::Date, DataType::Timestamp, ArithOp::Sub) => Ok(Expr::Function {
+            func: ScalarFunction::TimestampDiff,
+            args: vec![cast_to(l, DataType::Timestamp)?, cast_to(r, DataType::Timestamp)?],
+            data_type: DataType::Interval,
         }),
         (DataType::Date, DataType::Date, ArithOp::Sub) => Ok(Expr::DateArith {
             op: DateOp::DiffDays,

@@ -279,6 +279,23 @@ impl Binder<'_> {
                 let func = if matches!(e, A::Ceil { .. }) { ScalarFunction::Ceil } else { ScalarFunction::Floor };
                 scalar_call(func, vec![self.expr(expr, cx)?])
             }
+            A::Interval(iv) => {
+                let text = match iv.value.as_ref() {
+                    A::Value(v) => match &v.value {
+                        ast::Value::SingleQuotedString(s) => s.clone(),
+                        ast::Value::Number(n, _) => n.clone(),
+                        other => return crate::unsupported!("interval value {other}"),
+                    },
+                    other => return crate::unsupported!("interval value {other}"),
+                };
+                let unit = iv.leading_field.as_ref().map(|f| f.to_string().to_lowercase());
+                let parsed = exec::time::parse_interval(&text, unit.as_deref())?;
+                Ok(Expr::literal(Value::Interval { months: parsed.months, days: parsed.days, micros: parsed.micros }))
+            }
+            A::Extract { field, expr, .. } => {
+                let field = Expr::literal(Value::Text(field.to_string().to_lowercase()));
+                scalar_call(ScalarFunction::DatePart, vec![field, self.expr(expr, cx)?])
+            }
             A::Subquery(q) => {
                 let (bound, captures) = self.subquery(q, cx)?;
                 let types = bound.types();

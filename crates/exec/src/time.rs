@@ -1,0 +1,281 @@
+//! Date and time arithmetic behind date_trunc, EXTRACT / date_part, interval literals and
+//! `timestamp ± interval`, and the SQLite spellings `datetime('now', '-1 day')` / `date(x)`.
+//! Timestamps are microseconds since 1970-01-01 00:00:00 (no time zone).
+
+use crate::error::{ExecError, Result};
+use storage::datetime::{civil_from_days, days_from_civil, days_in_month, parse_timestamp, MICROS_PER_DAY};
+
+const MICROS_PER_HOUR: i64 = 3_600_000_000;
+const MICROS_PER_MINUTE: i64 = 60_000_000;
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// An interval: months, days and microseconds, kept apart as PostgreSQL does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Interval {
+    pub months: i32,
+    pub days: i32,
+    pub micros: i64,
+}
+
+fn bad_interval(text: &str) -> ExecError {
+    ExecError::InvalidCast { value: text.to_string(), to: storage::DataType::Interval }
+}
+
+/// Parses PostgreSQL interval text: `1 day`, `-2 hours 30 minutes`, `1 year 2 mons`,
+/// `3 days 04:05:06.5`, `90 minutes`. A bare number takes `default_unit` (or seconds).
+pub fn parse_interval(text: &str, default_unit: Option<&str>) -> Result<Interval> {
+    let mut out = Interval::default();
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    if tokens.is_empty() {
+        return Err(bad_interval(text));
+    }
+    let mut idx = 0;
+    while idx < tokens.len() {
+        let tok = tokens[idx];
+        if tok.contains(':') {
+            let (neg, body) = match tok.strip_prefix('-') {
+                Some(b) => (true, b),
+                None => (false, tok.strip_prefix('+').unwrap_or(tok)),
+            };
+            let parts: Vec<&str> = body.split(':').collect();
+            let num = |s: &str| s.parse::<f64>().map_err(|_| bad_interval(text));
+            let (h, m, s) = match parts.as_slice() {
+                [h, m] => (num(h)?, num(m)?, 0.0),
+                [h, m, s] => (num(h)?, num(m)?, num(s)?),
+                _ => return Err(bad_interval(text)),
+            };
+            let micros = ((h * 3600.0 + m * 60.0 + s) * 1e6).round() as i64;
+            out.micros += if neg { -micros } else { micros };
+            idx += 1;
+            continue;
+        }
+        let value: f64 = tok.parse().map_err(|_| bad_interval(text))?;
+        let unit = match tokens.get(idx + 1) {
+            Some(u) if u.parse::<f64>().is_err() && !u.contains(':') => {
+                idx += 2;
+                u.to_ascii_lowercase()
+            }
+            _ => {
+                idx += 1;
+                default_unit.unwrap_or("second").to_string()
+            }
+        };
+        add_unit(&mut out, value, unit.trim_end_matches(','), text)?;
+    }
+    Ok(out)
+}
+
+fn add_unit(out: &mut Interval, value: f64, unit: &str, text: &str) -> Result<()> {
+    let unit = match unit {
+        "s" | "ms" | "us" => unit,
+        u => u.strip_suffix('s').unwrap_or(u),
+    };
+    let whole_months = |m: f64| -> Result<i32> {
+        let r = m.round();
+        if (r - m).abs() > 1e-9 {
+            return Err(bad_interval(text));
+        }
+        i32::try_from(r as i64).map_err(|_| ExecError::Overflow("interval"))
+    };
+    match unit {
+        "microsecond" | "us" | "usec" => out.micros += value.round() as i64,
+        "millisecond" | "ms" | "msec" => out.micros += (value * 1e3).round() as i64,
+        "second" | "sec" | "s" => out.micros += (value * 1e6).round() as i64,
+        "minute" | "min" | "m" => out.micros += (value * 6e7).round() as i64,
+        "hour" | "hr" | "h" => out.micros += (value * 3.6e9).round() as i64,
+        "day" | "d" => {
+            out.days += value.trunc() as i32;
+            out.micros += (value.fract() * MICROS_PER_DAY as f64).round() as i64;
+        }
+        "week" | "w" => {
+            let days = value * 7.0;
+            out.days += days.trunc() as i32;
+            out.micros += (days.fract() * MICROS_PER_DAY as f64).round() as i64;
+        }
+        "mon" | "month" => out.months += whole_months(value)?,
+        "year" | "y" | "yr" => out.months += whole_months(value * 12.0)?,
+        "decade" => out.months += whole_months(value * 120.0)?,
+        "century" | "centurie" => out.months += whole_months(value * 1200.0)?,
+        _ => return Err(bad_interval(text)),
+    }
+    Ok(())
+}
+
+/// Adds `months` to a timestamp, clamping the day to the target month's length.
+fn add_months(ts: i64, months: i32) -> Option<i64> {
+    if months == 0 {
+        return Some(ts);
+    }
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let time = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let total = y.checked_mul(12)? + (m as i64 - 1) + months as i64;
+    let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    let nd = d.min(days_in_month(ny, nm));
+    days_from_civil(ny, nm, nd).checked_mul(MICROS_PER_DAY)?.checked_add(time)
+}
+
+/// `ts + sign * interval`.
+pub fn add_interval(ts: i64, iv: Interval, sign: i64) -> Result<i64> {
+    let overflow = || ExecError::Overflow("timestamp");
+    let ts = add_months(ts, (iv.months as i64 * sign) as i32).ok_or_else(overflow)?;
+    let delta = (iv.days as i64 * sign)
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|d| d.checked_add(iv.micros.checked_mul(sign)?))
+        .ok_or_else(overflow)?;
+    ts.checked_add(delta).ok_or_else(overflow)
+}
+
+/// `a - b` for timestamps, as days and microseconds (PostgreSQL's justified form).
+pub fn timestamp_diff(a: i64, b: i64) -> Result<Interval> {
+    let d = a.checked_sub(b).ok_or(ExecError::Overflow("interval"))?;
+    Ok(Interval { months: 0, days: (d / MICROS_PER_DAY) as i32, micros: d % MICROS_PER_DAY })
+}
+
+fn unknown_unit(unit: &str) -> ExecError {
+    ExecError::InvalidArgument(format!("unit \"{unit}\" not recognized for timestamps"))
+}
+
+/// date_trunc(unit, ts).
+pub fn date_trunc(unit: &str, ts: i64) -> Result<i64> {
+    let unit = unit.to_ascii_lowercase();
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let floor = |step: i64| ts.div_euclid(step) * step;
+    let (y, m, _) = civil_from_days(days);
+    let at = |y: i64, m: u32| days_from_civil(y, m, 1) * MICROS_PER_DAY;
+    Ok(match unit.trim_end_matches('s') {
+        "microsecond" => ts,
+        "millisecond" => floor(1000),
+        "second" => floor(MICROS_PER_SECOND),
+        "minute" => floor(MICROS_PER_MINUTE),
+        "hour" => floor(MICROS_PER_HOUR),
+        "day" => floor(MICROS_PER_DAY),
+        "week" => {
+            // ISO weeks start on Monday; 1970-01-01 was a Thursday.
+            let monday = days - (days + 3).rem_euclid(7);
+            monday * MICROS_PER_DAY
+        }
+        "month" => at(y, m),
+        "quarter" => at(y, (m - 1) / 3 * 3 + 1),
+        "year" => at(y, 1),
+        "decade" => at(y.div_euclid(10) * 10, 1),
+        "century" => at((y - 1).div_euclid(100) * 100 + 1, 1),
+        "millennium" => at((y - 1).div_euclid(1000) * 1000 + 1, 1),
+        _ => return Err(unknown_unit(&unit)),
+    })
+}
+
+/// EXTRACT(field FROM ts) / date_part(field, ts).
+pub fn date_part(field: &str, ts: i64) -> Result<f64> {
+    let field = field.to_ascii_lowercase();
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let time = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let doy = days - days_from_civil(y, 1, 1) + 1;
+    let dow = (days + 4).rem_euclid(7); // 0 = Sunday
+    Ok(match field.as_str() {
+        "year" | "years" => y as f64,
+        "month" | "months" => m as f64,
+        "day" | "days" => d as f64,
+        "hour" | "hours" => (time / MICROS_PER_HOUR) as f64,
+        "minute" | "minutes" => (time / MICROS_PER_MINUTE % 60) as f64,
+        "second" | "seconds" => (time % MICROS_PER_MINUTE) as f64 / 1e6,
+        "millisecond" | "milliseconds" => (time % MICROS_PER_MINUTE) as f64 / 1e3,
+        "microsecond" | "microseconds" => (time % MICROS_PER_MINUTE) as f64,
+        "dow" | "dayofweek" => dow as f64,
+        "isodow" => (if dow == 0 { 7 } else { dow }) as f64,
+        "doy" | "dayofyear" => doy as f64,
+        "quarter" => ((m - 1) / 3 + 1) as f64,
+        "week" | "isoweek" => {
+            // ISO week number: the week with the year's first Thursday is week 1.
+            let thursday = days - (days + 3).rem_euclid(7) + 3;
+            let (ty, _, _) = civil_from_days(thursday);
+            ((thursday - days_from_civil(ty, 1, 1)) / 7 + 1) as f64
+        }
+        "epoch" => ts as f64 / 1e6,
+        "decade" => y.div_euclid(10) as f64,
+        "century" => ((y - 1).div_euclid(100) + 1) as f64,
+        "millennium" => ((y - 1).div_euclid(1000) + 1) as f64,
+        _ => return Err(ExecError::InvalidArgument(format!("unit \"{field}\" not recognized for EXTRACT"))),
+    })
+}
+
+/// The current time as a timestamp.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// SQLite's `datetime(time, modifier...)`: 'now' or a timestamp, then modifiers like
+/// `'-1 day'`, `'+3 hours'`, `'start of month'`.
+pub fn sqlite_datetime(base: Option<i64>, base_text: Option<&str>, modifiers: &[String]) -> Result<i64> {
+    let mut ts = match (base, base_text) {
+        (Some(ts), _) => ts,
+        (None, Some(t)) if t.trim().eq_ignore_ascii_case("now") => now_micros(),
+        (None, Some(t)) => parse_timestamp(t)
+            .ok_or_else(|| ExecError::InvalidCast { value: t.to_string(), to: storage::DataType::Timestamp })?,
+        (None, None) => now_micros(),
+    };
+    for m in modifiers {
+        let lower = m.trim().to_ascii_lowercase();
+        ts = match lower.as_str() {
+            "start of day" => date_trunc("day", ts)?,
+            "start of month" => date_trunc("month", ts)?,
+            "start of year" => date_trunc("year", ts)?,
+            "utc" | "localtime" => ts,
+            _ => add_interval(ts, parse_interval(&lower, None)?, 1)?,
+        };
+    }
+    Ok(ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storage::datetime::format_timestamp;
+
+    fn ts(s: &str) -> i64 {
+        parse_timestamp(s).unwrap()
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("1 day", None).unwrap(), Interval { months: 0, days: 1, micros: 0 });
+        assert_eq!(
+            parse_interval("-2 hours 30 minutes", None).unwrap().micros,
+            -2 * MICROS_PER_HOUR + 30 * MICROS_PER_MINUTE
+        );
+        assert_eq!(parse_interval("1 year 2 mons", None).unwrap().months, 14);
+        assert_eq!(parse_interval("3 days 04:05:06.5", None).unwrap().micros, 14_706_500_000);
+        assert_eq!(parse_interval("7", Some("day")).unwrap().days, 7);
+        assert!(parse_interval("soon", None).is_err());
+        let jan31 = ts("2024-01-31 10:00:00");
+        let one_month = parse_interval("1 month", None).unwrap();
+        assert_eq!(format_timestamp(add_interval(jan31, one_month, 1).unwrap()), "2024-02-29 10:00:00");
+        assert_eq!(
+            format_timestamp(add_interval(jan31, parse_interval("1 day", None).unwrap(), -1).unwrap()),
+            "2024-01-30 10:00:00"
+        );
+    }
+
+    #[test]
+    fn trunc_and_part() {
+        let t = ts("2025-11-29 13:45:12.5");
+        assert_eq!(format_timestamp(date_trunc("hour", t).unwrap()), "2025-11-29 13:00:00");
+        assert_eq!(format_timestamp(date_trunc("month", t).unwrap()), "2025-11-01 00:00:00");
+        assert_eq!(format_timestamp(date_trunc("week", t).unwrap()), "2025-11-24 00:00:00");
+        assert_eq!(format_timestamp(date_trunc("quarter", t).unwrap()), "2025-10-01 00:00:00");
+        assert!(date_trunc("fortnight", t).is_err());
+        assert_eq!(date_part("year", t).unwrap(), 2025.0);
+        assert_eq!(date_part("second", t).unwrap(), 12.5);
+        assert_eq!(date_part("dow", t).unwrap(), 6.0);
+        assert_eq!(date_part("doy", t).unwrap(), 333.0);
+        assert_eq!(date_part("week", ts("2021-01-03")).unwrap(), 53.0);
+    }
+
+    #[test]
+    fn sqlite_modifiers() {
+        let base = ts("2025-11-30 00:00:00");
+        let got = sqlite_datetime(Some(base), None, &["-1 day".into(), "start of month".into()]).unwrap();
+        assert_eq!(format_timestamp(got), "2025-11-01 00:00:00");
+    }
+}
