@@ -178,7 +178,7 @@ def run_file(path, host, update):
                     problems += 1
         if "rowsort" in header[1:]:
             rows.sort()
-        got = [" ".join(r) for r in rows]
+        got = [" ".join(" ".join(r).split()) for r in rows]
         want = [" ".join(l.split()) for l in (results or [])]
         if got != want:
             problems += 1
