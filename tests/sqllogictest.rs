@@ -23,25 +23,14 @@ fn main() {
     let trials = files
         .into_iter()
         .map(|file| {
-            let name = file
-                .strip_prefix(&root)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
+            let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
             Trial::test(name, move || {
-                let opts = Options {
-                    corpus: Some(Corpus::Project),
-                    ..Options::default()
-                };
+                let opts = Options { corpus: Some(Corpus::Project), ..Options::default() };
                 let report = run_file(&file, &opts);
                 if report.failed == 0 {
                     Ok(())
                 } else {
-                    Err(Failed::from(format!(
-                        "{}\n\n{}",
-                        report.counts(),
-                        report.failure_text()
-                    )))
+                    Err(Failed::from(format!("{}\n\n{}", report.counts(), report.failure_text())))
                 }
             })
         })

@@ -42,11 +42,7 @@ impl HeliosDb {
     /// A connection to `db` that prints values by `style`, reading the current record's type
     /// letters from `types`.
     pub fn new(db: &Database, style: Style, types: RecordTypes) -> HeliosDb {
-        HeliosDb {
-            conn: db.connect(),
-            style,
-            types,
-        }
+        HeliosDb { conn: db.connect(), style, types }
     }
 
     /// A fresh in-memory database with one connection, printing values the project's way.
@@ -61,26 +57,15 @@ impl DB for HeliosDb {
     type ColumnType = SltType;
 
     fn run(&mut self, sql: &str) -> Result<DBOutput<SltType>, EngineError> {
-        let output = self
-            .conn
-            .run(sql, ())
-            .map_err(|e| EngineError(e.to_string()))?;
+        let output = self.conn.run(sql, ()).map_err(|e| EngineError(e.to_string()))?;
         Ok(match output {
             Output::Rows(rows) => {
                 let header = self.types.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                let types = rows
-                    .columns()
-                    .iter()
-                    .map(|c| SltType::of(c.data_type))
-                    .collect();
+                let types = rows.columns().iter().map(|c| SltType::of(c.data_type)).collect();
                 let rows = rows
                     .iter()
                     .map(|row| {
-                        row.values()
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| format_value(self.style, v, i, &header))
-                            .collect()
+                        row.values().iter().enumerate().map(|(i, v)| format_value(self.style, v, i, &header)).collect()
                     })
                     .collect();
                 DBOutput::Rows { types, rows }

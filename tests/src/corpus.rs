@@ -23,9 +23,7 @@
 //! `datafusion`, `duckdb` or `risinglight`; anything else is the project's.
 
 use crate::types::SltType;
-use sqllogictest::{
-    default_validator, ExpectedError, Normalizer, QueryExpect, Record, StatementExpect,
-};
+use sqllogictest::{default_validator, ExpectedError, Normalizer, QueryExpect, Record, StatementExpect};
 use std::path::{Component, Path, PathBuf};
 
 /// A family of test files with its own conventions.
@@ -54,13 +52,8 @@ pub enum Disposition {
 
 impl Corpus {
     /// Every corpus, for listing.
-    pub const ALL: [Corpus; 5] = [
-        Corpus::Project,
-        Corpus::Sqlite,
-        Corpus::DataFusion,
-        Corpus::DuckDb,
-        Corpus::RisingLight,
-    ];
+    pub const ALL: [Corpus; 5] =
+        [Corpus::Project, Corpus::Sqlite, Corpus::DataFusion, Corpus::DuckDb, Corpus::RisingLight];
 
     /// The corpus's short name, as accepted by [`Corpus::from_name`].
     pub fn name(self) -> &'static str {
@@ -75,9 +68,7 @@ impl Corpus {
 
     /// The corpus named `name` (case-insensitive), if there is one.
     pub fn from_name(name: &str) -> Option<Corpus> {
-        Corpus::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
+        Corpus::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
     /// The corpus of the file at `path`: the nearest enclosing directory with a corpus name.
@@ -171,9 +162,7 @@ impl Corpus {
             };
             if let Some(sql) = sql {
                 let lower = sql.to_ascii_lowercase();
-                if matches!(record, Record::Query { .. })
-                    && lower.trim_start().starts_with("explain")
-                {
+                if matches!(record, Record::Query { .. }) && lower.trim_start().starts_with("explain") {
                     return Disposition::Skip("EXPLAIN output is DataFusion's plan text");
                 }
                 if lower.contains("arrow_typeof") || lower.contains("arrow_cast") {
@@ -191,29 +180,17 @@ impl Corpus {
 /// Makes an expected error accept any error message.
 fn any_error(record: Record<SltType>) -> Record<SltType> {
     match record {
-        Record::Statement {
-            loc,
-            conditions,
-            connection,
-            sql,
-            expected: StatementExpect::Error(_),
-            retry,
-        } => Record::Statement {
-            loc,
-            conditions,
-            connection,
-            sql,
-            expected: StatementExpect::Error(ExpectedError::Empty),
-            retry,
-        },
-        Record::Query {
-            loc,
-            conditions,
-            connection,
-            sql,
-            expected: QueryExpect::Error(_),
-            retry,
-        } => Record::Query {
+        Record::Statement { loc, conditions, connection, sql, expected: StatementExpect::Error(_), retry } => {
+            Record::Statement {
+                loc,
+                conditions,
+                connection,
+                sql,
+                expected: StatementExpect::Error(ExpectedError::Empty),
+                retry,
+            }
+        }
+        Record::Query { loc, conditions, connection, sql, expected: QueryExpect::Error(_), retry } => Record::Query {
             loc,
             conditions,
             connection,
@@ -248,8 +225,7 @@ fn strip_error_messages(text: &str) -> String {
         out.push_str(line);
         out.push('\n');
         let mut tokens = line.split_whitespace();
-        let is_error =
-            matches!(tokens.next(), Some("statement" | "query")) && tokens.next() == Some("error");
+        let is_error = matches!(tokens.next(), Some("statement" | "query")) && tokens.next() == Some("error");
         if !is_error {
             continue;
         }
@@ -284,8 +260,7 @@ fn tolerant_validator(normalizer: Normalizer, actual: &[Vec<String>], expected: 
         let got = row.iter().map(normalizer).collect::<Vec<_>>().join(" ");
         let want = normalizer(want);
         got == want || {
-            let (g, w): (Vec<&str>, Vec<&str>) =
-                (got.split(' ').collect(), want.split(' ').collect());
+            let (g, w): (Vec<&str>, Vec<&str>) = (got.split(' ').collect(), want.split(' ').collect());
             g.len() == w.len() && g.iter().zip(&w).all(|(g, w)| g == w || numbers_close(g, w))
         }
     })
@@ -307,15 +282,9 @@ mod tests {
         let p = |s: &str| Corpus::detect(Path::new(s));
         assert_eq!(p("/x/slt/sqlite/select1.test"), Corpus::Sqlite);
         assert_eq!(p("/x/slt/sqlite/evidence/in1.test"), Corpus::Sqlite);
-        assert_eq!(
-            p("/x/datafusion/datafusion/sqllogictest/test_files/cte.slt"),
-            Corpus::DataFusion
-        );
+        assert_eq!(p("/x/datafusion/datafusion/sqllogictest/test_files/cte.slt"), Corpus::DataFusion);
         assert_eq!(p("/x/duckdb/test/sql/order/a.test"), Corpus::DuckDb);
-        assert_eq!(
-            p("/x/risinglight/tests/sql/select.slt"),
-            Corpus::RisingLight
-        );
+        assert_eq!(p("/x/risinglight/tests/sql/select.slt"), Corpus::RisingLight);
         assert_eq!(p("/x/tests/slt/nulls.slt"), Corpus::Project);
         // The file's own name does not count.
         assert_eq!(p("/x/tests/slt/sqlite.slt"), Corpus::Project);
@@ -324,10 +293,7 @@ mod tests {
     #[test]
     fn sqlite_condition_comments() {
         let text = "onlyif mysql # aggregate syntax\r\nquery I\r\nSELECT 1 # not a comment\r\n";
-        assert_eq!(
-            strip_condition_comments(text),
-            "onlyif mysql\nquery I\nSELECT 1 # not a comment\n"
-        );
+        assert_eq!(strip_condition_comments(text), "onlyif mysql\nquery I\nSELECT 1 # not a comment\n");
     }
 
     #[test]
@@ -342,16 +308,8 @@ mod tests {
     #[test]
     fn duckdb_numbers() {
         let n: Normalizer = sqllogictest::default_normalizer;
-        assert!(tolerant_validator(
-            n,
-            &[vec!["42".into(), "x y".into()]],
-            &["42.000000 x  y".into()]
-        ));
-        assert!(tolerant_validator(
-            n,
-            &[vec!["0.3333333333333333".into()]],
-            &["0.333333".into()]
-        ));
+        assert!(tolerant_validator(n, &[vec!["42".into(), "x y".into()]], &["42.000000 x  y".into()]));
+        assert!(tolerant_validator(n, &[vec!["0.3333333333333333".into()]], &["0.333333".into()]));
         assert!(!tolerant_validator(n, &[vec!["1".into()]], &["2".into()]));
         assert!(!tolerant_validator(n, &[vec!["a".into()]], &["b".into()]));
     }

@@ -156,45 +156,27 @@ mod tests {
         assert_eq!(format_project(&Value::Double(2.5)), "2.5");
         assert_eq!(format_project(&Value::Double(19.0)), "19");
         assert_eq!(format_project(&Value::Double(-0.0)), "0");
-        assert_eq!(
-            format_project(&Value::Double(0.1 + 0.2)),
-            "0.30000000000000004"
-        );
+        assert_eq!(format_project(&Value::Double(0.1 + 0.2)), "0.30000000000000004");
         assert_eq!(format_project(&Value::Real(0.1)), "0.1");
         assert_eq!(format_project(&Value::Real(-0.0)), "0");
-        assert_eq!(
-            format_project(&Value::BigInt(i64::MAX)),
-            "9223372036854775807"
-        );
+        assert_eq!(format_project(&Value::BigInt(i64::MAX)), "9223372036854775807");
         assert_eq!(format_project(&Value::Integer(-7)), "-7");
         assert_eq!(format_project(&Value::Boolean(true)), "true");
         assert_eq!(format_project(&Value::Date(19782)), "2024-02-29");
         let ts = (19782_i64 * 86_400 + 12 * 3600) * 1_000_000 + 250_000;
-        assert_eq!(
-            format_project(&Value::Timestamp(ts)),
-            "2024-02-29 12:00:00.25"
-        );
+        assert_eq!(format_project(&Value::Timestamp(ts)), "2024-02-29 12:00:00.25");
     }
 
     #[test]
     fn sqlite_convention() {
         let types = [SltType::Integer, SltType::Float, SltType::Text];
         let row = [Value::Double(2.9), Value::Integer(3), Value::Boolean(true)];
-        let printed: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, v)| format_value(Style::Sqlite, v, i, &types))
-            .collect();
+        let printed: Vec<String> =
+            row.iter().enumerate().map(|(i, v)| format_value(Style::Sqlite, v, i, &types)).collect();
         assert_eq!(printed, ["2", "3.000", "1"]);
         assert_eq!(format_value(Style::Sqlite, &Value::Null, 1, &types), "NULL");
-        assert_eq!(
-            format_value(Style::Sqlite, &Value::Text(String::new()), 2, &types),
-            "(empty)"
-        );
-        assert_eq!(
-            format_value(Style::Sqlite, &Value::Text("12abc".into()), 0, &types),
-            "12"
-        );
+        assert_eq!(format_value(Style::Sqlite, &Value::Text(String::new()), 2, &types), "(empty)");
+        assert_eq!(format_value(Style::Sqlite, &Value::Text("12abc".into()), 0, &types), "12");
     }
 
     #[test]

@@ -22,22 +22,13 @@ pub fn load_records(path: &Path, corpus: Corpus) -> Result<Vec<Record<SltType>>,
     Ok(records)
 }
 
-fn load_into(
-    path: &Path,
-    corpus: Corpus,
-    depth: usize,
-    out: &mut Vec<Record<SltType>>,
-) -> Result<(), String> {
+fn load_into(path: &Path, corpus: Corpus, depth: usize, out: &mut Vec<Record<SltType>>) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
-        return Err(format!(
-            "{}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a cycle?)",
-            path.display()
-        ));
+        return Err(format!("{}: includes nested more than {MAX_INCLUDE_DEPTH} deep (a cycle?)", path.display()));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let text = corpus.preprocess(&String::from_utf8_lossy(&bytes));
-    let records =
-        parse_with_name::<SltType>(&text, path.display().to_string()).map_err(|e| e.to_string())?;
+    let records = parse_with_name::<SltType>(&text, path.display().to_string()).map_err(|e| e.to_string())?;
     for record in records {
         let include = match &record {
             Record::Include { filename, loc } => Some((filename.clone(), loc.clone())),
@@ -47,10 +38,7 @@ fn load_into(
         if let Some((filename, loc)) = include {
             let target = path.parent().unwrap_or(Path::new(".")).join(&filename);
             if !target.is_file() {
-                return Err(format!(
-                    "{loc}: included file {} not found",
-                    target.display()
-                ));
+                return Err(format!("{loc}: included file {} not found", target.display()));
             }
             load_into(&target, corpus, depth + 1, out)?;
         }

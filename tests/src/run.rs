@@ -20,9 +20,7 @@ use crate::corpus::{Corpus, Disposition};
 use crate::load::load_records;
 use crate::types::{strict_types, SltType};
 use heliosdb_nano::Database;
-use sqllogictest::{
-    parse_with_name, Condition, Control, QueryExpect, Record, RecordOutput, ResultMode, Runner,
-};
+use sqllogictest::{parse_with_name, Condition, Control, QueryExpect, Record, RecordOutput, ResultMode, Runner};
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -112,10 +110,7 @@ impl FileReport {
             out.push_str(&format!("{}\n{}\n\n", f.location, f.message.trim_end()));
         }
         if self.failed > self.failures.len() {
-            out.push_str(&format!(
-                "... and {} more failures\n",
-                self.failed - self.failures.len()
-            ));
+            out.push_str(&format!("... and {} more failures\n", self.failed - self.failures.len()));
         }
         out
     }
@@ -147,16 +142,9 @@ pub fn install_quiet_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let msg = match info.payload().downcast_ref::<&str>() {
             Some(s) => s.to_string(),
-            None => info
-                .payload()
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_default(),
+            None => info.payload().downcast_ref::<String>().cloned().unwrap_or_default(),
         };
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
     }));
 }
@@ -167,10 +155,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
     match payload.downcast::<String>() {
         Ok(s) => *s,
-        Err(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
+        Err(payload) => payload.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default(),
     }
 }
 
@@ -211,9 +196,7 @@ fn run_records(records: Vec<Record<SltType>>, corpus: Corpus, mut emit: impl FnM
         Ok(db) => db,
         Err(e) => {
             for _ in records.iter().filter_map(counted_location) {
-                emit(Outcome::Failed(format!(
-                    "cannot open an in-memory database: {e}"
-                )));
+                emit(Outcome::Failed(format!("cannot open an in-memory database: {e}")));
             }
             return;
         }
@@ -221,11 +204,7 @@ fn run_records(records: Vec<Record<SltType>>, corpus: Corpus, mut emit: impl FnM
     let types = RecordTypes::default();
     let (style, conn_db, conn_types) = (corpus.style(), db.clone(), types.clone());
     let mut runner = Runner::new(move || {
-        std::future::ready(Ok::<_, EngineError>(HeliosDb::new(
-            &conn_db,
-            style,
-            conn_types.clone(),
-        )))
+        std::future::ready(Ok::<_, EngineError>(HeliosDb::new(&conn_db, style, conn_types.clone())))
     });
     let mut labels = vec!["heliosdb"];
     for label in corpus.labels() {
@@ -279,10 +258,7 @@ fn run_records(records: Vec<Record<SltType>>, corpus: Corpus, mut emit: impl FnM
             }
         };
         let header = match &record {
-            Record::Query {
-                expected: QueryExpect::Results { types, .. },
-                ..
-            } => types.clone(),
+            Record::Query { expected: QueryExpect::Results { types, .. }, .. } => types.clone(),
             _ => Vec::new(),
         };
         *types.lock().unwrap_or_else(|p| p.into_inner()) = header;
@@ -290,9 +266,7 @@ fn run_records(records: Vec<Record<SltType>>, corpus: Corpus, mut emit: impl FnM
             Ok(Ok(RecordOutput::Nothing)) => Outcome::Skipped,
             Ok(Ok(_)) => Outcome::Passed,
             Ok(Err(e)) => Outcome::Failed(e.kind().display(false).to_string()),
-            Err(payload) => {
-                Outcome::Failed(format!("the engine panicked: {}", panic_message(payload)))
-            }
+            Err(payload) => Outcome::Failed(format!("the engine panicked: {}", panic_message(payload))),
         };
         emit(outcome);
     }
@@ -302,26 +276,16 @@ fn run_records(records: Vec<Record<SltType>>, corpus: Corpus, mut emit: impl FnM
 static WORKING_DIR: Mutex<()> = Mutex::new(());
 
 /// Runs already-loaded records and tallies them.
-fn run_loaded(
-    path: &Path,
-    corpus: Corpus,
-    records: Vec<Record<SltType>>,
-    opts: &Options,
-) -> FileReport {
+fn run_loaded(path: &Path, corpus: Corpus, records: Vec<Record<SltType>>, opts: &Options) -> FileReport {
     let mut report = FileReport::new(path, corpus);
     let locations: Vec<String> = records.iter().filter_map(counted_location).collect();
 
     let working_dir = corpus.working_dir(path);
-    let _guard = working_dir
-        .as_ref()
-        .map(|_| WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner()));
+    let _guard = working_dir.as_ref().map(|_| WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner()));
     let previous_dir = std::env::current_dir().ok();
     if let Some(dir) = &working_dir {
         if let Err(e) = std::env::set_current_dir(dir) {
-            report.error = Some(format!(
-                "cannot change to the working directory {}: {e}",
-                dir.display()
-            ));
+            report.error = Some(format!("cannot change to the working directory {}: {e}", dir.display()));
         }
     }
 
@@ -339,9 +303,7 @@ fn run_loaded(
     let started = Instant::now();
     let mut done = 0;
     loop {
-        let left_in_file = opts
-            .file_timeout
-            .map(|t| t.saturating_sub(started.elapsed()));
+        let left_in_file = opts.file_timeout.map(|t| t.saturating_sub(started.elapsed()));
         let wait = match (left_in_file, opts.record_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -364,9 +326,7 @@ fn run_loaded(
                 if done < locations.len() {
                     let missing = locations.len() - done;
                     report.failed += missing;
-                    report.error = Some(format!(
-                        "the run stopped early: {missing} records did not run"
-                    ));
+                    report.error = Some(format!("the run stopped early: {missing} records did not run"));
                 }
                 break;
             }
@@ -438,11 +398,7 @@ mod tests {
         // `onlyif mssql` + `halt`: we are not MS SQL, so nothing halts and the next record
         // runs (the crate would halt, then skip `statement ok` because of `onlyif mssql`).
         let report = run("onlyif mssql\nhalt\n\nstatement error\nSELECT nope\n\nskipif heliosdb\nhalt\n\nstatement error\nSELECT nope\n\nhalt\n\nstatement error\nSELECT nope\n", Corpus::Sqlite);
-        assert_eq!(
-            (report.passed, report.failed, report.skipped),
-            (2, 0, 1),
-            "{report:?}"
-        );
+        assert_eq!((report.passed, report.failed, report.skipped), (2, 0, 1), "{report:?}");
     }
 
     #[test]
@@ -454,20 +410,16 @@ mod tests {
 
     #[test]
     fn datafusion_skips_explain_and_accepts_any_error() {
-        let report = run("query T\nEXPLAIN SELECT 1\n----\nplan\n\nstatement error DataFusion error: x\nSELECT nope\n", Corpus::DataFusion);
-        assert_eq!(
-            (report.passed, report.failed, report.skipped),
-            (1, 0, 1),
-            "{report:?}"
+        let report = run(
+            "query T\nEXPLAIN SELECT 1\n----\nplan\n\nstatement error DataFusion error: x\nSELECT nope\n",
+            Corpus::DataFusion,
         );
+        assert_eq!((report.passed, report.failed, report.skipped), (1, 0, 1), "{report:?}");
     }
 
     #[test]
     fn project_mode_checks_error_messages() {
-        let report = run(
-            "statement error this message never appears\nSELECT nope\n",
-            Corpus::Project,
-        );
+        let report = run("statement error this message never appears\nSELECT nope\n", Corpus::Project);
         assert_eq!(report.failed, 1, "{report:?}");
     }
 }

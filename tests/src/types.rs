@@ -75,10 +75,7 @@ impl SltType {
 #[allow(clippy::ptr_arg)] // the signature is sqllogictest's `ColumnTypeValidator`
 pub fn strict_types(actual: &Vec<SltType>, expected: &Vec<SltType>) -> bool {
     actual.len() == expected.len()
-        && actual
-            .iter()
-            .zip(expected)
-            .all(|(a, e)| a == e || *a == SltType::Any || *e == SltType::Any)
+        && actual.iter().zip(expected).all(|(a, e)| a == e || *a == SltType::Any || *e == SltType::Any)
 }
 
 #[cfg(test)]

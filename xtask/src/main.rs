@@ -43,9 +43,7 @@ struct SltArgs {
 
 fn seconds(value: Option<String>, flag: &str) -> Result<Option<Duration>> {
     let value = value.with_context(|| format!("{flag} needs a number of seconds"))?;
-    let secs: f64 = value
-        .parse()
-        .with_context(|| format!("{flag}: not a number: {value}"))?;
+    let secs: f64 = value.parse().with_context(|| format!("{flag}: not a number: {value}"))?;
     if !secs.is_finite() || secs < 0.0 {
         bail!("{flag}: not a number of seconds: {value}");
     }
@@ -58,10 +56,7 @@ fn parse_slt_args(args: impl IntoIterator<Item = String>) -> Result<SltArgs> {
         verbose: false,
         quiet: false,
         show_failures: 5,
-        options: Options {
-            keep_failures: 0,
-            ..Options::default()
-        },
+        options: Options { keep_failures: 0, ..Options::default() },
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -70,20 +65,15 @@ fn parse_slt_args(args: impl IntoIterator<Item = String>) -> Result<SltArgs> {
             "--quiet" => parsed.quiet = true,
             "--failures" => {
                 let n = args.next().context("--failures needs a number")?;
-                parsed.show_failures = n
-                    .parse()
-                    .with_context(|| format!("--failures: not a number: {n}"))?;
+                parsed.show_failures = n.parse().with_context(|| format!("--failures: not a number: {n}"))?;
             }
             "--corpus" => {
                 let name = args.next().context("--corpus needs a name")?;
-                let corpus =
-                    Corpus::from_name(&name).with_context(|| format!("unknown corpus {name}"))?;
+                let corpus = Corpus::from_name(&name).with_context(|| format!("unknown corpus {name}"))?;
                 parsed.options.corpus = Some(corpus);
             }
             "--timeout" => parsed.options.file_timeout = seconds(args.next(), "--timeout")?,
-            "--record-timeout" => {
-                parsed.options.record_timeout = seconds(args.next(), "--record-timeout")?
-            }
+            "--record-timeout" => parsed.options.record_timeout = seconds(args.next(), "--record-timeout")?,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -131,22 +121,12 @@ fn slt(args: SltArgs) -> Result<ExitCode> {
             }
         }
         if args.verbose && report.failed > report.failures.len() {
-            println!(
-                "  ... and {} more failures",
-                report.failed - report.failures.len()
-            );
+            println!("  ... and {} more failures", report.failed - report.failures.len());
         }
     }
-    println!(
-        "{} files, {failed_files} with failures; {skipped} records skipped",
-        files.len()
-    );
+    println!("{} files, {failed_files} with failures; {skipped} records skipped", files.len());
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn main() -> Result<ExitCode> {
@@ -171,25 +151,13 @@ mod tests {
 
     #[test]
     fn parses_options() {
-        let a = parse(&[
-            "-v",
-            "--failures",
-            "2",
-            "--timeout",
-            "0",
-            "--record-timeout",
-            "1.5",
-            "x.slt",
-        ])
-        .unwrap();
+        let a = parse(&["-v", "--failures", "2", "--timeout", "0", "--record-timeout", "1.5", "x.slt"]).unwrap();
         assert!(a.verbose);
         assert_eq!(a.options.keep_failures, 2);
         assert_eq!(a.options.file_timeout, None);
         assert_eq!(a.options.record_timeout, Some(Duration::from_millis(1500)));
         assert_eq!(a.paths, [PathBuf::from("x.slt")]);
-        assert!(
-            parse(&["--corpus", "sqlite", "x"]).unwrap().options.corpus == Some(Corpus::Sqlite)
-        );
+        assert!(parse(&["--corpus", "sqlite", "x"]).unwrap().options.corpus == Some(Corpus::Sqlite));
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
     };
     let schema = table.schema();
     // Target columns: the listed ones, or all in order.
-    let targets: Vec<usize> = if ins.columns.is_empty() {
+    let implicit_targets = ins.columns.is_empty();
+    let mut targets: Vec<usize> = if implicit_targets {
         (0..schema.columns.len()).collect()
     } else {
         let mut t = Vec::new();
@@ -95,6 +96,14 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
     let plan = match source.body.as_ref() {
         ast::SetExpr::Values(values) if source.order_by.is_none() && source.limit_clause.is_none() => {
             let scope = crate::binder::Scope::default();
+            let width = values.rows.first().map_or(0, |r| r.len());
+            if values.rows.iter().any(|r| r.len() != width) {
+                return crate::bind_err!("VALUES lists must all be the same length");
+            }
+            // Without a column list, a short row fills the leading columns (the rest get NULL).
+            if implicit_targets && width < targets.len() {
+                targets.truncate(width);
+            }
             let mut rows = Vec::with_capacity(values.rows.len());
             for row in &values.rows {
                 if row.len() != targets.len() {
@@ -119,6 +128,9 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
         _ => {
             let bound = binder.query(source)?;
             let types = bound.types();
+            if implicit_targets && types.len() < targets.len() {
+                targets.truncate(types.len());
+            }
             if types.len() != targets.len() {
                 return crate::bind_err!(
                     "INSERT has {} target columns but the query returns {}",

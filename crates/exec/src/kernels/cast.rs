@@ -1,5 +1,5 @@
 //! CAST between the logical types, with PostgreSQL's rules: text parses strictly, doubles
-//! round to the nearest integer (half away from zero), out-of-range values are errors.
+//! round to the nearest integer (half to even, as PostgreSQL), out-of-range values are errors.
 
 use super::{as_prim, unary, unary_try};
 use crate::error::{ExecError, Result};
@@ -35,7 +35,7 @@ fn out_of_range(to: DataType) -> ExecError {
 
 /// Rounds a double to an integer the way PostgreSQL's numeric casts do, with a range check.
 fn f64_to_i64(v: f64, to: DataType) -> Result<i64> {
-    let r = v.round();
+    let r = v.round_ties_even();
     if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
         return Err(out_of_range(to));
     }

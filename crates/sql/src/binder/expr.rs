@@ -242,6 +242,11 @@ impl Binder<'_> {
                 if !exec::kernels::cast::can_cast(inner.data_type(), to) {
                     return crate::bind_err!("cannot cast type {} to {to}", inner.data_type());
                 }
+                // `CAST('12' AS TEXT)` is typed text, no longer an untyped literal: keep the cast
+                // so assignment rules see it (constant folding removes it later).
+                if to == DataType::Text && super::coerce::is_untyped_literal(&inner) {
+                    return Ok(Expr::Cast { expr: Box::new(inner), to });
+                }
                 cast_to(inner, to)
             }
             A::Case { operand, conditions, else_result, .. } => {
