@@ -46,6 +46,18 @@ fn gather_batch(batch: &Batch, types: &[DataType], indices: &[Option<u32>]) -> R
     batch.columns.iter().map(|c| gather(c.as_ref(), indices)).collect()
 }
 
+/// All rows of `plan` as one batch; an empty input still has its typed columns.
+fn collect_one(plan: &PhysicalPlan, types: &[DataType]) -> Result<Batch> {
+    let batches = collect(plan)?;
+    if batches.is_empty() {
+        return Ok(Batch {
+            columns: types.iter().map(|t| arrow::array::new_empty_array(t.to_arrow())).collect(),
+            n_rows: 0,
+        });
+    }
+    concat_batches(&batches)
+}
+
 /// Emits joined rows `(left_idx, right_idx)` pairs as one batch.
 struct Pairs {
     left: Vec<Option<u32>>,
@@ -102,7 +114,7 @@ pub(super) fn run_hash_join(
 ) -> Result<Flow> {
     let (build_plan, probe_plan, build_keys, probe_keys) =
         if build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
-    let build = concat_batches(&collect(build_plan)?)?;
+    let build = collect_one(build_plan, if build_left { &spec.left_types } else { &spec.right_types })?;
     let key_arrays = build_keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
     let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
     let encoded = encode_rows(&key_refs, build.n_rows)?;
@@ -241,7 +253,7 @@ pub(super) fn run_nested_loop_join(
     spec: &JoinSpec,
     sink: &mut dyn Sink,
 ) -> Result<Flow> {
-    let right_all = concat_batches(&collect(right)?)?;
+    let right_all = collect_one(right, &spec.right_types)?;
     let mut probe = LoopProbe {
         right: &right_all,
         spec,

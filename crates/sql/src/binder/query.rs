@@ -270,6 +270,9 @@ impl Binder<'_> {
         let mut acc: Option<(LogicalPlan, Scope)> = None;
         for item in from {
             let next = self.table_with_joins(item)?;
+            if let Some(left) = &acc {
+                check_distinct_names(&left.1, &next.1)?;
+            }
             acc = Some(match acc {
                 None => next,
                 Some(left) => join_plans(left, next, JoinKind::Inner, None),
@@ -291,6 +294,7 @@ impl Binder<'_> {
                 other => return crate::unsupported!("join {other:?}"),
             };
             let right = self.relation(&join.relation)?;
+            check_distinct_names(&acc.1, &right.1)?;
             let n_left = acc.1.columns.len();
             // The combined scope, for binding ON.
             let mut scope = acc.1.clone();
@@ -671,6 +675,15 @@ fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
 }
 
 /// Joins two FROM items; the scope is the left's columns followed by the right's.
+/// Two relations of one FROM clause may not share a name (`FROM t, t` needs an alias).
+fn check_distinct_names(left: &Scope, right: &Scope) -> Result<()> {
+    let taken: std::collections::HashSet<&str> = left.columns.iter().filter_map(|c| c.qualifier.as_deref()).collect();
+    match right.columns.iter().filter_map(|c| c.qualifier.as_deref()).find(|q| taken.contains(q)) {
+        Some(name) => crate::bind_err!("table name \"{name}\" specified more than once; give one of them an alias"),
+        None => Ok(()),
+    }
+}
+
 fn join_plans(
     left: (LogicalPlan, Scope),
     right: (LogicalPlan, Scope),
