@@ -185,7 +185,9 @@ impl Shell {
                 _ => return Err(ShellError::Command("usage: .timer on|off".into())),
             },
             _ => {
-                return Err(ShellError::Command(format!("unknown command {name}; enter .help for the list of commands")))
+                return Err(ShellError::Command(format!(
+                    "unknown command {name}; enter .help for the list of commands"
+                )))
             }
         }
         out.flush()?;

@@ -33,11 +33,8 @@ pub enum Align {
 /// Renders a query result: the box, then the row count footer. Ends with a newline.
 pub fn render_rows(rows: &Rows) -> String {
     let headers: Vec<String> = rows.columns().iter().map(|c| c.name.clone()).collect();
-    let aligns: Vec<Align> = rows
-        .columns()
-        .iter()
-        .map(|c| if c.data_type.is_numeric() { Align::Right } else { Align::Left })
-        .collect();
+    let aligns: Vec<Align> =
+        rows.columns().iter().map(|c| if c.data_type.is_numeric() { Align::Right } else { Align::Left }).collect();
     let cells: Vec<Vec<String>> = rows.iter().map(|row| row.values().iter().map(cell_text).collect()).collect();
     let mut out = render(&headers, &aligns, &cells);
     out.push_str(&footer(rows.len()));
@@ -208,7 +205,12 @@ mod tests {
 
     #[test]
     fn short_rows_and_missing_aligns_do_not_panic() {
-        check(&["a", "b"], &[], &[&["x"], &["1", "2", "3"]], "+---+---+\n| a | b |\n+---+---+\n| x |   |\n| 1 | 2 |\n+---+---+\n");
+        check(
+            &["a", "b"],
+            &[],
+            &[&["x"], &["1", "2", "3"]],
+            "+---+---+\n| a | b |\n+---+---+\n| x |   |\n| 1 | 2 |\n+---+---+\n",
+        );
     }
 
     #[test]

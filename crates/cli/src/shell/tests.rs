@@ -54,7 +54,10 @@ fn statements_and_messages() {
 #[test]
 fn multi_line_statement_and_several_per_line() {
     check("SELECT\n  1 AS x\n;", "+---+\n| x |\n+---+\n| 1 |\n+---+\n(1 row)\n");
-    check("SELECT 1 AS a; SELECT 2 AS b;", "+---+\n| a |\n+---+\n| 1 |\n+---+\n(1 row)\n+---+\n| b |\n+---+\n| 2 |\n+---+\n(1 row)\n");
+    check(
+        "SELECT 1 AS a; SELECT 2 AS b;",
+        "+---+\n| a |\n+---+\n| 1 |\n+---+\n(1 row)\n+---+\n| b |\n+---+\n| 2 |\n+---+\n(1 row)\n",
+    );
 }
 
 #[test]
