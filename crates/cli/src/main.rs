@@ -17,7 +17,8 @@
 //! - `-c SQL` and piped stdin: statements run as soon as they are complete, and the first
 //!   error is printed as one `Error: ...` line on stderr and ends the run with exit code 1,
 //!   like `sqlite3 -bail`. Stopping is the safe default for scripts: later statements
-//!   usually depend on earlier ones.
+//!   usually depend on earlier ones. Error positions count lines and columns of the whole
+//!   input (of each `-c` argument), not of the failing statement.
 //!
 //! Exit codes: 0 success, 1 an error while running (including a database path, which is
 //! refused until persistent storage exists), 2 bad command-line arguments.
@@ -63,7 +64,9 @@ fn run(run_args: args::RunArgs) -> u8 {
     let mut shell = Shell::new(db.connect());
 
     if !run_args.commands.is_empty() {
+        shell.track_lines(true);
         for command in &run_args.commands {
+            shell.begin_input();
             let code = run_lines(&mut shell, command.split_inclusive('\n').map(|l| Ok(l.to_string())));
             if code != 0 {
                 return code;
@@ -75,6 +78,7 @@ fn run(run_args: args::RunArgs) -> u8 {
         let banner = format!("HeliosDB Nano {} (in-memory database; data is lost on exit)", env!("CARGO_PKG_VERSION"));
         return if repl::run(&mut shell, &banner) == 0 { 0 } else { 1 };
     }
+    shell.track_lines(true);
     run_lines(&mut shell, StdinLines { stdin: io::stdin().lock(), buf: Vec::new() })
 }
 

@@ -36,8 +36,9 @@ pub enum Flow {
 /// Why a line or statement failed.
 #[derive(Debug)]
 pub enum ShellError {
-    /// The database refused a statement.
-    Sql(heliosdb_nano::Error),
+    /// The database refused a statement. `at` is where the statement starts in the input
+    /// (line, column; 1-based) when the shell tracks input positions.
+    Sql { err: heliosdb_nano::Error, at: Option<(u64, u64)> },
     /// A dot command was unknown or misused.
     Command(String),
     /// Writing the output failed (for example, the reader of a pipe went away).
@@ -47,7 +48,8 @@ pub enum ShellError {
 impl std::fmt::Display for ShellError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ShellError::Sql(e) => write!(f, "{e}"),
+            ShellError::Sql { err, at: None } => write!(f, "{err}"),
+            ShellError::Sql { err, at: Some(at) } => f.write_str(&locate_in_input(err, *at)),
             ShellError::Command(msg) => f.write_str(msg),
             ShellError::Io(e) => write!(f, "writing output: {e}"),
         }
@@ -64,8 +66,28 @@ impl ShellError {
     /// The error as one line, `Error: ...`, ready for stderr.
     pub fn one_line(&self) -> String {
         let text = self.to_string();
-        let text: Vec<&str> = text.split_whitespace().collect();
-        format!("Error: {}", text.join(" "))
+        let parts: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        format!("Error: {}", parts.join(" "))
+    }
+}
+
+/// The error's text with its position moved from the statement to the input: the SQL layer
+/// counts from the start of the statement, which starts at `at` in the input. Errors without
+/// a position say which statement failed when it is not the first line of the input.
+fn locate_in_input(err: &heliosdb_nano::Error, at: (u64, u64)) -> String {
+    let text = err.to_string();
+    let (start_line, start_col) = at;
+    let Some((line, col)) = err.position() else {
+        return if start_line > 1 { format!("{text} (in the statement at line {start_line})") } else { text };
+    };
+    let in_input_line = start_line + line.saturating_sub(1);
+    let in_input_col = if line <= 1 { start_col + col.saturating_sub(1) } else { col };
+    // `sql::Pos` prints as "line L, column C".
+    let relative = format!("line {line}, column {col}");
+    if text.contains(&relative) {
+        text.replacen(&relative, &format!("line {in_input_line}, column {in_input_col}"), 1)
+    } else {
+        format!("{text} (at line {in_input_line}, column {in_input_col} of the input)")
     }
 }
 
@@ -74,11 +96,31 @@ pub struct Shell {
     conn: Connection,
     timer: bool,
     pending: String,
+    /// Whether errors report positions in the whole input rather than in the statement.
+    track_lines: bool,
+    /// The number of lines fed since [`Shell::begin_input`].
+    n_lines: u64,
+    /// The input line on which `pending` starts.
+    pending_line: u64,
 }
 
 impl Shell {
     pub fn new(conn: Connection) -> Shell {
-        Shell { conn, timer: false, pending: String::new() }
+        Shell { conn, timer: false, pending: String::new(), track_lines: false, n_lines: 0, pending_line: 1 }
+    }
+
+    /// Makes errors point into the whole input (line 1 is the first line fed since
+    /// [`Shell::begin_input`]) instead of into the failing statement. Scripts want this; at
+    /// the interactive prompt the statement just typed is the natural frame.
+    pub fn track_lines(&mut self, on: bool) {
+        self.track_lines = on;
+    }
+
+    /// A new input starts (another `-c` script): line numbers start again at 1.
+    pub fn begin_input(&mut self) {
+        self.pending.clear();
+        self.n_lines = 0;
+        self.pending_line = 1;
     }
 
     /// Whether part of a statement is waiting for more lines (the continuation prompt).
@@ -96,10 +138,14 @@ impl Shell {
     pub fn feed_line(&mut self, line: &str, out: &mut dyn Write) -> Result<Flow, ShellError> {
         let line = line.strip_suffix('\n').unwrap_or(line);
         let line = line.strip_suffix('\r').unwrap_or(line);
+        self.n_lines += 1;
         let trimmed = line.trim_start();
         if trimmed.starts_with('.') && !self.has_pending() {
             self.pending.clear();
             return self.dot_command(trimmed, out);
+        }
+        if self.pending.is_empty() {
+            self.pending_line = self.n_lines;
         }
         self.pending.push_str(line);
         self.pending.push('\n');
@@ -119,9 +165,24 @@ impl Shell {
     }
 
     /// Runs every statement of `text`, stopping at the first error.
+    /// `text` starts at input line `self.pending_line`.
     fn run_script(&mut self, text: &str, out: &mut dyn Write) -> Result<(), ShellError> {
+        let mut cursor = 0;
         for stmt in heliosdb_nano::split_statements(text) {
-            self.run_statement(&stmt, out)?;
+            // Statements come back trimmed and in order, so each one is the first match
+            // after the previous one.
+            let offset = text.get(cursor..).and_then(|rest| rest.find(&stmt)).map_or(cursor, |pos| cursor + pos);
+            cursor = offset + stmt.len();
+            let at = self.track_lines.then(|| {
+                let before = text.get(..offset).unwrap_or("");
+                let line = self.pending_line + before.matches('\n').count() as u64;
+                let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+                (line, col)
+            });
+            self.run_statement(&stmt, out).map_err(|e| match e {
+                ShellError::Sql { err, .. } => ShellError::Sql { err, at },
+                e => e,
+            })?;
         }
         Ok(())
     }
@@ -130,7 +191,7 @@ impl Shell {
         let start = Instant::now();
         let res = self.conn.run(sql, ());
         let elapsed = start.elapsed();
-        match res.map_err(ShellError::Sql)? {
+        match res.map_err(|err| ShellError::Sql { err, at: None })? {
             Output::Rows(rows) => out.write_all(table::render_rows(&rows).as_bytes())?,
             Output::Affected(n) => writeln!(out, "{}", affected_message(sql, n))?,
             Output::Ok => writeln!(out, "OK")?,

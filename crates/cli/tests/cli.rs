@@ -141,7 +141,7 @@ fn error_mid_stream_stops() {
     assert_eq!(stdout(&out), "OK\n", "nothing after the error runs");
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("Error: ") && err.contains("nope"), "{err}");
+    assert!(err.starts_with("Error: ") && err.contains("nope") && err.contains("line 2, column 8"), "{err}");
 }
 
 #[test]

@@ -166,3 +166,40 @@ fn odd_input_does_not_panic() {
         let _ = run(&mut shell(), input);
     }
 }
+
+#[test]
+fn script_errors_point_into_the_input() {
+    let mut sh = shell();
+    sh.track_lines(true);
+    let (_, err) = run(&mut sh, "SELECT 1;\n\n  SELECT 2; SELEC 3;\n");
+    let err = err.unwrap();
+    assert!(err.starts_with("Error: syntax error at line 3, column 13:"), "{err}");
+
+    let mut sh = shell();
+    sh.track_lines(true);
+    let (_, err) = run(&mut sh, "SELECT 1;\nSELECT\n  1 +* 2;\n");
+    let err = err.unwrap();
+    assert!(err.starts_with("Error: syntax error at line 3, column "), "{err}");
+
+    // Without tracking, positions are relative to the statement.
+    let (_, err) = run(&mut shell(), "SELECT 1;\n\n  SELECT 2; SELEC 3;\n");
+    assert!(err.unwrap().starts_with("Error: syntax error at line 1, column 1:"));
+
+    // Errors without a position name the statement's line.
+    let mut sh = shell();
+    sh.track_lines(true);
+    let (_, err) = run(&mut sh, "SELECT 1;\nSELECT nope;\n");
+    let err = err.unwrap();
+    assert!(err.ends_with("(in the statement at line 2)") || err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn begin_input_restarts_line_numbers() {
+    let mut sh = shell();
+    sh.track_lines(true);
+    let mut out = Vec::new();
+    sh.feed_line("SELECT 1;\n", &mut out).unwrap();
+    sh.begin_input();
+    let err = sh.feed_line("SELEC 1;\n", &mut out).unwrap_err().one_line();
+    assert!(err.starts_with("Error: syntax error at line 1, column 1:"), "{err}");
+}
