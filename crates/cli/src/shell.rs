@@ -41,6 +41,8 @@ pub enum ShellError {
     Sql { err: heliosdb_nano::Error, at: Option<(u64, u64)> },
     /// A dot command was unknown or misused.
     Command(String),
+    /// The engine panicked on a statement: a bug in HeliosDB, not in the input.
+    Internal(String),
     /// Writing the output failed (for example, the reader of a pipe went away).
     Io(io::Error),
 }
@@ -51,6 +53,7 @@ impl std::fmt::Display for ShellError {
             ShellError::Sql { err, at: None } => write!(f, "{err}"),
             ShellError::Sql { err, at: Some(at) } => f.write_str(&locate_in_input(err, *at)),
             ShellError::Command(msg) => f.write_str(msg),
+            ShellError::Internal(msg) => write!(f, "internal error (a bug in HeliosDB): {msg}"),
             ShellError::Io(e) => write!(f, "writing output: {e}"),
         }
     }
@@ -179,7 +182,11 @@ impl Shell {
                 let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
                 (line, col)
             });
-            self.run_statement(&stmt, out).map_err(|e| match e {
+            // A panic in the engine is a bug; report it like an error so that an interactive
+            // session survives it (the connection recovers its lock, statements are atomic).
+            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_statement(&stmt, out)))
+                .unwrap_or_else(|payload| Err(ShellError::Internal(panic_message(payload.as_ref()))));
+            res.map_err(|e| match e {
                 ShellError::Sql { err, .. } => ShellError::Sql { err, at },
                 e => e,
             })?;
@@ -191,11 +198,12 @@ impl Shell {
         let start = Instant::now();
         let res = self.conn.run(sql, ());
         let elapsed = start.elapsed();
-        match res.map_err(|err| ShellError::Sql { err, at: None })? {
-            Output::Rows(rows) => out.write_all(table::render_rows(&rows).as_bytes())?,
-            Output::Affected(n) => writeln!(out, "{}", affected_message(sql, n))?,
-            Output::Ok => writeln!(out, "OK")?,
-        }
+        let text = match res.map_err(|err| ShellError::Sql { err, at: None })? {
+            Output::Rows(rows) => table::render_rows(&rows),
+            Output::Affected(n) => format!("{}\n", affected_message(sql, n)),
+            Output::Ok => "OK\n".to_string(),
+        };
+        out.write_all(text.as_bytes())?;
         if self.timer {
             writeln!(out, "{}", run_time(elapsed))?;
         }
@@ -268,6 +276,16 @@ impl Shell {
             }),
         };
         found.ok_or_else(|| ShellError::Command(format!("no such table: {name}")))
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the engine panicked".to_string()
     }
 }
 
