@@ -1,0 +1,246 @@
+//! End-to-end tests of the `heliosdb` binary: run it with arguments and piped input, check
+//! its stdout, stderr and exit code.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn heliosdb() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_heliosdb"));
+    // Keep tests away from the real history file (only the interactive shell uses it).
+    cmd.env_remove("HOME");
+    cmd
+}
+
+/// Runs the binary with `args`, `stdin` piped in.
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = heliosdb()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start heliosdb");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    // Write from a thread: the child may stop reading early (an error), or fill its pipes.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for heliosdb");
+    let _ = writer.join();
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("utf-8 stderr")
+}
+
+fn assert_success(out: &Output) {
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(out), stderr(out));
+    assert_eq!(stderr(out), "");
+}
+
+#[test]
+fn piped_select_prints_result() {
+    let out = run(&[], b"SELECT 1 + 1;\n");
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.lines().any(|l| l.trim_matches(|c| c == '|' || c == ' ') == "2"), "{text}");
+    assert!(text.ends_with("(1 row)\n"), "{text}");
+}
+
+#[test]
+fn command_syntax_error_reports_position() {
+    let out = run(&["-c", "SELEC 1"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("Error: syntax error at line 1, column 1"), "{err}");
+}
+
+#[test]
+fn command_runs_several_statements() {
+    let out = run(&["-c", "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (7), (8); SELECT sum(a) AS s FROM t"], b"");
+    assert_success(&out);
+    assert_eq!(stdout(&out), "OK\nINSERT 2\n+----+\n| s  |\n+----+\n| 15 |\n+----+\n(1 row)\n");
+}
+
+#[test]
+fn piped_script_shows_null_and_alignment() {
+    let script = "CREATE TABLE t (id INTEGER, name TEXT, score DOUBLE);\n\
+                  INSERT INTO t VALUES (1, 'ann', 2.5), (20, NULL, NULL), (300, '', -1);\n\
+                  SELECT id, name, score FROM t ORDER BY id;\n";
+    let out = run(&[], script.as_bytes());
+    assert_success(&out);
+    let expect = "OK\n\
+                  INSERT 3\n\
+                  +-----+------+-------+\n\
+                  | id  | name | score |\n\
+                  +-----+------+-------+\n\
+                  |   1 | ann  |   2.5 |\n\
+                  |  20 | NULL |  NULL |\n\
+                  | 300 |      |    -1 |\n\
+                  +-----+------+-------+\n\
+                  (3 rows)\n";
+    assert_eq!(stdout(&out), expect);
+}
+
+#[test]
+fn dot_tables_and_schema() {
+    let script = "CREATE TABLE zoo (id BIGINT PRIMARY KEY, name TEXT NOT NULL);\n\
+                  CREATE TABLE ant (x INTEGER);\n\
+                  .tables\n\
+                  .schema zoo\n";
+    let out = run(&[], script.as_bytes());
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "OK\nOK\nant\nzoo\nCREATE TABLE zoo (\n    id BIGINT NOT NULL,\n    name TEXT NOT NULL,\n    PRIMARY KEY (id)\n);\n"
+    );
+
+    let out = run(&["-c", "CREATE TABLE a (x INTEGER);\n.schema"], b"");
+    assert_success(&out);
+    assert_eq!(stdout(&out), "OK\nCREATE TABLE a (\n    x INTEGER\n);\n");
+}
+
+#[test]
+fn unknown_dot_command_is_an_error() {
+    let out = run(&[], b".nope\nSELECT 1;\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("unknown command .nope"), "{}", stderr(&out));
+}
+
+#[test]
+fn path_argument_is_refused() {
+    let dir = std::env::temp_dir().join("heliosdb-cli-test-path-refused");
+    let dir = dir.to_str().expect("utf-8 temp dir");
+    let out = run(&[dir, "-c", "SELECT 1"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "", "must not fall back to an in-memory database");
+    let err = stderr(&out);
+    assert!(err.starts_with("Error: ") && err.contains(dir) && err.contains("persistent storage"), "{err}");
+
+    let out = run(&[dir], b"SELECT 1;\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn error_mid_stream_stops() {
+    let script = "CREATE TABLE t (a INTEGER);\nSELECT nope FROM t;\nINSERT INTO t VALUES (1);\nSELECT 1;\n";
+    let out = run(&[], script.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "OK\n", "nothing after the error runs");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("Error: ") && err.contains("nope") && err.contains("line 2, column 8"), "{err}");
+}
+
+#[test]
+fn multi_line_statement() {
+    let out = run(&[], b"SELECT\n  1 AS one,\n  'x;y' AS s -- a comment;\n;\n");
+    assert_success(&out);
+    assert_eq!(stdout(&out), "+-----+-----+\n| one | s   |\n+-----+-----+\n|   1 | x;y |\n+-----+-----+\n(1 row)\n");
+}
+
+#[test]
+fn last_statement_needs_no_semicolon() {
+    let out = run(&[], b"SELECT 5 AS five");
+    assert_success(&out);
+    assert_eq!(stdout(&out), "+------+\n| five |\n+------+\n|    5 |\n+------+\n(1 row)\n");
+}
+
+#[test]
+fn statements_run_before_end_of_input() {
+    let mut child =
+        heliosdb().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start heliosdb");
+    let mut input = child.stdin.take().expect("stdin");
+    let output = child.stdout.take().expect("stdout");
+    input.write_all(b"SELECT 42 AS answer;\n").expect("write");
+    input.flush().expect("flush");
+
+    // Read until the footer while stdin stays open; give up after a while instead of hanging.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with('(') {
+                break;
+            }
+        }
+        let _ = tx.send(seen);
+    });
+    let seen = rx.recv_timeout(Duration::from_secs(30));
+    drop(input);
+    let status = child.wait().expect("wait");
+    let seen = seen.expect("the result arrives before stdin is closed");
+    assert!(seen.contains(" 42 |"), "{seen}");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn timer_prints_run_time() {
+    let out = run(&[], b".timer on\nSELECT 1;\n");
+    assert_success(&out);
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Run Time: ") && last.ends_with(" s"), "{text}");
+}
+
+#[test]
+fn quit_stops_reading() {
+    let out = run(&[], b"SELECT 1 AS x;\n.quit\nSELEC broken;\n");
+    assert_success(&out);
+    assert!(stdout(&out).ends_with("(1 row)\n"));
+}
+
+#[test]
+fn empty_and_odd_input() {
+    let out = run(&[], b"");
+    assert_success(&out);
+    assert_eq!(stdout(&out), "");
+
+    let out = run(&[], b"-- only a comment\n\n");
+    assert_success(&out);
+
+    // Invalid UTF-8 and an unterminated string: an error, not a panic.
+    let out = run(&[], b"SELECT '\xff\xfe\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("Error: "), "{}", stderr(&out));
+}
+
+#[test]
+fn help_and_version() {
+    let out = run(&["--help"], b"");
+    assert_success(&out);
+    assert!(stdout(&out).starts_with("Usage: heliosdb [OPTIONS] [PATH]"));
+
+    let out = run(&["-h"], b"");
+    assert_success(&out);
+
+    let out = run(&["--version"], b"");
+    assert_success(&out);
+    assert_eq!(stdout(&out), format!("heliosdb {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn unknown_option_exits_2() {
+    let out = run(&["--bogus"], b"SELECT 1;\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).starts_with("Error: unknown option --bogus"), "{}", stderr(&out));
+
+    let out = run(&["-c"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
