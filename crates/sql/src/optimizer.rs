@@ -58,6 +58,10 @@ pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
             aggregates.iter_mut().flat_map(|a| a.exprs_mut()).for_each(f);
             LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
         }
+        LogicalPlan::Window { input, mut windows } => {
+            windows.iter_mut().flat_map(|w| w.exprs_mut()).for_each(f);
+            LogicalPlan::Window { input: rec(input), windows }
+        }
         LogicalPlan::Sort { input, mut keys, fetch } => {
             keys.iter_mut().for_each(|k| f(&mut k.expr));
             LogicalPlan::Sort { input: rec(input), keys, fetch }
@@ -183,6 +187,7 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
             LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
         }
         LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
+        LogicalPlan::Window { input, windows } => LogicalPlan::Window { input: rec(input), windows },
         LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
         LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(push_filters).collect() },
         LogicalPlan::SetOp { left, right, kind, all } => {
@@ -229,6 +234,7 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
         },
         LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter { input: rec(input), predicate },
         LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
+        LogicalPlan::Window { input, windows } => LogicalPlan::Window { input: rec(input), windows },
         LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
         LogicalPlan::Join { left, right, kind, on } => {
             LogicalPlan::Join { left: rec(left), right: rec(right), kind, on }

@@ -1,7 +1,7 @@
 //! [`LogicalPlan`]: what a query computes, before the optimizer and the physical planner.
 //! Every node's expressions refer to the output columns of its input by position.
 
-use exec::{AggregateExpr, CmpOp, Expr, JoinKind, JoinSpec, SetOpKind, SortKey};
+use exec::{AggregateExpr, CmpOp, Expr, JoinKind, JoinSpec, SetOpKind, SortKey, WindowExpr};
 use std::sync::Arc;
 use storage::DataType;
 
@@ -32,6 +32,11 @@ pub enum LogicalPlan {
         input: Box<LogicalPlan>,
         group_by: Vec<Expr>,
         aggregates: Vec<AggregateExpr>,
+    },
+    /// Output columns: the input's, then one per window function.
+    Window {
+        input: Box<LogicalPlan>,
+        windows: Vec<WindowExpr>,
     },
     Sort {
         input: Box<LogicalPlan>,
@@ -106,6 +111,11 @@ impl LogicalPlan {
             LogicalPlan::Aggregate { group_by, aggregates, .. } => {
                 group_by.iter().map(Expr::data_type).chain(aggregates.iter().map(|a| a.data_type)).collect()
             }
+            LogicalPlan::Window { input, windows } => {
+                let mut t = input.output_types();
+                t.extend(windows.iter().map(|w| w.data_type));
+                t
+            }
             LogicalPlan::Join { left, right, .. } => {
                 let mut t = left.output_types();
                 t.extend(right.output_types());
@@ -129,7 +139,9 @@ impl LogicalPlan {
             }
             LogicalPlan::Values { rows, .. } => rows.len(),
             LogicalPlan::Filter { input, .. } => input.estimated_rows(snapshot) / 4,
-            LogicalPlan::Project { input, .. } | LogicalPlan::Sort { input, .. } => input.estimated_rows(snapshot),
+            LogicalPlan::Project { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Window { input, .. } => input.estimated_rows(snapshot),
             LogicalPlan::Aggregate { input, group_by, .. } => {
                 if group_by.is_empty() {
                     1
@@ -161,6 +173,7 @@ impl LogicalPlan {
             LogicalPlan::Aggregate { input, group_by, aggregates } => {
                 P::Aggregate { input: lower(input), group_by: group_by.clone(), aggregates: aggregates.clone() }
             }
+            LogicalPlan::Window { input, windows } => P::Window { input: lower(input), windows: windows.clone() },
             LogicalPlan::Sort { input, keys, fetch } => {
                 P::Sort { input: lower(input), keys: keys.clone(), fetch: *fetch }
             }

@@ -340,7 +340,7 @@ impl Accumulator for DistinctAcc {
     }
 }
 
-fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
+pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
     let inner: Box<dyn Accumulator> = match agg.func {
         AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![] }),
         AggFunc::Sum | AggFunc::Avg => Box::new(SumAvgAcc {

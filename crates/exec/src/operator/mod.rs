@@ -15,11 +15,13 @@ mod project;
 mod scan;
 mod setop;
 mod sort;
+mod window;
 
 pub use aggregate::{AggFunc, AggregateExpr};
 pub use join::{JoinKind, JoinSpec};
 pub use setop::SetOpKind;
 pub use sort::{concat_batches, SortKey};
+pub use window::{FrameBound, FrameUnits, WindowExpr, WindowFrame, WindowFunc};
 
 use crate::error::Result;
 use crate::expr::Expr;
@@ -94,6 +96,11 @@ pub enum PhysicalPlan {
         limit: Option<usize>,
         offset: usize,
     },
+    /// Output: the input's columns, then one column per window function.
+    Window {
+        input: Box<PhysicalPlan>,
+        windows: Vec<WindowExpr>,
+    },
     /// Equi-join on `left_keys[k] = right_keys[k]`; builds a hash table on one side.
     HashJoin {
         left: Box<PhysicalPlan>,
@@ -140,6 +147,14 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             let mut collect = CollectSink::default();
             execute(input, &mut collect)?;
             push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
+        }
+        PhysicalPlan::Window { input, windows } => {
+            let batches = collect(input)?;
+            if batches.iter().all(|b| b.n_rows == 0) {
+                return Ok(Flow::Continue);
+            }
+            let all = sort::concat_batches(&batches)?;
+            push_all(vec![window::compute_windows(all, windows)?], sink)
         }
         PhysicalPlan::HashJoin { left, right, left_keys, right_keys, build_left, spec } => {
             join::run_hash_join(left, right, left_keys, right_keys, *build_left, spec, sink)
@@ -228,6 +243,17 @@ impl PhysicalPlan {
             PhysicalPlan::Limit { input, limit, offset } => {
                 PhysicalPlan::Limit { input: rec(input), limit: *limit, offset: *offset }
             }
+            PhysicalPlan::Window { input, windows } => PhysicalPlan::Window {
+                input: rec(input),
+                windows: windows
+                    .iter()
+                    .map(|w| {
+                        let mut w = w.clone();
+                        w.exprs_mut().for_each(f);
+                        w
+                    })
+                    .collect(),
+            },
             PhysicalPlan::HashJoin { left, right, left_keys, right_keys, build_left, spec: s } => {
                 PhysicalPlan::HashJoin {
                     left: rec(left),
@@ -289,6 +315,10 @@ impl PhysicalPlan {
             PhysicalPlan::Limit { limit, offset, .. } => {
                 write!(out, "{pad}LimitExec: limit={} offset={offset}", limit.map_or("none".into(), |l| l.to_string()))
             }
+            PhysicalPlan::Window { windows, .. } => {
+                let w: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
+                write!(out, "{pad}WindowExec: {}", w.join(", "))
+            }
             PhysicalPlan::HashJoin { left_keys, right_keys, build_left, spec, .. } => {
                 let on: Vec<String> = left_keys.iter().zip(right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
                 write!(
@@ -319,7 +349,8 @@ impl PhysicalPlan {
             | PhysicalPlan::Project { input, .. }
             | PhysicalPlan::Aggregate { input, .. }
             | PhysicalPlan::Sort { input, .. }
-            | PhysicalPlan::Limit { input, .. } => input.fmt_tree(depth + 1, out),
+            | PhysicalPlan::Limit { input, .. }
+            | PhysicalPlan::Window { input, .. } => input.fmt_tree(depth + 1, out),
             PhysicalPlan::HashJoin { left, right, .. }
             | PhysicalPlan::NestedLoopJoin { left, right, .. }
             | PhysicalPlan::SetOp { left, right, .. } => {

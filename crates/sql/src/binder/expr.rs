@@ -41,7 +41,7 @@ impl<'s> Cx<'s> {
 }
 
 /// The clause name of a probe: binding that only looks for aggregate calls.
-const PROBE: &str = "probe";
+pub(super) const PROBE: &str = "probe";
 
 fn bind_error(message: String, pos: Option<Pos>) -> SqlError {
     SqlError::Bind { message, pos }
@@ -89,8 +89,10 @@ impl Binder<'_> {
             if !matches!(e, ast::Expr::Value(_)) && !agg.group_by.is_empty() {
                 let mut plain = Cx::plain(cx.scope, cx.clause);
                 let n_subqueries = self.subqueries.borrow().len();
+                let n_windows = self.windows.borrow().len();
                 let trial = self.expr(e, &mut plain);
                 self.subqueries.borrow_mut().truncate(n_subqueries);
+                self.windows.borrow_mut().truncate(n_windows);
                 if let Ok(bound) = trial {
                     if let Some(k) = agg.group_by.iter().position(|g| *g == bound) {
                         return Ok(Expr::Column { idx: k, name: e.to_string(), data_type: bound.data_type() });
@@ -510,11 +512,8 @@ impl Binder<'_> {
             _ => return crate::unsupported!("function {}", f.name),
         };
         let pos = pos_of(&f.name);
-        if f.over.is_some() {
-            return Err(SqlError::NotSupported {
-                message: "window functions (coming with window support)".into(),
-                pos,
-            });
+        if let Some(over) = &f.over {
+            return self.window_call(&name, f, over, cx);
         }
         if (f.filter.is_some() || !f.within_group.is_empty()) && AggFunc::lookup(&name).is_none() {
             return Err(bind_error(format!("FILTER / WITHIN GROUP is only allowed for aggregates, not {name}()"), pos));

@@ -4,6 +4,7 @@
 mod coerce;
 mod expr;
 mod query;
+mod window;
 
 pub use coerce::assign_to;
 pub use expr::Cx;
@@ -83,6 +84,10 @@ pub struct Binder<'a> {
     pub subqueries: std::cell::RefCell<Vec<Subquery>>,
     /// The enclosing queries while a subquery is bound, innermost last.
     pub frames: std::cell::RefCell<Vec<Frame>>,
+    /// The window function calls of the SELECT being bound (see [`window::WINDOW_BASE`]).
+    pub windows: std::cell::RefCell<Vec<exec::WindowExpr>>,
+    /// The WINDOW clause of the SELECT being bound.
+    pub named_windows: std::cell::RefCell<Vec<(String, sqlparser::ast::WindowSpec)>>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -153,7 +158,15 @@ pub fn object_name(name: &ObjectName) -> Result<(String, Option<Pos>)> {
 
 impl<'a> Binder<'a> {
     pub fn new(catalog: &'a mvcc::Catalog, params: &'a [Value]) -> Binder<'a> {
-        Binder { catalog, params, ctes: Default::default(), subqueries: Default::default(), frames: Default::default() }
+        Binder {
+            catalog,
+            params,
+            ctes: Default::default(),
+            subqueries: Default::default(),
+            frames: Default::default(),
+            windows: Default::default(),
+            named_windows: Default::default(),
+        }
     }
 
     /// Looks up a table by name, suggesting the closest existing one.

@@ -438,14 +438,36 @@ impl Binder<'_> {
     }
 
     fn select(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
-        if s.top.is_some()
-            || s.into.is_some()
-            || !s.lateral_views.is_empty()
-            || s.qualify.is_some()
-            || !s.named_window.is_empty()
-        {
+        if s.top.is_some() || s.into.is_some() || !s.lateral_views.is_empty() || s.qualify.is_some() {
             return crate::unsupported!("this SELECT form");
         }
+        // Window calls and named windows belong to this SELECT only: a subquery met while
+        // binding it keeps its own.
+        let mut named = Vec::new();
+        for ast::NamedWindowDefinition(name, def) in &s.named_window {
+            let spec = match def {
+                ast::NamedWindowExpr::WindowSpec(spec) => spec.clone(),
+                ast::NamedWindowExpr::NamedWindow(other) => {
+                    match named.iter().find(|(n, _): &&(String, ast::WindowSpec)| *n == normalize(other)) {
+                        Some((_, spec)) => spec.clone(),
+                        None => return crate::bind_err!("window \"{}\" does not exist", normalize(other)),
+                    }
+                }
+            };
+            if named.iter().any(|(n, _)| *n == normalize(name)) {
+                return crate::bind_err!("window \"{}\" is already defined", normalize(name));
+            }
+            named.push((normalize(name), spec));
+        }
+        let saved_windows = self.windows.replace(Vec::new());
+        let saved_named = self.named_windows.replace(named);
+        let result = self.select_inner(s, tail);
+        self.windows.replace(saved_windows);
+        self.named_windows.replace(saved_named);
+        result
+    }
+
+    fn select_inner(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
         let (mut plan, scope) = self.from(&s.from)?;
         if let Some(w) = &s.selection {
             let pred = self.expr(w, &mut Cx::plain(&scope, "WHERE"))?;
@@ -627,6 +649,15 @@ impl Binder<'_> {
             keys.push(sort_key(key_expr, ob)?);
         }
 
+        // Window results follow the columns of the Window node's input.
+        let windows = self.windows.take();
+        if !windows.is_empty() {
+            let base =
+                if is_aggregate { agg_state.group_by.len() + agg_state.aggregates.len() } else { scope.columns.len() };
+            let renumber =
+                |c: usize| if c >= super::window::WINDOW_BASE { c - super::window::WINDOW_BASE + base } else { c };
+            exprs.iter_mut().for_each(|e| e.remap_columns(&renumber));
+        }
         if is_aggregate {
             plan = LogicalPlan::Aggregate {
                 input: Box::new(plan),
@@ -636,6 +667,9 @@ impl Binder<'_> {
             if let Some(h) = having {
                 plan = LogicalPlan::Filter { input: Box::new(plan), predicate: h };
             }
+        }
+        if !windows.is_empty() {
+            plan = LogicalPlan::Window { input: Box::new(plan), windows };
         }
         plan = LogicalPlan::Project { input: Box::new(plan), exprs: exprs.clone() };
         if distinct {
@@ -660,7 +694,7 @@ impl Binder<'_> {
     }
 }
 
-fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
+pub(super) fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
     let descending = match &ob.options.sort {
         None | Some(ast::OrderBySort::Asc) => false,
         Some(ast::OrderBySort::Desc) => true,
@@ -674,7 +708,6 @@ fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
     Ok(SortKey { expr, descending, nulls_first })
 }
 
-/// Joins two FROM items; the scope is the left's columns followed by the right's.
 /// Two relations of one FROM clause may not share a name (`FROM t, t` needs an alias).
 fn check_distinct_names(left: &Scope, right: &Scope) -> Result<()> {
     let taken: std::collections::HashSet<&str> = left.columns.iter().filter_map(|c| c.qualifier.as_deref()).collect();
@@ -684,6 +717,7 @@ fn check_distinct_names(left: &Scope, right: &Scope) -> Result<()> {
     }
 }
 
+/// Joins two FROM items; the scope is the left's columns followed by the right's.
 fn join_plans(
     left: (LogicalPlan, Scope),
     right: (LogicalPlan, Scope),
