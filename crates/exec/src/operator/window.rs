@@ -11,6 +11,9 @@
 //! frame with ORDER BY: running totals); otherwise each row's frame is gathered into a group
 //! of its own, a chunk of rows at a time.
 
+// Sorted positions index several parallel arrays (permutation, peers, frames) at once.
+#![allow(clippy::needless_range_loop)]
+
 use super::aggregate::{make_accumulator, AggFunc, AggregateExpr};
 use super::sort::SortKey;
 use crate::error::{ExecError, Result};
