@@ -45,6 +45,25 @@ pub enum ScalarFunction {
     /// SQLite's `date(time, modifier...)`.
     SqliteDate,
     ToTimestamp,
+    Ln,
+    /// `log(x)` is base 10; `log(b, x)` is base `b`.
+    Log,
+    Log2,
+    Exp,
+    Mod,
+    Sign,
+    Trunc,
+    Pi,
+    /// `strpos(s, sub)` and `position(sub IN s)`: 1-based, 0 when absent.
+    Strpos,
+    SplitPart,
+    Left,
+    Right,
+    StartsWith,
+    Reverse,
+    Repeat,
+    Lpad,
+    Rpad,
 }
 
 /// What the binder must do with a call's arguments: the types to cast them to, and the
@@ -108,6 +127,23 @@ impl ScalarFunction {
             "datetime" => SqliteDatetime,
             "date" => SqliteDate,
             "to_timestamp" => ToTimestamp,
+            "ln" => Ln,
+            "log" | "log10" => Log,
+            "log2" => Log2,
+            "exp" => Exp,
+            "mod" => Mod,
+            "sign" => Sign,
+            "trunc" | "truncate" => Trunc,
+            "pi" => Pi,
+            "strpos" | "position" | "instr" => Strpos,
+            "split_part" => SplitPart,
+            "left" => Left,
+            "right" => Right,
+            "starts_with" => StartsWith,
+            "reverse" => Reverse,
+            "repeat" => Repeat,
+            "lpad" => Lpad,
+            "rpad" => Rpad,
             _ => return None,
         })
     }
@@ -140,6 +176,23 @@ impl ScalarFunction {
             AddInterval => "+",
             SubInterval => "-",
             TimestampDiff => "-",
+            Ln => "ln",
+            Log => "log",
+            Log2 => "log2",
+            Exp => "exp",
+            Mod => "mod",
+            Sign => "sign",
+            Trunc => "trunc",
+            Pi => "pi",
+            Strpos => "strpos",
+            SplitPart => "split_part",
+            Left => "left",
+            Right => "right",
+            StartsWith => "starts_with",
+            Reverse => "reverse",
+            Repeat => "repeat",
+            Lpad => "lpad",
+            Rpad => "rpad",
             Now => "now",
             CurrentDate => "current_date",
             SqliteDatetime => "datetime",
@@ -300,6 +353,71 @@ impl ScalarFunction {
                 }
                 sig(vec![T::Text; 3], T::Text)
             }
+            Ln | Log2 | Exp => {
+                arity(n == 1, "1")?;
+                numeric(args[0])?;
+                sig(vec![T::Double], T::Double)
+            }
+            Log => {
+                arity(n == 1 || n == 2, "1 or 2")?;
+                for t in args {
+                    numeric(*t)?;
+                }
+                sig(vec![T::Double; n], T::Double)
+            }
+            Pi => {
+                arity(n == 0, "0")?;
+                sig(vec![], T::Double)
+            }
+            Sign => {
+                arity(n == 1, "1")?;
+                numeric(args[0])?;
+                sig(vec![T::Double], T::Double)
+            }
+            Mod => {
+                arity(n == 2, "2")?;
+                numeric(args[0])?;
+                numeric(args[1])?;
+                let t = common_type(args).unwrap_or(T::Double);
+                sig(vec![t, t], t)
+            }
+            Trunc => {
+                arity(n == 1 || n == 2, "1 or 2")?;
+                numeric(args[0])?;
+                let mut types = vec![T::Double];
+                if n == 2 {
+                    types.push(int(args[1])?);
+                }
+                sig(types, T::Double)
+            }
+            Strpos | StartsWith => {
+                arity(n == 2, "2")?;
+                text(args[0])?;
+                text(args[1])?;
+                sig(vec![T::Text, T::Text], if self == Strpos { T::Integer } else { T::Boolean })
+            }
+            SplitPart => {
+                arity(n == 3, "3")?;
+                text(args[0])?;
+                text(args[1])?;
+                sig(vec![T::Text, T::Text, int(args[2])?], T::Text)
+            }
+            Left | Right | Repeat => {
+                arity(n == 2, "2")?;
+                sig(vec![text(args[0])?, int(args[1])?], T::Text)
+            }
+            Reverse => {
+                arity(n == 1, "1")?;
+                sig(vec![text(args[0])?], T::Text)
+            }
+            Lpad | Rpad => {
+                arity(n == 2 || n == 3, "2 or 3")?;
+                let mut types = vec![text(args[0])?, int(args[1])?];
+                if n == 3 {
+                    types.push(text(args[2])?);
+                }
+                sig(types, T::Text)
+            }
         }
     }
 
@@ -415,6 +533,133 @@ impl ScalarFunction {
                 let from = text(&args[1]);
                 let s = text(&args[0]);
                 Value::Text(if from.is_empty() { s } else { s.replace(&from, &text(&args[2])) })
+            }
+            Ln | Log | Log2 => {
+                let (base, x) = match (self, args) {
+                    (Log, [b, x]) => (Some(f(b)), f(x)),
+                    (Log, [x]) => (Some(10.0), f(x)),
+                    (Log2, [x]) => (Some(2.0), f(x)),
+                    (_, [x, ..]) => (None, f(x)),
+                    _ => return Err(ExecError::Internal("log without arguments".into())),
+                };
+                if x == 0.0 {
+                    return Err(ExecError::InvalidArgument("cannot take logarithm of zero".into()));
+                }
+                if x < 0.0 {
+                    return Err(ExecError::InvalidArgument("cannot take logarithm of a negative number".into()));
+                }
+                match base {
+                    None => Value::Double(x.ln()),
+                    Some(b) if b <= 0.0 || b == 1.0 => {
+                        return Err(ExecError::InvalidArgument(format!("invalid logarithm base {b}")))
+                    }
+                    Some(10.0) => Value::Double(x.log10()),
+                    Some(2.0) => Value::Double(x.log2()),
+                    Some(b) => Value::Double(x.ln() / b.ln()),
+                }
+            }
+            Exp => {
+                let r = f(&args[0]).exp();
+                if r.is_infinite() {
+                    return Err(ExecError::Overflow("double precision"));
+                }
+                Value::Double(r)
+            }
+            Pi => Value::Double(std::f64::consts::PI),
+            Sign => {
+                let x = f(&args[0]);
+                Value::Double(if x == 0.0 || x.is_nan() { x } else { x.signum() })
+            }
+            Mod => match (&args[0], &args[1]) {
+                (a, b) if return_type.is_integer() => {
+                    let (a, b) = (i(a), i(b));
+                    if b == 0 {
+                        return Err(ExecError::DivisionByZero);
+                    }
+                    let r = a.checked_rem(b).unwrap_or(0);
+                    match return_type {
+                        DataType::SmallInt => Value::SmallInt(r as i16),
+                        DataType::Integer => Value::Integer(r as i32),
+                        _ => Value::BigInt(r),
+                    }
+                }
+                (a, b) => {
+                    let b = f(b);
+                    if b == 0.0 {
+                        return Err(ExecError::DivisionByZero);
+                    }
+                    let r = f(a) % b;
+                    if return_type == DataType::Real {
+                        Value::Real(r as f32)
+                    } else {
+                        Value::Double(r)
+                    }
+                }
+            },
+            Trunc => {
+                let x = f(&args[0]);
+                let digits = args.get(1).map_or(0, i).clamp(-300, 300) as i32;
+                let scale = 10f64.powi(digits);
+                let r = (x * scale).trunc() / scale;
+                Value::Double(if r.is_finite() { r } else { x })
+            }
+            Strpos => {
+                let (s, sub) = (text(&args[0]), text(&args[1]));
+                Value::Integer(match s.find(&sub) {
+                    Some(byte) => s[..byte].chars().count() as i32 + 1,
+                    None => 0,
+                })
+            }
+            StartsWith => Value::Boolean(text(&args[0]).starts_with(&text(&args[1]))),
+            SplitPart => {
+                let (s, delim, k) = (text(&args[0]), text(&args[1]), i(&args[2]));
+                if k == 0 {
+                    return Err(ExecError::InvalidArgument("field position must not be zero".into()));
+                }
+                let parts: Vec<&str> =
+                    if delim.is_empty() { vec![s.as_str()] } else { s.split(delim.as_str()).collect() };
+                let idx = if k > 0 {
+                    usize::try_from(k - 1).ok()
+                } else {
+                    parts.len().checked_sub(k.unsigned_abs() as usize)
+                };
+                Value::Text(idx.and_then(|k| parts.get(k)).map_or(String::new(), |p| p.to_string()))
+            }
+            Left | Right => {
+                let chars: Vec<char> = text(&args[0]).chars().collect();
+                let len = chars.len() as i64;
+                let k = i(&args[1]);
+                // A negative count keeps all but |k| characters from the other end.
+                let take = if k >= 0 { k.min(len) } else { (len + k).max(0) } as usize;
+                Value::Text(if self == Left {
+                    chars[..take].iter().collect()
+                } else {
+                    chars[chars.len() - take..].iter().collect()
+                })
+            }
+            Reverse => Value::Text(text(&args[0]).chars().rev().collect()),
+            Repeat => {
+                let s = text(&args[0]);
+                let k = i(&args[1]).max(0) as usize;
+                if s.len().saturating_mul(k) > 1 << 30 {
+                    return Err(ExecError::InvalidArgument("requested length too large".into()));
+                }
+                Value::Text(s.repeat(k))
+            }
+            Lpad | Rpad => {
+                let s: Vec<char> = text(&args[0]).chars().collect();
+                let len = i(&args[1]);
+                if len > 1 << 28 {
+                    return Err(ExecError::InvalidArgument("requested length too large".into()));
+                }
+                let len = len.max(0) as usize;
+                let fill: Vec<char> = args.get(2).map_or(vec![' '], |v| text(v).chars().collect());
+                if s.len() >= len || fill.is_empty() {
+                    return Ok(Value::Text(s[..len.min(s.len())].iter().collect()));
+                }
+                let pad: String = fill.iter().cycle().take(len - s.len()).collect();
+                let s: String = s.iter().collect();
+                Value::Text(if self == Lpad { pad + &s } else { s + &pad })
             }
         })
     }

@@ -299,6 +299,10 @@ impl Binder<'_> {
                 let parsed = exec::time::parse_interval(&text, unit.as_deref())?;
                 Ok(Expr::literal(Value::Interval { months: parsed.months, days: parsed.days, micros: parsed.micros }))
             }
+            A::Position { expr, r#in } => {
+                let args = vec![self.expr(r#in, cx)?, self.expr(expr, cx)?];
+                scalar_call(ScalarFunction::Strpos, args)
+            }
             A::Extract { field, expr, .. } => {
                 let field = Expr::literal(Value::Text(field.to_string().to_lowercase()));
                 scalar_call(ScalarFunction::DatePart, vec![field, self.expr(expr, cx)?])
@@ -651,6 +655,24 @@ impl Binder<'_> {
                 "replace",
                 "greatest",
                 "least",
+                "ln",
+                "log",
+                "exp",
+                "mod",
+                "sign",
+                "trunc",
+                "strpos",
+                "split_part",
+                "left",
+                "right",
+                "starts_with",
+                "reverse",
+                "repeat",
+                "lpad",
+                "rpad",
+                "date_trunc",
+                "date_part",
+                "now",
                 "count",
                 "sum",
                 "avg",
