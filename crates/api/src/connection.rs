@@ -77,14 +77,29 @@ impl Connection {
 
     /// Runs one statement and says what it produced.
     pub fn run(&self, sql: &str, params: impl Params) -> Result<Output> {
-        Ok(match self.run_one(sql, params.into_values())? {
-            QueryOutput::Rows { columns, batches } => Output::Rows(Rows::new(
-                columns.into_iter().map(|(name, data_type)| Column { name, data_type }).collect(),
-                batches,
-            )),
-            QueryOutput::Affected(n) => Output::Affected(n),
-            QueryOutput::Done => Output::Ok,
-        })
+        Ok(output(self.run_one(sql, params.into_values())?))
+    }
+
+    /// Parses (and, for a query, binds) one statement once, to run it many times with
+    /// different parameters. Errors in the SQL text are reported here.
+    ///
+    /// ```
+    /// use heliosdb_nano::{params, Database};
+    /// let conn = Database::open_in_memory()?.connect();
+    /// conn.execute("CREATE TABLE t (id INTEGER, name TEXT)", ())?;
+    /// let insert = conn.prepare("INSERT INTO t VALUES (?, ?)")?;
+    /// for (id, name) in [(1, "one"), (2, "two"), (3, "three")] {
+    ///     insert.execute(params![id, name])?;
+    /// }
+    /// let by_id = conn.prepare("SELECT name FROM t WHERE id = $1")?;
+    /// let name: String = by_id.query(params![2])?.row(0).unwrap().get(0)?;
+    /// assert_eq!(name, "two");
+    /// # Ok::<(), heliosdb_nano::Error>(())
+    /// ```
+    pub fn prepare(&self, sql: &str) -> Result<Statement> {
+        let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let prepared = session.prepare(sql)?;
+        Ok(Statement { conn: self.clone(), prepared: Arc::new(prepared) })
     }
 
     /// Runs one statement and returns the number of rows it changed (0 for DDL and queries).
@@ -141,6 +156,61 @@ impl Connection {
     }
 }
 
+fn output(out: QueryOutput) -> Output {
+    match out {
+        QueryOutput::Rows { columns, batches } => Output::Rows(Rows::new(
+            columns.into_iter().map(|(name, data_type)| Column { name, data_type }).collect(),
+            batches,
+        )),
+        QueryOutput::Affected(n) => Output::Affected(n),
+        QueryOutput::Done => Output::Ok,
+    }
+}
+
+/// A prepared statement (see [`Connection::prepare`]); cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct Statement {
+    conn: Connection,
+    prepared: Arc<sql::Prepared>,
+}
+
+impl std::fmt::Debug for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement").finish_non_exhaustive()
+    }
+}
+
+impl Statement {
+    /// Runs the statement with `params` and says what it produced.
+    pub fn run(&self, params: impl Params) -> Result<Output> {
+        let mut session = self.conn.session.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(output(session.execute_prepared(&self.prepared, &params.into_values())?))
+    }
+
+    /// Runs the statement and returns the number of rows it changed.
+    pub fn execute(&self, params: impl Params) -> Result<u64> {
+        Ok(match self.run(params)? {
+            Output::Affected(n) => n,
+            _ => 0,
+        })
+    }
+
+    /// Runs the query and returns its rows.
+    pub fn query(&self, params: impl Params) -> Result<Rows> {
+        match self.run(params)? {
+            Output::Rows(rows) => Ok(rows),
+            _ => Err(Error::InvalidArgument(
+                "query() needs a statement that returns rows; use execute() for this one".into(),
+            )),
+        }
+    }
+
+    /// Runs the query and returns its result as arrow2 chunks.
+    pub fn query_arrow(&self, params: impl Params) -> Result<ArrowResult> {
+        Ok(self.query(params)?.into_arrow())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +220,7 @@ mod tests {
     #[test]
     fn connection_is_send_sync_clone() {
         assert_send_sync::<Connection>();
+        assert_send_sync::<Statement>();
         assert_send_sync::<Database>();
     }
 

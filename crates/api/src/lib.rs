@@ -33,7 +33,7 @@ mod error;
 mod params;
 mod rows;
 
-pub use connection::{Connection, Database, Output};
+pub use connection::{Connection, Database, Output, Statement};
 pub use error::{Error, Result};
 pub use params::Params;
 pub use rows::{ArrowResult, Column, ColumnIndex, FromValue, Row, Rows};

@@ -194,3 +194,45 @@ fn append_is_atomic_and_checked() {
     assert!(conn.append("t", wrong).is_err());
     assert_eq!(count(&conn, "t"), 5);
 }
+
+#[test]
+fn prepared_statements_run_many_times() {
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute("CREATE TABLE ev (id BIGINT, kind TEXT, v DOUBLE)", ()).unwrap();
+    let insert = conn.prepare("INSERT INTO ev VALUES (?, ?, ?)").unwrap();
+    for i in 0..20i64 {
+        let kind = if i % 2 == 0 { "even" } else { "odd" };
+        assert_eq!(insert.execute(params![i, kind, i as f64 * 1.5]).unwrap(), 1);
+    }
+    let by_kind = conn.prepare("SELECT count(*), sum(v) FROM ev WHERE kind = $1 AND id >= $2").unwrap();
+    let row = |rows: heliosdb_nano::Rows| {
+        (rows.row(0).unwrap().get::<i64>(0).unwrap(), rows.row(0).unwrap().value(1).unwrap())
+    };
+    assert_eq!(row(by_kind.query(params!["even", 0]).unwrap()), (10, Value::Double(135.0)));
+    assert_eq!(row(by_kind.query(params!["odd", 10]).unwrap()), (5, Value::Double(112.5)));
+    // Another parameter type binds again and still answers.
+    assert_eq!(row(by_kind.query(params!["even", 10.5]).unwrap()).0, 4);
+    // A committed write is visible to the next run of the same statement.
+    insert.execute(params![100, "odd", 1.0]).unwrap();
+    assert_eq!(row(by_kind.query(params!["odd", 10]).unwrap()).0, 6);
+    // Parameters in LIMIT and in subqueries.
+    let top = conn
+        .prepare("SELECT id FROM ev WHERE v > (SELECT avg(v) FROM ev WHERE kind = $1) ORDER BY id LIMIT $2")
+        .unwrap();
+    assert_eq!(top.query(params!["even", 3]).unwrap().len(), 3);
+    assert_eq!(top.query(params!["even", 1]).unwrap().len(), 1);
+    // A text parameter compared with a number behaves like a quoted literal.
+    let by_id = conn.prepare("SELECT kind FROM ev WHERE id = ?").unwrap();
+    assert_eq!(by_id.query(params!["3"]).unwrap().row(0).unwrap().get::<String>(0).unwrap(), "odd");
+    assert_eq!(by_id.query(params![4]).unwrap().row(0).unwrap().get::<String>(0).unwrap(), "even");
+    // Dropping and recreating the table with another shape: the statement binds again.
+    conn.execute("DROP TABLE ev", ()).unwrap();
+    assert!(by_id.query(params![4]).unwrap_err().to_string().contains("ev"));
+    conn.execute("CREATE TABLE ev (kind TEXT, id INTEGER)", ()).unwrap();
+    conn.execute("INSERT INTO ev VALUES ('new', 4)", ()).unwrap();
+    assert_eq!(by_id.query(params![4]).unwrap().row(0).unwrap().get::<String>(0).unwrap(), "new");
+    // Bad SQL fails at prepare time, with its position; a missing parameter at run time.
+    let err = conn.prepare("SELECT FROM WHERE").unwrap_err();
+    assert!(err.position().is_some(), "{err}");
+    assert!(by_id.query(()).unwrap_err().to_string().contains("parameter $1"));
+}

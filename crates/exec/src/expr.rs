@@ -95,6 +95,11 @@ pub enum Expr {
         id: usize,
         data_type: DataType,
     },
+    /// Parameter `$idx+1` of a prepared statement, replaced by its value before each run.
+    Param {
+        idx: usize,
+        data_type: DataType,
+    },
     /// A value of the enclosing row, inside a correlated subquery's plan; replaced by a literal
     /// each time the subquery runs.
     OuterRef {
@@ -120,6 +125,7 @@ impl Expr {
             | Expr::Case { data_type, .. }
             | Expr::Function { data_type, .. }
             | Expr::Subquery { data_type, .. }
+            | Expr::Param { data_type, .. }
             | Expr::OuterRef { data_type, .. } => *data_type,
             Expr::Correlated(c) => c.data_type,
             Expr::DateArith { op: DateOp::DiffDays, .. } => DataType::Integer,
@@ -139,7 +145,11 @@ impl Expr {
     /// Child expressions, in order.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } => vec![],
+            Expr::Column { .. }
+            | Expr::Literal { .. }
+            | Expr::Subquery { .. }
+            | Expr::OuterRef { .. }
+            | Expr::Param { .. } => vec![],
             Expr::Correlated(c) => c.children(),
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
@@ -165,7 +175,11 @@ impl Expr {
     /// Mutable child expressions, in order.
     pub fn children_mut(&mut self) -> Vec<&mut Expr> {
         match self {
-            Expr::Column { .. } | Expr::Literal { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } => vec![],
+            Expr::Column { .. }
+            | Expr::Literal { .. }
+            | Expr::Subquery { .. }
+            | Expr::OuterRef { .. }
+            | Expr::Param { .. } => vec![],
             Expr::Correlated(c) => c.children_mut(),
             Expr::Arith { left, right, .. }
             | Expr::DateArith { left, right, .. }
@@ -190,8 +204,14 @@ impl Expr {
 
     /// Whether the expression reads no column (so it can be folded to a literal).
     pub fn is_constant(&self) -> bool {
-        !matches!(self, Expr::Column { .. } | Expr::Subquery { .. } | Expr::OuterRef { .. } | Expr::Correlated(_))
-            && self.children().iter().all(|c| c.is_constant())
+        !matches!(
+            self,
+            Expr::Column { .. }
+                | Expr::Subquery { .. }
+                | Expr::OuterRef { .. }
+                | Expr::Correlated(_)
+                | Expr::Param { .. }
+        ) && self.children().iter().all(|c| c.is_constant())
     }
 
     /// Calls `f` on every column index the expression reads.
@@ -301,6 +321,7 @@ impl Expr {
                 Ok(out.boxed())
             }
             Expr::Subquery { id, .. } => Err(ExecError::Internal(format!("subquery #{id} was not resolved"))),
+            Expr::Param { idx, .. } => Err(ExecError::Internal(format!("parameter ${} has no value", idx + 1))),
             Expr::OuterRef { idx, .. } => Err(ExecError::Internal(format!("outer reference #{idx} was not bound"))),
             Expr::Correlated(c) => c.evaluate(batch),
             Expr::Function { func, args, data_type } => {
@@ -450,6 +471,7 @@ impl fmt::Display for Expr {
                 write!(f, "{}({})", func.name(), args.join(", "))
             }
             Expr::Subquery { id, .. } => write!(f, "subquery#{id}"),
+            Expr::Param { idx, .. } => write!(f, "${}", idx + 1),
             Expr::OuterRef { idx, .. } => write!(f, "outer#{idx}"),
             Expr::Correlated(c) => write!(f, "correlated({:?})", c.kind),
         }

@@ -17,6 +17,8 @@ pub struct Catalog {
     last_commit: AtomicU64,
     /// Serialises commits so timestamps are published in order.
     pub(crate) commit_lock: Mutex<()>,
+    /// Bumped by every CREATE and DROP, so cached plans know when to bind again.
+    schema_version: AtomicU64,
 }
 
 impl Catalog {
@@ -42,6 +44,11 @@ impl Catalog {
         Timestamp(self.last_commit.load(Ordering::Acquire))
     }
 
+    /// Changes whenever a table is created or dropped.
+    pub fn schema_version(&self) -> u64 {
+        self.schema_version.load(Ordering::Acquire)
+    }
+
     pub fn table(&self, name: &str) -> Option<Arc<Table>> {
         self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
@@ -57,12 +64,15 @@ impl Catalog {
         }
         let table = Arc::new(Table::new(schema));
         tables.insert(table.schema().name.clone(), table.clone());
+        self.schema_version.fetch_add(1, Ordering::AcqRel);
         Ok(table)
     }
 
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        tables.remove(name).map(|_| ()).ok_or_else(|| TxnError::NoSuchTable(name.to_string()))
+        tables.remove(name).ok_or_else(|| TxnError::NoSuchTable(name.to_string()))?;
+        self.schema_version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Whether `table` is still the table registered under its name.

@@ -23,5 +23,5 @@ mod subquery;
 
 pub use error::{Pos, Result, SqlError};
 pub use plan::LogicalPlan;
-pub use session::{Engine, QueryOutput, Session};
+pub use session::{Engine, Prepared, QueryOutput, Session};
 pub use split::{ends_statement, split_statements};

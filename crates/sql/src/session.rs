@@ -19,6 +19,39 @@ pub enum QueryOutput {
     Done,
 }
 
+/// A statement parsed once, to run many times with different parameter values.
+///
+/// A query is also bound once, with its parameters left as placeholders typed by the first
+/// values given; each run substitutes the values, optimizes (so folding and pushdown see
+/// them), resolves subqueries and reads a fresh snapshot. The bound plan is kept while the
+/// parameters keep their types and no table is created or dropped; otherwise, and for
+/// statements other than queries, the statement is bound again from its parsed form.
+#[derive(Debug)]
+pub struct Prepared {
+    statement: Statement,
+    cache: std::sync::Mutex<Option<CachedQuery>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedQuery {
+    param_types: Vec<DataType>,
+    schema_version: u64,
+    bound: crate::binder::query::BoundQuery,
+    subqueries: Vec<crate::binder::Subquery>,
+}
+
+/// Replaces every [`exec::Expr::Param`] of `e` by its value.
+fn substitute_params(e: &mut exec::Expr, params: &[Value]) {
+    if let exec::Expr::Param { idx, data_type } = e {
+        let value = params.get(*idx).cloned().unwrap_or(Value::Null);
+        *e = exec::Expr::Literal { value, data_type: *data_type };
+        return;
+    }
+    for child in e.children_mut() {
+        substitute_params(child, params);
+    }
+}
+
 /// The shared state of one database.
 #[derive(Debug)]
 pub struct Engine {
@@ -61,9 +94,64 @@ impl Session {
     /// Parses, plans and runs exactly one statement.
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
         let statement = parse_one(sql)?;
+        self.execute_statement(&statement, params)
+    }
+
+    /// Parses one statement for [`Session::execute_prepared`].
+    pub fn prepare(&self, sql: &str) -> Result<Prepared> {
+        Ok(Prepared { statement: parse_one(sql)?, cache: std::sync::Mutex::new(None) })
+    }
+
+    /// Runs a prepared statement with `params`.
+    pub fn execute_prepared(&mut self, prepared: &Prepared, params: &[Value]) -> Result<QueryOutput> {
+        let Statement::Query(q) = &prepared.statement else {
+            return self.execute_statement(&prepared.statement, params);
+        };
+        let catalog = self.engine.catalog.clone();
+        let param_types: Vec<DataType> = params.iter().map(Value::data_type).collect();
+        let version = catalog.schema_version();
+        let cached = {
+            let guard = prepared.cache.lock().unwrap_or_else(|p| p.into_inner());
+            guard.clone().filter(|c| c.param_types == param_types && c.schema_version == version)
+        };
+        let cached = match cached {
+            Some(c) => c,
+            None => {
+                let binder = Binder::new(&catalog, params);
+                binder.keep_params.set(true);
+                let bound = match binder.query(q) {
+                    Ok(b) if !binder.params_inlined.get() => b,
+                    // Parameters needed as values (LIMIT $1), or a typed parameter that only
+                    // binds as an untyped literal ('5' compared with a number): bind this run.
+                    _ => return self.execute_statement(&prepared.statement, params),
+                };
+                let c =
+                    CachedQuery { param_types, schema_version: version, bound, subqueries: binder.subqueries.take() };
+                *prepared.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+                c
+            }
+        };
+        let CachedQuery { bound, mut subqueries, .. } = cached;
+        let types = bound.types();
+        let subst = |e: &mut exec::Expr| substitute_params(e, params);
+        let plan = crate::optimizer::map_exprs(bound.plan, &subst);
+        for sub in &mut subqueries {
+            sub.plan = crate::optimizer::map_exprs(
+                std::mem::replace(&mut sub.plan, crate::plan::LogicalPlan::Values { rows: vec![], types: vec![] }),
+                &subst,
+            );
+            sub.captures.iter_mut().for_each(subst);
+        }
+        let snapshot = catalog.snapshot();
+        let plan = crate::subquery::resolve(plan, subqueries, snapshot)?;
+        let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+        Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
+    }
+
+    fn execute_statement(&mut self, statement: &Statement, params: &[Value]) -> Result<QueryOutput> {
         let catalog = self.engine.catalog.clone();
         let binder = Binder::new(&catalog, params);
-        match &statement {
+        match statement {
             Statement::Query(q) => {
                 let bound = binder.query(q)?;
                 let types = bound.types();
@@ -151,5 +239,35 @@ impl Session {
             }
         }
         dml::append_batches(&catalog, &t, vec![batch])
+    }
+}
+
+#[cfg(test)]
+mod prepared_tests {
+    use super::*;
+
+    fn cached(p: &Prepared) -> bool {
+        p.cache.lock().unwrap().is_some()
+    }
+
+    #[test]
+    fn queries_are_bound_once_and_rebound_when_needed() {
+        let mut s = Session::new(Engine::new());
+        s.execute_one("CREATE TABLE t (a INTEGER, b TEXT)", &[]).unwrap();
+        s.execute_one("INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'x')", &[]).unwrap();
+        let p = s.prepare("SELECT count(*) FROM t WHERE a >= $1 AND b = $2").unwrap();
+        let count = |s: &mut Session, params: &[Value]| match s.execute_prepared(&p, params).unwrap() {
+            QueryOutput::Rows { batches, .. } => Value::from_array(batches[0].column(0), 0),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(count(&mut s, &[Value::Integer(1), Value::from("x")]), Value::BigInt(2));
+        assert!(cached(&p));
+        let before = p.cache.lock().unwrap().as_ref().map(|c| c.schema_version);
+        assert_eq!(count(&mut s, &[Value::Integer(2), Value::from("x")]), Value::BigInt(1));
+        assert_eq!(p.cache.lock().unwrap().as_ref().map(|c| c.schema_version), before);
+        // LIMIT needs the value itself: such a statement is bound on every run.
+        let limited = s.prepare("SELECT a FROM t LIMIT $1").unwrap();
+        s.execute_prepared(&limited, &[Value::Integer(1)]).unwrap();
+        assert!(!cached(&limited));
     }
 }

@@ -76,7 +76,12 @@ impl Binder<'_> {
     /// Binds an expression that must be a constant (LIMIT, OFFSET, VALUES in some places).
     pub fn constant(&self, e: &ast::Expr, clause: &'static str) -> Result<Value> {
         let scope = Scope::default();
-        let bound = self.expr(e, &mut Cx::plain(&scope, clause))?;
+        // A parameter here is needed as a value now: bind it inline (the plan then depends
+        // on it, see `params_inlined`).
+        let keep = self.keep_params.replace(false);
+        let bound = self.expr(e, &mut Cx::plain(&scope, clause));
+        self.keep_params.set(keep);
+        let bound = bound?;
         if !bound.is_constant() {
             return crate::bind_err!("{clause} must be a constant");
         }
@@ -107,7 +112,14 @@ impl Binder<'_> {
                 [.., q, name] => self.column(Some(q), name, cx),
                 _ => crate::unsupported!("identifier {e}"),
             },
-            A::Value(v) => self.value(&v.value, pos_of(v)),
+            A::Value(v) => match &v.value {
+                ast::Value::Placeholder(p) if self.keep_params.get() => {
+                    let n = self.param_number(p, pos_of(v))?;
+                    let data_type = self.params[n].data_type();
+                    Ok(Expr::Param { idx: n, data_type })
+                }
+                other => self.value(other, pos_of(v)),
+            },
             A::TypedString(ts) => {
                 let dt = super::bind_type(&ts.data_type)?;
                 let text = match &ts.value.value {
@@ -429,6 +441,16 @@ impl Binder<'_> {
         Ok(Expr::Column { idx, name: col.name.clone(), data_type: col.data_type })
     }
 
+    /// The 0-based index of parameter `$n` / `?n`, which must have a value.
+    fn param_number(&self, p: &str, pos: Option<Pos>) -> Result<usize> {
+        let n: usize =
+            p.trim_start_matches(['$', '?']).parse().map_err(|_| bind_error(format!("invalid parameter {p}"), pos))?;
+        match n.checked_sub(1).filter(|&i| i < self.params.len()) {
+            Some(i) => Ok(i),
+            None => Err(bind_error(format!("no value supplied for parameter ${n} ({} given)", self.params.len()), pos)),
+        }
+    }
+
     fn value(&self, v: &ast::Value, pos: Option<Pos>) -> Result<Expr> {
         use ast::Value as V;
         Ok(Expr::literal(match v {
@@ -440,19 +462,8 @@ impl Binder<'_> {
             V::Boolean(b) => Value::Boolean(*b),
             V::Null => Value::Null,
             V::Placeholder(p) => {
-                let n: usize = p
-                    .trim_start_matches(['$', '?'])
-                    .parse()
-                    .map_err(|_| bind_error(format!("invalid parameter {p}"), pos))?;
-                match n.checked_sub(1).and_then(|i| self.params.get(i)) {
-                    Some(v) => v.clone(),
-                    None => {
-                        return Err(bind_error(
-                            format!("no value supplied for parameter ${n} ({} given)", self.params.len()),
-                            pos,
-                        ))
-                    }
-                }
+                self.params_inlined.set(true);
+                self.params[self.param_number(p, pos)?].clone()
             }
             other => return Err(SqlError::NotSupported { message: format!("literal {other}"), pos }),
         }))

@@ -3,7 +3,7 @@
 
 mod coerce;
 mod expr;
-mod query;
+pub(crate) mod query;
 mod window;
 
 pub use coerce::assign_to;
@@ -88,6 +88,12 @@ pub struct Binder<'a> {
     pub windows: std::cell::RefCell<Vec<exec::WindowExpr>>,
     /// The WINDOW clause of the SELECT being bound.
     pub named_windows: std::cell::RefCell<Vec<(String, sqlparser::ast::WindowSpec)>>,
+    /// Bind parameters as [`exec::Expr::Param`] (typed by the values in `params`) instead of
+    /// their values, so the plan can run again with other values (prepared statements).
+    pub keep_params: std::cell::Cell<bool>,
+    /// Set when a parameter's value was bound into the plan (always, unless `keep_params`;
+    /// with it, where a constant is needed, as in LIMIT $1).
+    pub params_inlined: std::cell::Cell<bool>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -166,6 +172,8 @@ impl<'a> Binder<'a> {
             frames: Default::default(),
             windows: Default::default(),
             named_windows: Default::default(),
+            keep_params: Default::default(),
+            params_inlined: Default::default(),
         }
     }
 

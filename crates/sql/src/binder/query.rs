@@ -11,7 +11,7 @@ use sqlparser::ast::{self, SelectItem, SetExpr, TableFactor};
 use storage::{DataType, Value};
 
 /// A bound query: its plan and the names of its output columns.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BoundQuery {
     pub plan: LogicalPlan,
     pub names: Vec<String>,
