@@ -9,11 +9,15 @@
 //! This crate knows nothing of transactions or SQL.
 
 pub mod batch;
+mod bytes;
+pub mod checksum;
 pub mod datetime;
+pub mod encoding;
 pub mod error;
 pub mod schema;
 pub mod types;
 pub mod value;
+pub mod zone_map;
 
 pub use batch::{ArrayRef, Batch};
 pub use error::{Result, StorageError};
