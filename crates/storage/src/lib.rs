@@ -11,6 +11,7 @@
 pub mod batch;
 mod bytes;
 pub mod checksum;
+pub mod compression;
 pub mod datetime;
 pub mod encoding;
 pub mod error;
