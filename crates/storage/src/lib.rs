@@ -11,10 +11,13 @@
 pub mod batch;
 mod bytes;
 pub mod checksum;
+pub mod column_file;
 pub mod compression;
 pub mod datetime;
 pub mod encoding;
 pub mod error;
+pub mod fsutil;
+pub mod mmap;
 pub mod schema;
 pub mod types;
 pub mod value;
