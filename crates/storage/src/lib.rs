@@ -21,6 +21,7 @@ pub mod mmap;
 pub mod schema;
 pub mod types;
 pub mod value;
+pub mod wal;
 pub mod zone_map;
 
 pub use batch::{ArrayRef, Batch};
