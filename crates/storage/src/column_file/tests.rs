@@ -87,6 +87,12 @@ fn round_trip_with_projection_and_zone_maps() {
 }
 
 #[test]
+fn files_are_shareable_between_workers() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ColumnFile>();
+}
+
+#[test]
 fn per_column_compression_and_empty_files() {
     let dir = tempfile::tempdir().unwrap();
     let batch = sample(5000);

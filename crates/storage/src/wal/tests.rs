@@ -263,6 +263,13 @@ fn other_version_is_a_clear_error() {
 }
 
 #[test]
+fn wal_is_shareable_between_committers() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Wal>();
+    assert_send_sync::<WalRecord>();
+}
+
+#[test]
 fn group_commit_shares_fsyncs() {
     let dir = tempfile::tempdir().unwrap();
     let (wal, _, _) = open(dir.path(), WalOptions::default(), Lsn(1));
