@@ -34,6 +34,8 @@ pub mod batch;
 mod bytes;
 pub mod checksum;
 pub mod column_file;
+#[cfg(test)]
+mod compat_tests;
 pub mod compression;
 pub mod datetime;
 pub mod encoding;
