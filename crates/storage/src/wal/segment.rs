@@ -105,7 +105,12 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<Lsn, BadHeader> {
     if le_u32(bytes, 12) != 0 {
         return Err(BadHeader::Damaged("unknown header flags".into()));
     }
-    Ok(Lsn(le_u64(bytes, 16)))
+    let first = le_u64(bytes, 16);
+    // LSNs start at 1; the upper bound keeps LSN arithmetic far from overflow.
+    if first == 0 || first > u64::MAX / 2 {
+        return Err(BadHeader::Damaged(format!("first LSN {first} out of range")));
+    }
+    Ok(Lsn(first))
 }
 
 /// One valid record found by [`scan`].
