@@ -64,6 +64,42 @@ impl DataType {
         })
     }
 
+    /// The stable one-byte code of this type in files (column files, WAL, manifest).
+    /// Codes are never reused; a new type gets a new code.
+    pub fn code(self) -> u8 {
+        match self {
+            DataType::Null => 0,
+            DataType::Boolean => 1,
+            DataType::SmallInt => 2,
+            DataType::Integer => 3,
+            DataType::BigInt => 4,
+            DataType::Real => 5,
+            DataType::Double => 6,
+            DataType::Text => 7,
+            DataType::Date => 8,
+            DataType::Timestamp => 9,
+            DataType::Interval => 10,
+        }
+    }
+
+    /// The type with file code `code`, if there is one.
+    pub fn try_from_code(code: u8) -> Option<DataType> {
+        Some(match code {
+            0 => DataType::Null,
+            1 => DataType::Boolean,
+            2 => DataType::SmallInt,
+            3 => DataType::Integer,
+            4 => DataType::BigInt,
+            5 => DataType::Real,
+            6 => DataType::Double,
+            7 => DataType::Text,
+            8 => DataType::Date,
+            9 => DataType::Timestamp,
+            10 => DataType::Interval,
+            _ => return None,
+        })
+    }
+
     /// The SQL spelling used in `.schema`, EXPLAIN and error messages.
     pub fn sql_name(self) -> &'static str {
         match self {
@@ -137,8 +173,10 @@ mod tests {
             DataType::Interval,
         ] {
             assert_eq!(DataType::from_arrow(&dt.to_arrow()), Some(dt));
+            assert_eq!(DataType::try_from_code(dt.code()), Some(dt));
         }
         assert_eq!(DataType::from_arrow(&ArrowType::UInt8), None);
+        assert_eq!(DataType::try_from_code(11), None);
     }
 
     #[test]
