@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! # comment lines start with '#'
-//! n        30000                      the workload's N the result was computed at
+//! n        1000000                    the workload's N the result was computed at
 //! columns  country  revenue  lines    result column names
 //! types    T        R        I        one type class per column (see TypeClass)
 //! order    query                      `query`: rows in the query's ORDER BY order;
