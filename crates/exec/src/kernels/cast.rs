@@ -212,8 +212,8 @@ mod tests {
         assert!(matches!(cast_value(&Value::from("99999999999"), DataType::Integer), Err(ExecError::Overflow(_))));
         assert_eq!(cast_value(&Value::from("yes"), DataType::Boolean).unwrap(), Value::Boolean(true));
         assert_eq!(cast_value(&Value::from("2024-02-29"), DataType::Date).unwrap(), Value::Date(19782));
-        assert_eq!(cast_value(&Value::Double(2.5), DataType::Integer).unwrap(), Value::Integer(3));
-        assert_eq!(cast_value(&Value::Double(-2.5), DataType::Integer).unwrap(), Value::Integer(-3));
+        assert_eq!(cast_value(&Value::Double(2.5), DataType::Integer).unwrap(), Value::Integer(2));
+        assert_eq!(cast_value(&Value::Double(-2.5), DataType::Integer).unwrap(), Value::Integer(-2));
         assert_eq!(cast_value(&Value::Double(1.5), DataType::Text).unwrap(), Value::from("1.5"));
     }
 

@@ -86,10 +86,7 @@ impl AggFunc {
                 DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
                 t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
             },
-            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => match input {
-                DataType::Interval => Err(format!("function {}(INTERVAL) is not supported", self.name())),
-                t => Ok(t),
-            },
+            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => Ok(input),
             AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop | AggFunc::PercentileCont => {
                 match input {
                     t if t.is_numeric() || t == DataType::Null => Ok(DataType::Double),
