@@ -139,6 +139,16 @@ impl Binder<'_> {
         match q.body.as_ref() {
             SetExpr::Select(select) => self.select(select, tail),
             body => {
+                // PostgreSQL sorts a UNION / INTERSECT / EXCEPT only by output names or positions.
+                if matches!(body, SetExpr::SetOperation { .. }) {
+                    for ob in order_by {
+                        if !matches!(&ob.expr, ast::Expr::Identifier(_) | ast::Expr::Value(_)) {
+                            return crate::bind_err!(
+                                "invalid UNION/INTERSECT/EXCEPT ORDER BY clause: only result column names can be used, not expressions"
+                            );
+                        }
+                    }
+                }
                 let bound = self.set_expr(body)?;
                 self.finish_simple(bound, tail)
             }
