@@ -168,7 +168,8 @@ pub fn interval_scale(iv: Interval, factor: f64, divide: bool) -> Result<Interva
     }
     days = days.checked_add(month_remainder_days.trunc() as i32).ok_or_else(overflow)?;
     let micros = (scale(iv.micros as f64) + sec_remainder * 1e6).round_ties_even();
-    if micros.is_nan() || micros >= 9.223_372_036_854_775_807e18 || micros < -9.223_372_036_854_775_808e18 {
+    // i64::MAX as f64 is 2^63 exactly, the first value past the range.
+    if micros.is_nan() || micros >= i64::MAX as f64 || micros < i64::MIN as f64 {
         return Err(overflow());
     }
     Ok(Interval { months, days, micros: micros as i64 })
