@@ -38,6 +38,14 @@ pub enum ScalarFunction {
     SubInterval,
     /// `timestamp - timestamp` (operator only).
     TimestampDiff,
+    /// `interval + interval` (operator only).
+    IntervalAdd,
+    /// `interval - interval` (operator only).
+    IntervalSub,
+    /// `interval * number` and `number * interval` (operator only).
+    IntervalMul,
+    /// `interval / number` (operator only).
+    IntervalDiv,
     Now,
     CurrentDate,
     /// SQLite's `datetime(time, modifier...)`.
@@ -193,6 +201,10 @@ impl ScalarFunction {
             Repeat => "repeat",
             Lpad => "lpad",
             Rpad => "rpad",
+            IntervalAdd => "+",
+            IntervalSub => "-",
+            IntervalMul => "*",
+            IntervalDiv => "/",
             Now => "now",
             CurrentDate => "current_date",
             SqliteDatetime => "datetime",
@@ -307,6 +319,7 @@ impl ScalarFunction {
                 text(args[0])?;
                 let ts = match args[1] {
                     T::Date | T::Timestamp | T::Null => T::Timestamp,
+                    T::Interval if self == DatePart => T::Interval,
                     t => {
                         return Err(format!("function {}(TEXT, {t}) does not exist: it needs a timestamp", self.name()))
                     }
@@ -315,6 +328,8 @@ impl ScalarFunction {
             }
             AddInterval | SubInterval => sig(vec![T::Timestamp, T::Interval], T::Timestamp),
             TimestampDiff => sig(vec![T::Timestamp, T::Timestamp], T::Interval),
+            IntervalAdd | IntervalSub => sig(vec![T::Interval, T::Interval], T::Interval),
+            IntervalMul | IntervalDiv => sig(vec![T::Interval, T::Double], T::Interval),
             Now => {
                 arity(n == 0, "0")?;
                 sig(vec![], T::Timestamp)
@@ -500,8 +515,10 @@ impl ScalarFunction {
             Upper => Value::Text(text(&args[0]).to_uppercase()),
             Length => Value::Integer(text(&args[0]).chars().count() as i32),
             Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
-            DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | Now | CurrentDate | SqliteDatetime
-            | SqliteDate | ToTimestamp => return time_eval(self, args),
+            DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | IntervalAdd | IntervalSub
+            | IntervalMul | IntervalDiv | Now | CurrentDate | SqliteDatetime | SqliteDate | ToTimestamp => {
+                return time_eval(self, args)
+            }
             Substring => {
                 let s: Vec<char> = text(&args[0]).chars().collect();
                 let start = i(&args[1]);
@@ -665,6 +682,10 @@ impl ScalarFunction {
     }
 }
 
+fn interval_value(iv: crate::time::Interval) -> Value {
+    Value::Interval { months: iv.months, days: iv.days, micros: iv.micros }
+}
+
 /// The date and time functions.
 fn time_eval(func: ScalarFunction, args: &[Value]) -> Result<Value> {
     use crate::time;
@@ -685,12 +706,20 @@ fn time_eval(func: ScalarFunction, args: &[Value]) -> Result<Value> {
     };
     Ok(match func {
         DateTrunc => Value::Timestamp(time::date_trunc(&text(&args[0]), ts(&args[1])?)?),
-        DatePart => Value::Double(time::date_part(&text(&args[0]), ts(&args[1])?)?),
+        DatePart => match &args[1] {
+            Value::Interval { .. } => Value::Double(time::interval_part(&text(&args[0]), interval(&args[1])?)?),
+            other => Value::Double(time::date_part(&text(&args[0]), ts(other)?)?),
+        },
         AddInterval => Value::Timestamp(time::add_interval(ts(&args[0])?, interval(&args[1])?, 1)?),
         SubInterval => Value::Timestamp(time::add_interval(ts(&args[0])?, interval(&args[1])?, -1)?),
-        TimestampDiff => {
-            let iv = time::timestamp_diff(ts(&args[0])?, ts(&args[1])?)?;
-            Value::Interval { months: iv.months, days: iv.days, micros: iv.micros }
+        TimestampDiff => interval_value(time::timestamp_diff(ts(&args[0])?, ts(&args[1])?)?),
+        IntervalAdd | IntervalSub => {
+            let sign = if func == IntervalAdd { 1 } else { -1 };
+            interval_value(time::interval_add(interval(&args[0])?, interval(&args[1])?, sign)?)
+        }
+        IntervalMul | IntervalDiv => {
+            let factor = args[1].as_f64().ok_or_else(|| ExecError::Internal("expected a number".into()))?;
+            interval_value(time::interval_scale(interval(&args[0])?, factor, func == IntervalDiv)?)
         }
         Now => Value::Timestamp(time::now_micros()),
         CurrentDate => Value::Date(time::now_micros().div_euclid(storage::datetime::MICROS_PER_DAY) as i32),

@@ -6,7 +6,8 @@ use crate::error::{ExecError, Result};
 use crate::kernels::as_prim;
 use crate::kernels::compare::{downcast_bool, downcast_utf8};
 use arrow::array::Array;
-use storage::{DataType, Value};
+use arrow::types::months_days_ns;
+use storage::DataType;
 
 fn put_f64(buf: &mut Vec<u8>, v: f64) {
     let canon = if v.is_nan() {
@@ -69,13 +70,17 @@ pub fn append_column(keys: &mut [Vec<u8>], array: &dyn Array) -> Result<()> {
                 k.extend_from_slice(s);
             });
         }
-        DataType::Interval | _ => {
+        DataType::Interval => {
+            // PostgreSQL's interval equality: a month is 30 days and a day 24 hours, so
+            // '1 day' and '24 hours' are one group.
+            let a = as_prim::<months_days_ns>(array)?;
             each_valid!(|k: &mut Vec<u8>, i| {
-                let s = Value::from_array(array, i).to_string();
-                k.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                k.extend_from_slice(s.as_bytes());
+                let v: months_days_ns = a.value(i);
+                let span = (v.months() as i128 * 30 + v.days() as i128) * 86_400_000_000_000 + v.ns() as i128;
+                k.extend_from_slice(&span.to_le_bytes());
             });
         }
+        other => return Err(ExecError::Internal(format!("cannot key {other} values"))),
     }
     Ok(())
 }
@@ -111,5 +116,14 @@ mod tests {
         let y = Utf8Array::<i32>::from_slice(["c", "bc"]);
         let keys = encode_rows(&[&x, &y], 2).unwrap();
         assert_ne!(keys[0], keys[1]);
+        // Intervals key by their length: '1 day' = '24 hours' <> '1 hour'.
+        let iv = arrow::array::PrimitiveArray::from_slice([
+            months_days_ns::new(0, 1, 0),
+            months_days_ns::new(0, 0, 86_400_000_000_000),
+            months_days_ns::new(0, 0, 3_600_000_000_000),
+        ]);
+        let keys = encode_rows(&[&iv], 3).unwrap();
+        assert_eq!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
     }
 }

@@ -126,6 +126,87 @@ pub fn add_interval(ts: i64, iv: Interval, sign: i64) -> Result<i64> {
     ts.checked_add(delta).ok_or_else(overflow)
 }
 
+/// `a + sign * b`, field by field, as PostgreSQL adds intervals (`1 mon` + `-30 days` stays
+/// `1 mon -30 days`).
+pub fn interval_add(a: Interval, b: Interval, sign: i32) -> Result<Interval> {
+    let overflow = || ExecError::Overflow("interval");
+    Ok(Interval {
+        months: b.months.checked_mul(sign).and_then(|m| a.months.checked_add(m)).ok_or_else(overflow)?,
+        days: b.days.checked_mul(sign).and_then(|d| a.days.checked_add(d)).ok_or_else(overflow)?,
+        micros: b.micros.checked_mul(sign as i64).and_then(|u| a.micros.checked_add(u)).ok_or_else(overflow)?,
+    })
+}
+
+/// `iv * factor` (`divide` false) or `iv / factor` (`divide` true), as PostgreSQL's
+/// `interval_mul` / `interval_div` do it: each field is scaled and truncated, a fractional
+/// month spills into days (30 to a month) and a fractional day into time (24 hours to a day).
+pub fn interval_scale(iv: Interval, factor: f64, divide: bool) -> Result<Interval> {
+    if divide && factor == 0.0 {
+        return Err(ExecError::DivisionByZero);
+    }
+    let overflow = || ExecError::Overflow("interval");
+    let scale = |x: f64| if divide { x / factor } else { x * factor };
+    let to_i32 = |x: f64| {
+        if x.is_nan() || x > i32::MAX as f64 || x < i32::MIN as f64 {
+            Err(overflow())
+        } else {
+            Ok(x as i32)
+        }
+    };
+    // PostgreSQL's TSROUND: round to microseconds, ties to even (C's rint).
+    let ts_round = |x: f64| (x * 1e6).round_ties_even() / 1e6;
+    let months = to_i32(scale(iv.months as f64))?;
+    let mut days = to_i32(scale(iv.days as f64))?;
+    let month_remainder_days = ts_round((scale(iv.months as f64) - months as f64) * 30.0);
+    let mut sec_remainder = ts_round(
+        (scale(iv.days as f64) - days as f64 + month_remainder_days - month_remainder_days.trunc()) * 86_400.0,
+    );
+    if sec_remainder.abs() >= 86_400.0 {
+        let whole_days = (sec_remainder / 86_400.0).trunc();
+        days = days.checked_add(whole_days as i32).ok_or_else(overflow)?;
+        sec_remainder -= whole_days * 86_400.0;
+    }
+    days = days.checked_add(month_remainder_days.trunc() as i32).ok_or_else(overflow)?;
+    let micros = (scale(iv.micros as f64) + sec_remainder * 1e6).round_ties_even();
+    // i64::MAX as f64 is 2^63 exactly, the first value past the range.
+    if micros.is_nan() || micros >= i64::MAX as f64 || micros < i64::MIN as f64 {
+        return Err(overflow());
+    }
+    Ok(Interval { months, days, micros: micros as i64 })
+}
+
+/// EXTRACT(field FROM interval): the fields as the interval holds them, PostgreSQL style
+/// (hours are not folded into days, nor days into months).
+pub fn interval_part(field: &str, iv: Interval) -> Result<f64> {
+    let field = field.to_ascii_lowercase();
+    let (years, months) = (iv.months / 12, iv.months % 12);
+    let hours = iv.micros / MICROS_PER_HOUR;
+    let minutes = iv.micros % MICROS_PER_HOUR / MICROS_PER_MINUTE;
+    let sec_micros = iv.micros % MICROS_PER_MINUTE;
+    Ok(match field.as_str() {
+        "microsecond" | "microseconds" => sec_micros as f64,
+        "millisecond" | "milliseconds" => sec_micros as f64 / 1e3,
+        "second" | "seconds" => sec_micros as f64 / 1e6,
+        "minute" | "minutes" => minutes as f64,
+        "hour" | "hours" => hours as f64,
+        "day" | "days" => iv.days as f64,
+        "month" | "months" => months as f64,
+        "quarter" => (months / 3 + 1) as f64,
+        "year" | "years" => years as f64,
+        "decade" => (years / 10) as f64,
+        "century" => (years / 100) as f64,
+        "millennium" => (years / 1000) as f64,
+        // A year is 365.25 days and a month 30 days here.
+        "epoch" => {
+            iv.micros as f64 / 1e6
+                + 365.25 * 86_400.0 * years as f64
+                + 30.0 * 86_400.0 * months as f64
+                + 86_400.0 * iv.days as f64
+        }
+        _ => return Err(ExecError::InvalidArgument(format!("unit \"{field}\" not supported for type interval"))),
+    })
+}
+
 /// `a - b` for timestamps, as days and microseconds (PostgreSQL's justified form).
 pub fn timestamp_diff(a: i64, b: i64) -> Result<Interval> {
     let d = a.checked_sub(b).ok_or(ExecError::Overflow("interval"))?;
@@ -235,6 +316,23 @@ mod tests {
 
     fn ts(s: &str) -> i64 {
         parse_timestamp(s).unwrap()
+    }
+
+    #[test]
+    fn interval_arithmetic_matches_postgres() {
+        let iv = |months, days, micros| Interval { months, days, micros };
+        assert_eq!(interval_add(iv(1, 0, 0), iv(0, 31, 0), -1).unwrap(), iv(1, -31, 0));
+        // '1 month' * 1.5 = '1 mon 15 days'; '1 year' / 7 = '1 mon 21 days 10:17:08.5344'
+        assert_eq!(interval_scale(iv(1, 0, 0), 1.5, false).unwrap(), iv(1, 15, 0));
+        assert_eq!(interval_scale(iv(12, 0, 0), 7.0, true).unwrap(), iv(1, 21, 37_028_534_400));
+        // '1 day' / 3 keeps the day fraction as time: '08:00:00'
+        assert_eq!(interval_scale(iv(0, 1, 0), 3.0, true).unwrap(), iv(0, 0, 8 * MICROS_PER_HOUR));
+        assert_eq!(interval_scale(iv(0, 1, 0), 0.0, true), Err(ExecError::DivisionByZero));
+        assert!(interval_scale(iv(i32::MAX, 0, 0), 2.0, false).is_err());
+        assert_eq!(interval_part("hour", iv(0, 3, 27 * MICROS_PER_HOUR)).unwrap(), 27.0);
+        assert_eq!(interval_part("minute", iv(0, 0, -90 * MICROS_PER_MINUTE)).unwrap(), -30.0);
+        assert_eq!(interval_part("epoch", iv(13, 1, 1_000_000)).unwrap(), 34_236_001.0);
+        assert!(interval_part("dow", iv(0, 1, 0)).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::binder::{bind_type, ident_pos, normalize, object_name, unknown_name};
 use crate::error::{Result, SqlError};
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
-use storage::{ColumnDef, TableSchema};
+use storage::{ColumnDef, DataType, TableSchema};
 
 fn index_columns(cols: &[ast::IndexColumn], schema: &TableSchema) -> Result<Vec<usize>> {
     cols.iter()
@@ -36,6 +36,9 @@ pub fn table_schema(ct: &ast::CreateTable) -> Result<TableSchema> {
             });
         }
         let data_type = bind_type(&col.data_type)?;
+        if data_type == DataType::Interval {
+            return crate::unsupported!("INTERVAL columns (intervals are only computed in queries)");
+        }
         let mut nullable = true;
         for opt in &col.options {
             match &opt.option {

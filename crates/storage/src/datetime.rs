@@ -79,9 +79,12 @@ fn parse_u32(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-/// Parses `YYYY-MM-DD` (surrounding whitespace allowed) into a day number.
+/// Parses `YYYY-MM-DD` or `YYYYMMDD` (surrounding whitespace allowed) into a day number.
 pub fn parse_date(s: &str) -> Option<i32> {
     let s = s.trim();
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_date(&format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..]));
+    }
     let mut parts = s.splitn(3, '-');
     let y: i64 = parse_u32(parts.next()?)? as i64;
     let m = parse_u32(parts.next()?)?;
@@ -118,15 +121,18 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         }
         let mut frac_micros = 0i64;
         if let Some(frac) = frac {
-            if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let mut digits = frac.to_string();
-            digits.truncate(6);
+            // Digits past the microsecond round it, as in PostgreSQL (`.1234567` -> `.123457`).
+            let mut digits = frac[..frac.len().min(6)].to_string();
             while digits.len() < 6 {
                 digits.push('0');
             }
             frac_micros = digits.parse().ok()?;
+            if frac.as_bytes().get(6).is_some_and(|&b| b >= b'5') {
+                frac_micros += 1;
+            }
         }
         micros += (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * MICROS_PER_SECOND + frac_micros;
     }
@@ -159,5 +165,11 @@ mod tests {
         assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59.999999");
         assert_eq!(parse_timestamp("2025-09-01T10:11"), parse_timestamp("2025-09-01 10:11:00"));
         assert_eq!(parse_timestamp("2025-09-01 25:00:00"), None);
+        assert_eq!(parse_date("20240105"), parse_date("2024-01-05"));
+        assert_eq!(parse_date("20230229"), None);
+        let rounded = parse_timestamp("2024-01-01 00:00:00.123456789").unwrap();
+        assert_eq!(format_timestamp(rounded), "2024-01-01 00:00:00.123457");
+        let carried = parse_timestamp("2024-01-01 23:59:59.9999995").unwrap();
+        assert_eq!(format_timestamp(carried), "2024-01-02 00:00:00");
     }
 }

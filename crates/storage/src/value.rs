@@ -118,6 +118,11 @@ impl Value {
             (Text(a), Text(b)) => a.cmp(b),
             (Date(a), Date(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            // PostgreSQL's interval order: a month is 30 days, a day 24 hours.
+            (Interval { months: m1, days: d1, micros: u1 }, Interval { months: m2, days: d2, micros: u2 }) => {
+                let span = |m: i32, d: i32, u: i64| (m as i128 * 30 + d as i128) * 86_400_000_000 + u as i128;
+                span(*m1, *d1, *u1).cmp(&span(*m2, *d2, *u2))
+            }
             (a, b) => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 _ => match (a.as_f64(), b.as_f64()) {
@@ -149,32 +154,41 @@ pub fn format_f64(v: f64) -> String {
     format!("{v}")
 }
 
-/// Formats an interval PostgreSQL-style: `1 year 2 mons 3 days 04:05:06`.
+/// Formats an interval PostgreSQL-style: `1 year 2 mons 3 days 04:05:06`. As in PostgreSQL's
+/// `EncodeInterval`, every count but exactly 1 is plural (`-1 days`), and a positive part after
+/// a negative one carries a `+` (`-1 days +02:00:00`).
 pub fn format_interval(months: i32, days: i32, micros: i64) -> String {
-    let mut parts = Vec::new();
-    let (years, mons) = (months / 12, months % 12);
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n.abs() == 1 { "" } else { "s" });
-    if years != 0 {
-        parts.push(plural(years as i64, "year"));
+    let mut out = String::new();
+    let (mut is_before, mut is_zero) = (false, true);
+    for (value, unit) in [(months / 12, "year"), (months % 12, "mon"), (days, "day")] {
+        if value == 0 {
+            continue;
+        }
+        let sep = if is_zero { "" } else { " " };
+        let plus = if is_before && value > 0 { "+" } else { "" };
+        let plural = if value == 1 { "" } else { "s" };
+        out.push_str(&format!("{sep}{plus}{value} {unit}{plural}"));
+        is_before = value < 0;
+        is_zero = false;
     }
-    if mons != 0 {
-        parts.push(plural(mons as i64, "mon"));
-    }
-    if days != 0 {
-        parts.push(plural(days as i64, "day"));
-    }
-    if micros != 0 || parts.is_empty() {
-        let sign = if micros < 0 { "-" } else { "" };
+    if micros != 0 || is_zero {
+        let sign = if micros < 0 {
+            "-"
+        } else if is_before {
+            "+"
+        } else {
+            ""
+        };
         let m = micros.unsigned_abs();
         let secs = m / 1_000_000;
         let frac = m % 1_000_000;
-        let mut s = format!("{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+        let sep = if is_zero { "" } else { " " };
+        out.push_str(&format!("{sep}{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
         if frac != 0 {
-            s.push_str(format!(".{frac:06}").trim_end_matches('0'));
+            out.push_str(format!(".{frac:06}").trim_end_matches('0'));
         }
-        parts.push(s);
     }
-    parts.join(" ")
+    out
 }
 
 impl fmt::Display for Value {
@@ -329,5 +343,9 @@ mod tests {
     fn interval_text() {
         assert_eq!(format_interval(14, 3, 3_600_000_000), "1 year 2 mons 3 days 01:00:00");
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
+        assert_eq!(format_interval(0, -1, 0), "-1 days");
+        assert_eq!(format_interval(-13, 0, 0), "-1 years -1 mons");
+        assert_eq!(format_interval(0, -1, 7_200_000_000), "-1 days +02:00:00");
+        assert_eq!(format_interval(1, -1, -1_500_000), "1 mon -1 days -00:00:01.5");
     }
 }

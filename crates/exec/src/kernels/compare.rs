@@ -5,7 +5,7 @@ use super::{as_prim, combine_validity};
 use crate::error::{ExecError, Result};
 use arrow::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
 use arrow::bitmap::MutableBitmap;
-use arrow::types::NativeType;
+use arrow::types::{months_days_ns, NativeType};
 use std::cmp::Ordering;
 use storage::DataType;
 
@@ -68,6 +68,15 @@ pub fn cmp_f64(a: f64, b: f64) -> Ordering {
     }
 }
 
+/// PostgreSQL's interval order: a month counts as 30 days and a day as 24 hours, so
+/// `'1 day' = '24 hours'` and `'30 days' = '1 month'`.
+#[inline]
+pub fn cmp_interval(a: months_days_ns, b: months_days_ns) -> Ordering {
+    const NS_PER_DAY: i128 = 86_400_000_000_000;
+    let span = |v: months_days_ns| (v.months() as i128 * 30 + v.days() as i128) * NS_PER_DAY + v.ns() as i128;
+    span(a).cmp(&span(b))
+}
+
 fn cmp_prim<T: NativeType>(
     op: CmpOp,
     lhs: &PrimitiveArray<T>,
@@ -94,6 +103,9 @@ pub fn compare(op: CmpOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Res
         }
         DataType::Real => cmp_prim(op, as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, |a, b| cmp_f64(a as f64, b as f64)),
         DataType::Double => cmp_prim(op, as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, cmp_f64),
+        DataType::Interval => {
+            cmp_prim(op, as_prim::<months_days_ns>(lhs)?, as_prim::<months_days_ns>(rhs)?, cmp_interval)
+        }
         DataType::Text => {
             let (l, r) = (downcast_utf8(lhs)?, downcast_utf8(rhs)?);
             let validity = combine_validity(l.validity(), r.validity());
@@ -144,6 +156,21 @@ mod tests {
         assert_eq!(eq, BooleanArray::from_slice([true, true, false]));
         let lt = compare(CmpOp::Lt, &a, &b, DataType::Double).unwrap();
         assert_eq!(lt, BooleanArray::from_slice([false, false, true]));
+    }
+
+    #[test]
+    fn intervals_compare_normalized() {
+        use arrow::array::PrimitiveArray;
+        let day = months_days_ns::new(0, 1, 0);
+        let hours_24 = months_days_ns::new(0, 0, 86_400_000_000_000);
+        let month = months_days_ns::new(1, 0, 0);
+        let days_31 = months_days_ns::new(0, 31, 0);
+        let a = PrimitiveArray::from_slice([day, month, month]);
+        let b = PrimitiveArray::from_slice([hours_24, days_31, months_days_ns::new(0, 30, 0)]);
+        let eq = compare(CmpOp::Eq, &a, &b, DataType::Interval).unwrap();
+        assert_eq!(eq, BooleanArray::from_slice([true, false, true]));
+        let lt = compare(CmpOp::Lt, &a, &b, DataType::Interval).unwrap();
+        assert_eq!(lt, BooleanArray::from_slice([false, true, false]));
     }
 
     #[test]

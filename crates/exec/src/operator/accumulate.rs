@@ -1,5 +1,6 @@
 //! Accumulators for the statistical and collecting aggregates: variance and standard
-//! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or.
+//! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or, and SUM / AVG
+//! of intervals.
 
 use super::aggregate::Accumulator;
 use crate::error::{ExecError, Result};
@@ -16,6 +17,59 @@ fn number(input: &dyn Array, row_idx: usize) -> Option<f64> {
         return None;
     }
     Value::from_array(input, row_idx).as_f64()
+}
+
+/// SUM and AVG of intervals, as PostgreSQL computes them: months, days and microseconds are
+/// summed separately, and AVG divides that sum by the count like `interval / number`.
+pub(super) struct IntervalSumAcc {
+    avg: bool,
+    sums: Vec<(i64, i64, i128)>,
+    counts: Vec<i64>,
+}
+
+impl IntervalSumAcc {
+    pub fn new(avg: bool) -> IntervalSumAcc {
+        IntervalSumAcc { avg, sums: vec![], counts: vec![] }
+    }
+}
+
+impl Accumulator for IntervalSumAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.sums.resize(n_groups, (0, 0, 0));
+        self.counts.resize(n_groups, 0);
+        let input = input.ok_or_else(|| ExecError::Internal("SUM without argument".into()))?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if let Value::Interval { months, days, micros } = Value::from_array(input, row_idx) {
+                let (m, d, u) = &mut self.sums[*g as usize];
+                *m += months as i64;
+                *d += days as i64;
+                *u += micros as i128;
+                self.counts[*g as usize] += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.sums.resize(n_groups, (0, 0, 0));
+        self.counts.resize(n_groups, 0);
+        let overflow = || ExecError::Overflow("interval");
+        let mut values = Vec::with_capacity(n_groups);
+        for (&(m, d, u), &n) in self.sums.iter().zip(&self.counts) {
+            if n == 0 {
+                values.push(Value::Null);
+                continue;
+            }
+            let sum = crate::time::Interval {
+                months: i32::try_from(m).map_err(|_| overflow())?,
+                days: i32::try_from(d).map_err(|_| overflow())?,
+                micros: i64::try_from(u).map_err(|_| overflow())?,
+            };
+            let iv = if self.avg { crate::time::interval_scale(sum, n as f64, true)? } else { sum };
+            values.push(Value::Interval { months: iv.months, days: iv.days, micros: iv.micros });
+        }
+        Ok(values_to_array(DataType::Interval, &values))
+    }
 }
 
 /// Variance and standard deviation, sample or population, by Welford's online method.

@@ -82,14 +82,12 @@ impl AggFunc {
             AggFunc::CountStar | AggFunc::Count => Ok(DataType::BigInt),
             AggFunc::Sum | AggFunc::Avg => match input {
                 t if t.is_integer() && self == AggFunc::Sum => Ok(DataType::BigInt),
+                DataType::Interval => Ok(DataType::Interval),
                 t if t.is_numeric() => Ok(DataType::Double),
                 DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
                 t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
             },
-            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => match input {
-                DataType::Interval => Err(format!("function {}(INTERVAL) is not supported", self.name())),
-                t => Ok(t),
-            },
+            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => Ok(input),
             AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop | AggFunc::PercentileCont => {
                 match input {
                     t if t.is_numeric() || t == DataType::Null => Ok(DataType::Double),
@@ -343,6 +341,9 @@ impl Accumulator for DistinctAcc {
 pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
     let inner: Box<dyn Accumulator> = match agg.func {
         AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![] }),
+        AggFunc::Sum | AggFunc::Avg if agg.data_type == DataType::Interval => {
+            Box::new(super::accumulate::IntervalSumAcc::new(agg.func == AggFunc::Avg))
+        }
         AggFunc::Sum | AggFunc::Avg => Box::new(SumAvgAcc {
             avg: agg.func == AggFunc::Avg,
             out: agg.data_type,

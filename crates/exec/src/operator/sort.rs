@@ -3,6 +3,7 @@
 
 use crate::error::{ExecError, Result};
 use crate::expr::{take_rows, Expr};
+use crate::kernels::compare::cmp_interval;
 use arrow::array::Array;
 use arrow::compute::sort::{lexsort_to_indices, SortColumn, SortOptions};
 use std::fmt;
@@ -48,6 +49,29 @@ pub fn concat_batches(batches: &[Batch]) -> Result<Batch> {
     }
 }
 
+/// Intervals have no natural order in arrow2's sort: replaces each by its rank in
+/// PostgreSQL's interval order (months as 30 days, days as 24 hours), keeping the NULLs.
+fn interval_ranks(array: &dyn Array) -> Result<Box<dyn Array>> {
+    use arrow::array::{Int64Array, PrimitiveArray};
+    use arrow::types::months_days_ns;
+    let values = array
+        .as_any()
+        .downcast_ref::<PrimitiveArray<months_days_ns>>()
+        .ok_or_else(|| ExecError::Internal(format!("expected an interval array, found {:?}", array.data_type())))?;
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| cmp_interval(values.value(*a), values.value(*b)));
+    // Equal intervals ('1 day' and '24 hours') share a rank, so later keys break the tie.
+    let mut ranks = vec![0i64; values.len()];
+    let mut rank = 0i64;
+    for (pos, &row_idx) in order.iter().enumerate() {
+        if pos > 0 && cmp_interval(values.value(order[pos - 1]), values.value(row_idx)).is_ne() {
+            rank += 1;
+        }
+        ranks[row_idx] = rank;
+    }
+    Ok(Box::new(Int64Array::from_vec(ranks).with_validity(values.validity().cloned())))
+}
+
 /// Sorts all rows of `batches` by `keys`, keeping the first `fetch` rows if given.
 pub fn sort_batches(batches: Vec<Batch>, keys: &[SortKey], fetch: Option<usize>) -> Result<Vec<Batch>> {
     let all = concat_batches(&batches)?;
@@ -57,7 +81,11 @@ pub fn sort_batches(batches: Vec<Batch>, keys: &[SortKey], fetch: Option<usize>)
     let key_arrays: Vec<(Box<dyn Array>, &SortKey)> = keys
         .iter()
         .filter(|k| k.expr.data_type() != DataType::Null)
-        .map(|k| Ok((k.expr.evaluate(&all)?, k)))
+        .map(|k| {
+            let array = k.expr.evaluate(&all)?;
+            let array = if k.expr.data_type() == DataType::Interval { interval_ranks(array.as_ref())? } else { array };
+            Ok((array, k))
+        })
         .collect::<Result<_>>()?;
     if key_arrays.is_empty() {
         let n = fetch.map_or(all.n_rows, |f| f.min(all.n_rows));

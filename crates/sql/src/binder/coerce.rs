@@ -138,6 +138,30 @@ pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Result<Expr> {
             args: vec![cast_to(l, DataType::Timestamp)?, cast_to(r, DataType::Timestamp)?],
             data_type: DataType::Interval,
         }),
+        (DataType::Interval, DataType::Interval, ArithOp::Add | ArithOp::Sub) => Ok(Expr::Function {
+            func: if op == ArithOp::Add { ScalarFunction::IntervalAdd } else { ScalarFunction::IntervalSub },
+            args: vec![cast_to(l, DataType::Interval)?, cast_to(r, DataType::Interval)?],
+            data_type: DataType::Interval,
+        }),
+        // An untyped NULL next to an interval took the interval's type above; here it is the factor.
+        (DataType::Interval, t, ArithOp::Mul | ArithOp::Div)
+            if t.is_numeric() || (t == DataType::Interval && is_untyped_literal(&r)) =>
+        {
+            Ok(Expr::Function {
+                func: if op == ArithOp::Mul { ScalarFunction::IntervalMul } else { ScalarFunction::IntervalDiv },
+                args: vec![l, cast_to(r, DataType::Double)?],
+                data_type: DataType::Interval,
+            })
+        }
+        (t, DataType::Interval, ArithOp::Mul)
+            if t.is_numeric() || (t == DataType::Interval && is_untyped_literal(&l)) =>
+        {
+            Ok(Expr::Function {
+                func: ScalarFunction::IntervalMul,
+                args: vec![r, cast_to(l, DataType::Double)?],
+                data_type: DataType::Interval,
+            })
+        }
         (DataType::Date, DataType::Date, ArithOp::Sub) => Ok(Expr::DateArith {
             op: DateOp::DiffDays,
             left: Box::new(cast_to(l, DataType::Date)?),

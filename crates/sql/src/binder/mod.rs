@@ -217,6 +217,8 @@ pub fn bind_type(dt: &ast::DataType) -> Result<DataType> {
         | A::Nvarchar(_)
         | A::Clob(_) => DataType::Text,
         A::Date => DataType::Date,
+        // Only plain INTERVAL: a field restriction (`INTERVAL HOUR TO MINUTE`) would truncate.
+        A::Interval { fields: None, precision: None } => DataType::Interval,
         A::Timestamp(_, ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone) | A::Datetime(_) => {
             DataType::Timestamp
         }

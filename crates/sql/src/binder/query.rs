@@ -59,8 +59,11 @@ impl Binder<'_> {
 
     /// Binds a whole query.
     pub fn query(&self, q: &ast::Query) -> Result<BoundQuery> {
-        if q.fetch.is_some() || !q.locks.is_empty() {
-            return crate::unsupported!("FETCH / FOR UPDATE");
+        if !q.locks.is_empty() {
+            return crate::unsupported!("FOR UPDATE / FOR SHARE");
+        }
+        if q.fetch.as_ref().is_some_and(|f| f.with_ties || f.percent) {
+            return crate::unsupported!("FETCH ... WITH TIES / PERCENT");
         }
         let n_ctes = self.ctes.borrow().len();
         let res = self.query_with_ctes(q);
@@ -73,6 +76,8 @@ impl Binder<'_> {
             if with.recursive {
                 return crate::unsupported!("WITH RECURSIVE");
             }
+            // Names must be unique within one WITH; a nested WITH may shadow an outer CTE.
+            let outer_ctes = self.ctes.borrow().len();
             for cte in &with.cte_tables {
                 let mut bound = self.query(&cte.query)?;
                 let name = normalize(&cte.alias.name);
@@ -88,7 +93,7 @@ impl Binder<'_> {
                         *slot = normalize(&c.name);
                     }
                 }
-                if self.ctes.borrow().iter().any(|(n, _)| *n == name) {
+                if self.ctes.borrow()[outer_ctes..].iter().any(|(n, _)| *n == name) {
                     return crate::bind_err!("WITH query name \"{name}\" specified more than once");
                 }
                 self.ctes.borrow_mut().push((name, std::rc::Rc::new(bound)));
@@ -113,6 +118,16 @@ impl Binder<'_> {
                 offset = self.limit_value(o, "OFFSET")?.unwrap_or(0);
             }
         }
+        // FETCH FIRST n ROWS ONLY is the standard spelling of LIMIT n (n defaults to 1).
+        if let Some(fetch) = &q.fetch {
+            if limit.is_some() {
+                return crate::bind_err!("LIMIT and FETCH cannot both be given");
+            }
+            limit = match &fetch.quantity {
+                Some(n) => self.limit_value(n, "FETCH FIRST")?,
+                None => Some(1),
+            };
+        }
         let order_by: &[ast::OrderByExpr] = match &q.order_by {
             None => &[],
             Some(ob) => match &ob.kind {
@@ -124,6 +139,16 @@ impl Binder<'_> {
         match q.body.as_ref() {
             SetExpr::Select(select) => self.select(select, tail),
             body => {
+                // PostgreSQL sorts a UNION / INTERSECT / EXCEPT only by output names or positions.
+                if matches!(body, SetExpr::SetOperation { .. }) {
+                    for ob in order_by {
+                        if !matches!(&ob.expr, ast::Expr::Identifier(_) | ast::Expr::Value(_)) {
+                            return crate::bind_err!(
+                                "invalid UNION/INTERSECT/EXCEPT ORDER BY clause: only result column names can be used, not expressions"
+                            );
+                        }
+                    }
+                }
                 let bound = self.set_expr(body)?;
                 self.finish_simple(bound, tail)
             }
