@@ -37,6 +37,20 @@ impl ScopeColumn {
     }
 }
 
+impl Scope {
+    /// The columns of one table, qualified by its name.
+    pub fn of_table(table: &mvcc::Table) -> Scope {
+        let schema = table.schema();
+        Scope {
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| ScopeColumn::new(Some(schema.name.clone()), c.name.clone(), c.data_type))
+                .collect(),
+        }
+    }
+}
+
 /// What a subquery inside an expression computes once its plan has run.
 #[derive(Debug, Clone)]
 pub enum SubqueryKind {
