@@ -246,6 +246,24 @@ fn side(e: &Expr, n_left: usize) -> Option<bool> {
     }
 }
 
+/// Whether `e` runs a (correlated) subquery, which must not be duplicated or moved.
+fn has_subquery(e: &Expr) -> bool {
+    matches!(e, Expr::Correlated(_) | Expr::Subquery { .. }) || e.children().into_iter().any(has_subquery)
+}
+
+/// Replaces each column reference of `e` by the expression it names in `exprs`.
+fn inline_columns(e: &mut Expr, exprs: &[Expr]) {
+    if let Expr::Column { idx, .. } = e {
+        if let Some(x) = exprs.get(*idx) {
+            *e = x.clone();
+        }
+        return;
+    }
+    for child in e.children_mut() {
+        inline_columns(child, exprs);
+    }
+}
+
 /// Wraps `plan` in a filter of `preds` (if any) and keeps pushing.
 fn filtered(plan: LogicalPlan, preds: Vec<Expr>) -> LogicalPlan {
     match conjoin(preds) {
@@ -320,6 +338,12 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
                         LogicalPlan::Filter { input: Box::new(LogicalPlan::Join { left, right, kind, on }), predicate }
                     }
                 }
+            }
+            // Through a projection: the condition reads the projected expressions instead.
+            LogicalPlan::Project { input, exprs } if !exprs.iter().any(has_subquery) => {
+                let mut predicate = predicate;
+                inline_columns(&mut predicate, &exprs);
+                LogicalPlan::Project { input: Box::new(push_filters(LogicalPlan::Filter { input, predicate })), exprs }
             }
             other => LogicalPlan::Filter { input: Box::new(other), predicate },
         },

@@ -325,6 +325,8 @@ impl Binder<'_> {
             let mut scope = acc.1.clone();
             scope.columns.extend(right.1.columns.iter().cloned());
             let mut using: Vec<(String, Option<crate::error::Pos>)> = Vec::new();
+            // (name, left column, right column) of each USING column.
+            let mut pairs: Vec<(String, usize, usize)> = Vec::new();
             let on = match constraint {
                 Some(ast::JoinConstraint::On(e)) => {
                     let cond = self.expr(e, &mut Cx::plain(&scope, "JOIN/ON"))?;
@@ -382,12 +384,46 @@ impl Binder<'_> {
                         Expr::Column { idx, name: c.name.clone(), data_type: c.data_type }
                     };
                     parts.push(coerce::compare(exec::CmpOp::Eq, col(l), col(r))?);
-                    // The right copy of a USING column is hidden from `*` and unqualified names.
-                    scope.columns[r].hidden = true;
+                    pairs.push((name.clone(), l, r));
                 }
                 crate::plan::conjoin(parts)
             };
-            let (plan, _) = join_plans(acc, right, kind, on);
+            let (mut plan, _) = join_plans(acc, right, kind, on);
+            if !pairs.is_empty() {
+                // As in PostgreSQL, a USING column appears once, first, as the left copy (the
+                // right one for RIGHT JOIN, COALESCE of both for FULL JOIN); the two copies
+                // stay reachable by qualified name only.
+                let col = |idx: usize| {
+                    let c = &scope.columns[idx];
+                    Expr::Column { idx, name: c.name.clone(), data_type: c.data_type }
+                };
+                let mut exprs = Vec::new();
+                let mut columns = Vec::new();
+                for (name, l, r) in &pairs {
+                    let merged = match kind {
+                        JoinKind::Inner | JoinKind::Left => col(*l),
+                        JoinKind::Right => col(*r),
+                        JoinKind::Full => {
+                            let t = coerce::common_type(&[&col(*l), &col(*r)], "JOIN/USING")?;
+                            exec::Expr::Function {
+                                func: exec::ScalarFunction::Coalesce,
+                                args: vec![coerce::cast_to(col(*l), t)?, coerce::cast_to(col(*r), t)?],
+                                data_type: t,
+                            }
+                        }
+                    };
+                    columns.push(ScopeColumn::new(None, name.clone(), merged.data_type()));
+                    exprs.push(merged);
+                }
+                for (idx, c) in scope.columns.iter().enumerate() {
+                    let mut c = c.clone();
+                    c.hidden |= pairs.iter().any(|(_, l, r)| *l == idx || *r == idx);
+                    exprs.push(col(idx));
+                    columns.push(c);
+                }
+                plan = LogicalPlan::Project { input: Box::new(plan), exprs };
+                scope = Scope { columns };
+            }
             acc = (plan, scope);
         }
         Ok(acc)
