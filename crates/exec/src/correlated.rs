@@ -18,8 +18,9 @@ pub enum CorrelatedKind {
     Scalar,
     /// Whether it returns any row.
     Exists,
-    /// Whether `needle` equals one of its values, with SQL's NULL semantics.
-    In { needle: Expr },
+    /// `needle op ANY (values)` (`all: false`; `=` is IN) or `needle op ALL (values)`, with
+    /// SQL's NULL semantics.
+    In { needle: Expr, op: crate::CmpOp, all: bool },
 }
 
 /// A correlated subquery expression.
@@ -41,7 +42,7 @@ impl PartialEq for Correlated {
 impl Correlated {
     pub(crate) fn children(&self) -> Vec<&Expr> {
         let mut v: Vec<&Expr> = self.captures.iter().collect();
-        if let CorrelatedKind::In { needle } = &self.kind {
+        if let CorrelatedKind::In { needle, .. } = &self.kind {
             v.push(needle);
         }
         v
@@ -49,7 +50,7 @@ impl Correlated {
 
     pub(crate) fn children_mut(&mut self) -> Vec<&mut Expr> {
         let mut v: Vec<&mut Expr> = self.captures.iter_mut().collect();
-        if let CorrelatedKind::In { needle } = &mut self.kind {
+        if let CorrelatedKind::In { needle, .. } = &mut self.kind {
             v.push(needle);
         }
         v
@@ -65,7 +66,7 @@ impl Correlated {
         let refs: Vec<&dyn Array> = captured.iter().map(|a| a.as_ref()).collect();
         let keys = encode_rows(&refs, batch.n_rows)?;
         let needle = match &self.kind {
-            CorrelatedKind::In { needle } => Some(needle.evaluate(batch)?),
+            CorrelatedKind::In { needle, .. } => Some(needle.evaluate(batch)?),
             _ => None,
         };
         // Subquery results by outer values: the rows' first column (or the row count).
@@ -94,9 +95,9 @@ impl Correlated {
                     values.first().cloned().unwrap_or(Value::Null)
                 }
                 CorrelatedKind::Exists => Value::Boolean(*n_rows > 0),
-                CorrelatedKind::In { .. } => {
+                CorrelatedKind::In { op, all, .. } => {
                     let n = needle.as_ref().map_or(Value::Null, |a| Value::from_array(a.as_ref(), row_idx));
-                    in_list(&n, values)
+                    quantified(&n, values, *op, *all)
                 }
             });
         }
@@ -104,10 +105,30 @@ impl Correlated {
     }
 }
 
-/// `needle IN (values)` with three-valued logic.
-fn in_list(needle: &Value, values: &[Value]) -> Value {
+/// Whether `op` holds between two values of one type.
+pub fn holds(op: crate::CmpOp, a: &Value, b: &Value) -> bool {
+    use crate::CmpOp as C;
+    let ord = match (a.as_f64(), b.as_f64()) {
+        // Numbers of different widths compare by value.
+        (Some(x), Some(y)) if a.data_type() != b.data_type() => x.total_cmp(&y),
+        _ => a.total_cmp(b),
+    };
+    match op {
+        C::Eq => ord.is_eq(),
+        C::NotEq => ord.is_ne(),
+        C::Lt => ord.is_lt(),
+        C::LtEq => ord.is_le(),
+        C::Gt => ord.is_gt(),
+        C::GtEq => ord.is_ge(),
+    }
+}
+
+/// `needle op ANY (values)` or, with `all`, `needle op ALL (values)`, with three-valued logic:
+/// ANY is true if some comparison is true, ALL false if some is false; otherwise a NULL on
+/// either side makes the answer NULL. Over no values ANY is false and ALL true.
+pub fn quantified(needle: &Value, values: &[Value], op: crate::CmpOp, all: bool) -> Value {
     if values.is_empty() {
-        return Value::Boolean(false);
+        return Value::Boolean(all);
     }
     if needle.is_null() {
         return Value::Null;
@@ -116,14 +137,14 @@ fn in_list(needle: &Value, values: &[Value]) -> Value {
     for v in values {
         if v.is_null() {
             saw_null = true;
-        } else if v.total_cmp(needle).is_eq() || (v.as_f64().is_some() && v.as_f64() == needle.as_f64()) {
-            return Value::Boolean(true);
+        } else if holds(op, needle, v) != all {
+            return Value::Boolean(!all);
         }
     }
     if saw_null {
         Value::Null
     } else {
-        Value::Boolean(false)
+        Value::Boolean(all)
     }
 }
 

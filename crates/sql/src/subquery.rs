@@ -28,18 +28,24 @@ fn substitute_plan(plan: LogicalPlan, resolved: &[Option<Expr>]) -> LogicalPlan 
     map_exprs(plan, &|e| substitute(e, resolved))
 }
 
-/// `needle = v0 OR needle = v1 OR ...` as a balanced tree (depth log2 n).
-fn any_equal(needle: &Expr, values: &[Value]) -> Expr {
+/// `needle op v0 OR needle op v1 OR ...` (AND for ALL) as a balanced tree (depth log2 n),
+/// which has exactly the NULL semantics of a quantified comparison.
+fn quantified(needle: &Expr, values: &[Value], op: CmpOp, all: bool) -> Expr {
     match values {
-        [] => Expr::literal(Value::Boolean(false)),
+        [] => Expr::literal(Value::Boolean(all)),
         [one] => Expr::Compare {
-            op: CmpOp::Eq,
+            op,
             left: Box::new(needle.clone()),
             right: Box::new(Expr::Literal { value: one.clone(), data_type: needle.data_type() }),
         },
         _ => {
             let (a, b) = values.split_at(values.len() / 2);
-            Expr::Or(Box::new(any_equal(needle, a)), Box::new(any_equal(needle, b)))
+            let (l, r) = (Box::new(quantified(needle, a, op, all)), Box::new(quantified(needle, b, op, all)));
+            if all {
+                Expr::And(l, r)
+            } else {
+                Expr::Or(l, r)
+            }
         }
     }
 }
@@ -60,9 +66,9 @@ fn correlated(
     let (kind, negated, data_type) = match kind {
         SubqueryKind::Scalar => (CorrelatedKind::Scalar, false, data_type),
         SubqueryKind::Exists => (CorrelatedKind::Exists, false, storage::DataType::Boolean),
-        SubqueryKind::In { mut needle, negated } => {
+        SubqueryKind::In { mut needle, negated, op, all } => {
             substitute(&mut needle, resolved);
-            (CorrelatedKind::In { needle }, negated, storage::DataType::Boolean)
+            (CorrelatedKind::In { needle, op, all }, negated, storage::DataType::Boolean)
         }
     };
     let e = Expr::Correlated(Box::new(Correlated { plan: physical, captures, kind, data_type }));
@@ -104,12 +110,12 @@ pub fn resolve(plan: LogicalPlan, subqueries: Vec<Subquery>, snapshot: mvcc::Sna
                 Expr::Literal { value: values().next().unwrap_or(Value::Null), data_type }
             }
             SubqueryKind::Exists => Expr::literal(Value::Boolean(n_rows > 0)),
-            SubqueryKind::In { mut needle, negated } => {
+            SubqueryKind::In { mut needle, negated, op, all } => {
                 substitute(&mut needle, &resolved);
                 // Duplicates do not change the answer; keep the first of each.
                 let mut seen = HashSet::new();
                 let distinct: Vec<Value> = values().filter(|v| seen.insert(format!("{v:?}"))).collect();
-                let any = any_equal(&needle, &distinct);
+                let any = quantified(&needle, &distinct, op, all);
                 if negated {
                     Expr::Not(Box::new(any))
                 } else {

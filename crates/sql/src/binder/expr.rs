@@ -139,6 +139,13 @@ impl Binder<'_> {
                     let inner = self.expr(expr, cx)?;
                     let inner =
                         if coerce::is_untyped_literal(&inner) { cast_to(inner, DataType::Double)? } else { inner };
+                    if inner.data_type() == DataType::Interval {
+                        return Ok(Expr::Function {
+                            func: ScalarFunction::IntervalMul,
+                            args: vec![inner, Expr::literal(Value::Double(-1.0))],
+                            data_type: DataType::Interval,
+                        });
+                    }
                     if !inner.data_type().is_numeric() {
                         return crate::bind_err!("operator does not exist: - {}", inner.data_type());
                     }
@@ -214,7 +221,7 @@ impl Binder<'_> {
                             exprs: vec![cast_to(probe, t)?],
                         }
                     };
-                    let kind = super::SubqueryKind::In { needle, negated: *negated };
+                    let kind = super::SubqueryKind::In { needle, negated: *negated, op: CmpOp::Eq, all: false };
                     Ok(self.register_subquery(plan, kind, captures, DataType::Boolean))
                 }
                 _ => crate::unsupported!("IN UNNEST / IN table"),
@@ -326,6 +333,42 @@ impl Binder<'_> {
                     return crate::bind_err!("subquery must return only one column");
                 }
                 Ok(self.register_subquery(bound.plan, super::SubqueryKind::Scalar, captures, types[0]))
+            }
+            A::AnyOp { left, compare_op, right, .. } | A::AllOp { left, compare_op, right } => {
+                let all = matches!(e, A::AllOp { .. });
+                let op = match compare_op {
+                    BinaryOperator::Eq => CmpOp::Eq,
+                    BinaryOperator::NotEq => CmpOp::NotEq,
+                    BinaryOperator::Lt => CmpOp::Lt,
+                    BinaryOperator::LtEq => CmpOp::LtEq,
+                    BinaryOperator::Gt => CmpOp::Gt,
+                    BinaryOperator::GtEq => CmpOp::GtEq,
+                    other => return crate::unsupported!("{other} with ANY/ALL"),
+                };
+                let q = match right.as_ref() {
+                    A::Subquery(q) => q,
+                    A::Nested(inner) => match inner.as_ref() {
+                        A::Subquery(q) => q,
+                        _ => return crate::unsupported!("ANY/ALL over anything but a subquery: {e}"),
+                    },
+                    _ => return crate::unsupported!("ANY/ALL over anything but a subquery: {e}"),
+                };
+                let needle = self.expr(left, cx)?;
+                let (bound, captures) = self.subquery(q, cx)?;
+                let types = bound.types();
+                if types.len() != 1 {
+                    return crate::bind_err!("subquery has too many columns");
+                }
+                let probe = Expr::Column { idx: 0, name: "?".into(), data_type: types[0] };
+                let t = coerce::comparison_type(&needle, &probe, if all { "ALL" } else { "ANY" })?;
+                let needle = cast_to(needle, t)?;
+                let plan = if types[0] == t {
+                    bound.plan
+                } else {
+                    crate::plan::LogicalPlan::Project { input: Box::new(bound.plan), exprs: vec![cast_to(probe, t)?] }
+                };
+                let kind = super::SubqueryKind::In { needle, negated: false, op, all };
+                Ok(self.register_subquery(plan, kind, captures, DataType::Boolean))
             }
             A::Exists { subquery, negated } => {
                 let (bound, captures) = self.subquery(subquery, cx)?;

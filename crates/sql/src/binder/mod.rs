@@ -58,8 +58,9 @@ pub enum SubqueryKind {
     Scalar,
     /// `EXISTS (SELECT ...)`.
     Exists,
-    /// `needle [NOT] IN (SELECT x ...)`, compared in the needle's type.
-    In { needle: exec::Expr, negated: bool },
+    /// `needle [NOT] IN (SELECT x ...)` (`op` is `=`, `all` false) and the quantified
+    /// comparisons `needle op ANY|ALL (SELECT x ...)`, compared in a common type.
+    In { needle: exec::Expr, negated: bool, op: exec::CmpOp, all: bool },
 }
 
 /// A subquery found while binding; the session runs it (once, or per outer row when it is
