@@ -12,6 +12,7 @@
 
 mod binder;
 mod ddl;
+mod decorrelate;
 mod dml;
 mod error;
 mod optimizer;

@@ -337,6 +337,10 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
                     JoinKind::Full => {
                         LogicalPlan::Filter { input: Box::new(LogicalPlan::Join { left, right, kind, on }), predicate }
                     }
+                    // The output is the left rows: every condition filters the left input.
+                    JoinKind::Semi | JoinKind::Anti => {
+                        LogicalPlan::Join { left: Box::new(filtered(*left, conjuncts(predicate))), right, kind, on }
+                    }
                 }
             }
             // Through a projection: the condition reads the projected expressions instead.
@@ -353,8 +357,8 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
             let (to_left, to_right, stay) = split_for_join(
                 on.map(conjuncts).unwrap_or_default(),
                 n_left,
-                matches!(kind, JoinKind::Inner | JoinKind::Right),
-                matches!(kind, JoinKind::Inner | JoinKind::Left),
+                matches!(kind, JoinKind::Inner | JoinKind::Right | JoinKind::Semi),
+                matches!(kind, JoinKind::Inner | JoinKind::Left | JoinKind::Semi | JoinKind::Anti),
             );
             LogicalPlan::Join {
                 left: Box::new(filtered(push_filters(*left), to_left)),

@@ -116,9 +116,11 @@ impl LogicalPlan {
                 t.extend(windows.iter().map(|w| w.data_type));
                 t
             }
-            LogicalPlan::Join { left, right, .. } => {
+            LogicalPlan::Join { left, right, kind, .. } => {
                 let mut t = left.output_types();
-                t.extend(right.output_types());
+                if !kind.left_only() {
+                    t.extend(right.output_types());
+                }
                 t
             }
             LogicalPlan::Union { inputs } => inputs.first().map(|i| i.output_types()).unwrap_or_default(),
@@ -230,7 +232,8 @@ fn lower_join(
     if left_keys.is_empty() {
         P::NestedLoopJoin { left: l, right: r, spec: spec(on.cloned()) }
     } else {
-        let build_left = left.estimated_rows(snapshot) < right.estimated_rows(snapshot);
+        // Semi and anti joins probe with the left rows, which they emit.
+        let build_left = !kind.left_only() && left.estimated_rows(snapshot) < right.estimated_rows(snapshot);
         P::HashJoin { left: l, right: r, left_keys, right_keys, build_left, spec: spec(conjoin(residual)) }
     }
 }

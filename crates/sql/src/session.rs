@@ -205,7 +205,9 @@ impl Session {
                 let Statement::Query(q) = statement.as_ref() else {
                     return crate::unsupported!("EXPLAIN of anything but a query");
                 };
-                let plan = optimize(binder.query(q)?.plan);
+                let bound = binder.query(q)?;
+                let mut subqueries = binder.subqueries.take();
+                let plan = optimize(crate::decorrelate::decorrelate(bound.plan, &mut subqueries));
                 let text = plan.to_physical(catalog.snapshot()).display_tree();
                 let lines: Vec<Value> = text.lines().map(|l| Value::Text(l.to_string())).collect();
                 let n_rows = lines.len();

@@ -81,10 +81,11 @@ fn correlated(
 
 /// Runs every subquery (inner ones first, as they were registered) and returns `plan` with
 /// their results in place.
-pub fn resolve(plan: LogicalPlan, subqueries: Vec<Subquery>, snapshot: mvcc::Snapshot) -> Result<LogicalPlan> {
+pub fn resolve(plan: LogicalPlan, mut subqueries: Vec<Subquery>, snapshot: mvcc::Snapshot) -> Result<LogicalPlan> {
     if subqueries.is_empty() {
         return Ok(plan);
     }
+    let plan = crate::decorrelate::decorrelate(plan, &mut subqueries);
     let mut resolved: Vec<Option<Expr>> = vec![None; subqueries.len()];
     for (id, sub) in subqueries.into_iter().enumerate() {
         let mut sub_plan = substitute_plan(sub.plan, &resolved);

@@ -19,9 +19,18 @@ pub enum JoinKind {
     Left,
     Right,
     Full,
+    /// Left rows with at least one match (EXISTS / IN); output is the left columns only.
+    Semi,
+    /// Left rows without a match (NOT EXISTS); output is the left columns only.
+    Anti,
 }
 
 impl JoinKind {
+    /// Whether the output is the left input's columns only.
+    pub fn left_only(self) -> bool {
+        matches!(self, JoinKind::Semi | JoinKind::Anti)
+    }
+
     pub fn keeps_unmatched_left(self) -> bool {
         matches!(self, JoinKind::Left | JoinKind::Full)
     }
@@ -171,6 +180,19 @@ struct HashProbe<'a> {
     next: &'a mut dyn Sink,
 }
 
+/// Semi and anti joins: keeps the left rows whose `matched` flag says so.
+fn emit_left_rows(left: &Batch, matched: &[bool], kind: JoinKind, next: &mut dyn Sink) -> Result<Flow> {
+    let keep_matched = kind == JoinKind::Semi;
+    let rows: Vec<u32> = (0..left.n_rows as u32).filter(|&r| matched[r as usize] == keep_matched).collect();
+    if rows.is_empty() {
+        return Ok(Flow::Continue);
+    }
+    if rows.len() == left.n_rows {
+        return next.push(left.clone());
+    }
+    next.push(crate::expr::take_rows(left, &rows)?)
+}
+
 impl Sink for HashProbe<'_> {
     fn push(&mut self, probe: Batch) -> Result<Flow> {
         let key_arrays = self.probe_keys.iter().map(|k| k.evaluate(&probe)).collect::<Result<Vec<_>>>()?;
@@ -188,6 +210,23 @@ impl Sink for HashProbe<'_> {
                     build_idx.push(Some(b));
                 }
             }
+        }
+        if self.spec.kind.left_only() {
+            // The planner always builds the right side of a semi or anti join.
+            let mut matched = vec![false; probe.n_rows];
+            if self.spec.filter.is_none() {
+                probe_idx.iter().flatten().for_each(|&p| matched[p as usize] = true);
+            } else {
+                let pairs = Pairs { left: probe_idx, right: build_idx };
+                let all = joined(&probe, &self.spec.left_types, self.build, &self.spec.right_types, &pairs)?;
+                let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+                for (k, p) in pairs.left.iter().enumerate() {
+                    if let (Some(p), true) = (p, mask.as_ref().is_none_or(|m| m.get_bit(k))) {
+                        matched[*p as usize] = true;
+                    }
+                }
+            }
+            return emit_left_rows(&probe, &matched, self.spec.kind, self.next);
         }
         let pairs = if self.build_left {
             Pairs { left: build_idx, right: probe_idx }
@@ -310,6 +349,14 @@ impl Sink for LoopProbe<'_> {
             }
             let all = joined(&left, &self.spec.left_types, self.right, &self.spec.right_types, &pairs)?;
             let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+            if self.spec.kind.left_only() {
+                for (k, l) in pairs.left.iter().enumerate() {
+                    if let (Some(l), true) = (l, mask.as_ref().is_none_or(|mk| mk.get_bit(k))) {
+                        left_matched[*l as usize] = true;
+                    }
+                }
+                continue;
+            }
             for (k, (l, r)) in pairs.left.iter().zip(&pairs.right).enumerate() {
                 if mask.as_ref().is_none_or(|mk| mk.get_bit(k)) {
                     if let Some(l) = l {
@@ -323,6 +370,9 @@ impl Sink for LoopProbe<'_> {
             if out.n_rows > 0 && self.next.push(out)? == Flow::Stop {
                 return Ok(Flow::Stop);
             }
+        }
+        if self.spec.kind.left_only() {
+            return emit_left_rows(&left, &left_matched, self.spec.kind, self.next);
         }
         if self.spec.kind.keeps_unmatched_left() {
             let unmatched: Vec<Option<u32>> =

@@ -316,7 +316,9 @@ impl Binder<'_> {
                 J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
                 J::FullOuter(c) => (JoinKind::Full, Some(c)),
                 J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
-                other => return crate::unsupported!("join {other:?}"),
+                J::Semi(c) | J::LeftSemi(c) => (JoinKind::Semi, Some(c)),
+                J::Anti(c) | J::LeftAnti(c) => (JoinKind::Anti, Some(c)),
+                _ => return crate::unsupported!("join kind in \"{}\"", join.to_string().trim()),
             };
             let right = self.relation(&join.relation)?;
             check_distinct_names(&acc.1, &right.1)?;
@@ -388,8 +390,12 @@ impl Binder<'_> {
                 }
                 crate::plan::conjoin(parts)
             };
+            let left_scope = acc.1.clone();
             let (mut plan, _) = join_plans(acc, right, kind, on);
-            if !pairs.is_empty() {
+            if kind.left_only() {
+                // SEMI / ANTI JOIN: only the left side's columns come out.
+                scope = left_scope;
+            } else if !pairs.is_empty() {
                 // As in PostgreSQL, a USING column appears once, first, as the left copy (the
                 // right one for RIGHT JOIN, COALESCE of both for FULL JOIN); the two copies
                 // stay reachable by qualified name only.
@@ -401,7 +407,7 @@ impl Binder<'_> {
                 let mut columns = Vec::new();
                 for (name, l, r) in &pairs {
                     let merged = match kind {
-                        JoinKind::Inner | JoinKind::Left => col(*l),
+                        JoinKind::Inner | JoinKind::Left | JoinKind::Semi | JoinKind::Anti => col(*l),
                         JoinKind::Right => col(*r),
                         JoinKind::Full => {
                             let t = coerce::common_type(&[&col(*l), &col(*r)], "JOIN/USING")?;
