@@ -236,3 +236,20 @@ fn prepared_statements_run_many_times() {
     assert!(err.position().is_some(), "{err}");
     assert!(by_id.query(()).unwrap_err().to_string().contains("parameter $1"));
 }
+
+#[test]
+fn deep_expressions_are_refused_cleanly() {
+    // Runs on a test thread (2 MiB of stack): the depth limit must hold well inside it.
+    let conn = Database::open_in_memory().unwrap().connect();
+    let sum = |n: usize| format!("SELECT {}", vec!["1"; n].join(" + "));
+    let ok = conn.query(&sum(250), ()).unwrap();
+    assert_eq!(ok.row(0).unwrap().get::<i64>(0).unwrap(), 250);
+    let err = conn.query(&sum(20_000), ()).unwrap_err().to_string();
+    assert!(err.contains("nested too deeply"), "{err}");
+    let parens = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert!(conn.query(&parens, ()).is_err());
+    // A long IN list is not deep.
+    let list: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+    let rows = conn.query(&format!("SELECT 7 IN ({})", list.join(", ")), ()).unwrap();
+    assert_eq!(rows.row(0).unwrap().get::<bool>(0).unwrap(), true);
+}

@@ -47,6 +47,9 @@ fn bind_error(message: String, pos: Option<Pos>) -> SqlError {
     SqlError::Bind { message, pos }
 }
 
+/// How deeply expressions may nest (operators, function calls, subqueries).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 /// Parses a numeric literal: INTEGER if it fits, else BIGINT, else DOUBLE.
 pub fn number_literal(text: &str) -> Result<Value> {
     let is_float = text.contains(['.', 'e', 'E']);
@@ -90,6 +93,23 @@ impl Binder<'_> {
 
     /// Binds a scalar expression.
     pub fn expr(&self, e: &ast::Expr, cx: &mut Cx) -> Result<Expr> {
+        // Every later pass (folding, evaluation, display) recurses over the bound expression,
+        // so the depth is capped here, where it is cheap to report.
+        let depth = self.depth.get();
+        if depth >= MAX_EXPR_DEPTH {
+            // (No position: the span of a very deep expression is itself computed recursively.)
+            return Err(bind_error(
+                format!("expression is nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
+                None,
+            ));
+        }
+        self.depth.set(depth + 1);
+        let bound = self.expr_inner(e, cx);
+        self.depth.set(depth);
+        bound
+    }
+
+    fn expr_inner(&self, e: &ast::Expr, cx: &mut Cx) -> Result<Expr> {
         if let Some(agg) = cx.agg.as_deref() {
             if !matches!(e, ast::Expr::Value(_)) && !agg.group_by.is_empty() {
                 let mut plain = Cx::plain(cx.scope, cx.clause);
@@ -191,15 +211,12 @@ impl Binder<'_> {
                     if list.is_empty() {
                         return Ok(Expr::literal(Value::Boolean(*negated)));
                     }
-                    let mut any: Option<Expr> = None;
+                    let mut eqs = Vec::with_capacity(list.len());
                     for item in list {
-                        let eq = coerce::compare(CmpOp::Eq, needle.clone(), self.expr(item, cx)?)?;
-                        any = Some(match any {
-                            None => eq,
-                            Some(acc) => Expr::Or(Box::new(acc), Box::new(eq)),
-                        });
+                        eqs.push(coerce::compare(CmpOp::Eq, needle.clone(), self.expr(item, cx)?)?);
                     }
-                    let any = any.unwrap_or_else(|| Expr::literal(Value::Boolean(false)));
+                    // A balanced OR: a list of thousands of values must not make a deep tree.
+                    let any = balanced_or(eqs);
                     Ok(if *negated { Expr::Not(Box::new(any)) } else { any })
                 }
                 ast::InTarget::Subquery(q) => {
@@ -749,6 +766,18 @@ impl Binder<'_> {
             SqlError::Bind { message, pos: None } => SqlError::Bind { message, pos },
             e => e,
         })
+    }
+}
+
+/// `e0 OR e1 OR ...` as a tree of depth log2(n); FALSE for none.
+fn balanced_or(mut parts: Vec<Expr>) -> Expr {
+    match parts.len() {
+        0 => Expr::literal(Value::Boolean(false)),
+        1 => parts.pop().unwrap_or_else(|| Expr::literal(Value::Boolean(false))),
+        n => {
+            let right = parts.split_off(n / 2);
+            Expr::Or(Box::new(balanced_or(parts)), Box::new(balanced_or(right)))
+        }
     }
 }
 

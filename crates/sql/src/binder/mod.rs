@@ -109,6 +109,8 @@ pub struct Binder<'a> {
     /// Set when a parameter's value was bound into the plan (always, unless `keep_params`;
     /// with it, where a constant is needed, as in LIMIT $1).
     pub params_inlined: std::cell::Cell<bool>,
+    /// The nesting depth of the expression being bound.
+    pub depth: std::cell::Cell<usize>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -189,6 +191,7 @@ impl<'a> Binder<'a> {
             named_windows: Default::default(),
             keep_params: Default::default(),
             params_inlined: Default::default(),
+            depth: Default::default(),
         }
     }
 
