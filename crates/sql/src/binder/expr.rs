@@ -17,6 +17,8 @@ use storage::{DataType, Value};
 pub struct AggState {
     pub group_by: Vec<Expr>,
     pub aggregates: Vec<AggregateExpr>,
+    /// The order the aggregate's input is sorted in (`string_agg(x, ',' ORDER BY k)`).
+    pub input_order: Option<Vec<exec::SortKey>>,
 }
 
 /// What an expression may refer to.
@@ -593,11 +595,17 @@ impl Binder<'_> {
         if (f.filter.is_some() || !f.within_group.is_empty()) && AggFunc::lookup(&name).is_none() {
             return Err(bind_error(format!("FILTER / WITHIN GROUP is only allowed for aggregates, not {name}()"), pos));
         }
+        let mut order_by: &[ast::OrderByExpr] = &[];
         let (args, distinct) = match &f.args {
             FunctionArguments::None => (vec![], false),
             FunctionArguments::List(list) => {
-                if !list.clauses.is_empty() {
-                    return Err(SqlError::NotSupported { message: format!("clauses in {name}()"), pos });
+                for clause in &list.clauses {
+                    match clause {
+                        ast::FunctionArgumentClause::OrderBy(keys) if AggFunc::lookup(&name).is_some() => {
+                            order_by = keys
+                        }
+                        _ => return Err(SqlError::NotSupported { message: format!("{clause} in {name}()"), pos }),
+                    }
                 }
                 (
                     list.args.iter().collect::<Vec<_>>(),
@@ -610,6 +618,26 @@ impl Binder<'_> {
             if cx.clause == PROBE {
                 cx.found_aggregate = true;
                 return Ok(Expr::literal(Value::Null));
+            }
+            // `agg(x ORDER BY k)`: only string_agg depends on the order. Its input is sorted
+            // before aggregation, so one query can order its aggregates one way only.
+            if !order_by.is_empty() && func == AggFunc::StringAgg {
+                let mut keys = Vec::with_capacity(order_by.len());
+                for ob in order_by {
+                    let k = self.expr(&ob.expr, &mut Cx::plain(cx.scope, "aggregate argument"))?;
+                    keys.push(super::query::sort_key(k, ob)?);
+                }
+                if let Some(agg) = cx.agg.as_deref_mut() {
+                    match &agg.input_order {
+                        Some(existing) if *existing != keys => {
+                            return Err(SqlError::NotSupported {
+                                message: "aggregates ordered in different ways in one query".into(),
+                                pos,
+                            })
+                        }
+                        _ => agg.input_order = Some(keys),
+                    }
+                }
             }
             let Some(agg) = cx.agg.as_deref_mut() else {
                 let message = if cx.clause == "aggregate argument" {

@@ -726,6 +726,9 @@ impl Binder<'_> {
             exprs.iter_mut().for_each(|e| e.remap_columns(&renumber));
         }
         if is_aggregate {
+            if let Some(keys) = agg_state.input_order.take() {
+                plan = LogicalPlan::Sort { input: Box::new(plan), keys, fetch: None };
+            }
             plan = LogicalPlan::Aggregate {
                 input: Box::new(plan),
                 group_by: agg_state.group_by,
