@@ -621,18 +621,28 @@ impl Binder<'_> {
                         SelectItem::QualifiedWildcard(..) => return crate::unsupported!("{item}"),
                         _ => None,
                     };
-                    if is_aggregate {
-                        return crate::bind_err!(
-                            "SELECT * is not allowed with GROUP BY or aggregates; list the columns"
-                        );
-                    }
                     if scope.columns.is_empty() {
                         return crate::bind_err!("SELECT * with no tables specified is not valid");
                     }
                     let mut any = false;
                     for (idx, c) in scope.columns.iter().enumerate() {
                         if (qualifier.is_none() && !c.hidden) || (qualifier.is_some() && c.qualifier == qualifier) {
-                            exprs.push(Expr::Column { idx, name: c.name.clone(), data_type: c.data_type });
+                            let col = Expr::Column { idx, name: c.name.clone(), data_type: c.data_type };
+                            // With GROUP BY, `*` is fine when every column it names is grouped.
+                            let col = if is_aggregate {
+                                match agg_state.group_by.iter().position(|g| *g == col) {
+                                    Some(k) => Expr::Column { idx: k, name: c.name.clone(), data_type: c.data_type },
+                                    None => {
+                                        return crate::bind_err!(
+                                            "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                                            c.name
+                                        )
+                                    }
+                                }
+                            } else {
+                                col
+                            };
+                            exprs.push(col);
                             names.push(c.name.clone());
                             any = true;
                         }
