@@ -10,7 +10,11 @@ use storage::{DataType, Value};
 
 /// Whether `e` is a quoted string literal, whose type the context decides.
 pub fn is_untyped_literal(e: &Expr) -> bool {
-    matches!(e, Expr::Literal { value: Value::Text(_), .. } | Expr::Literal { value: Value::Null, .. })
+    // `CAST(NULL AS INTEGER)` is a NULL of type INTEGER, not an untyped NULL.
+    matches!(
+        e,
+        Expr::Literal { value: Value::Text(_), .. } | Expr::Literal { value: Value::Null, data_type: DataType::Null }
+    )
 }
 
 /// Casts `e` to `to`. Literals are cast right away, so a bad literal is reported at bind time.
