@@ -179,3 +179,68 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
     }
     append_batches(catalog, &table, batches)
 }
+
+/// `CREATE TABLE t [(columns)] AS query`: the query runs first, so a failing query creates
+/// nothing; the table's columns take the query's names and types (or the listed ones, whose
+/// types may be given), and its rows arrive in one commit.
+pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::CreateTable) -> Result<u64> {
+    let Some(query) = &ct.query else {
+        return crate::unsupported!("CREATE TABLE without AS");
+    };
+    if !ct.constraints.is_empty() || ct.columns.iter().any(|c| !c.options.is_empty()) {
+        return crate::unsupported!("constraints in CREATE TABLE ... AS");
+    }
+    let (name, _) = crate::binder::object_name(&ct.name)?;
+    if catalog.table(&name).is_some() {
+        if ct.if_not_exists {
+            return Ok(0);
+        }
+        return crate::bind_err!("relation \"{name}\" already exists");
+    }
+    let bound = binder.query(query)?;
+    let types = bound.types();
+    let mut columns: Vec<storage::ColumnDef> = Vec::with_capacity(types.len());
+    if !ct.columns.is_empty() && ct.columns.len() != types.len() {
+        return crate::bind_err!(
+            "CREATE TABLE ... AS lists {} columns but the query returns {}",
+            ct.columns.len(),
+            types.len()
+        );
+    }
+    for (k, t) in types.iter().enumerate() {
+        let (col_name, data_type) = match ct.columns.get(k) {
+            Some(c) if matches!(c.data_type, ast::DataType::Unspecified) => (normalize(&c.name), *t),
+            Some(c) => (normalize(&c.name), crate::binder::bind_type(&c.data_type)?),
+            None => (bound.names[k].clone(), *t),
+        };
+        // An untyped NULL column becomes TEXT, as in PostgreSQL.
+        let data_type = if data_type == DataType::Null { DataType::Text } else { data_type };
+        if data_type == DataType::Interval {
+            return crate::unsupported!("INTERVAL columns (intervals are only computed in queries)");
+        }
+        if columns.iter().any(|c| c.name == col_name) {
+            return crate::bind_err!("column \"{col_name}\" specified more than once");
+        }
+        columns.push(storage::ColumnDef { name: col_name, data_type, nullable: true });
+    }
+    let snapshot = catalog.snapshot();
+    let plan = optimize(crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?);
+    let produced = exec::collect(&plan.to_physical(snapshot))?;
+    let mut batches = Vec::with_capacity(produced.len());
+    for b in produced {
+        let mut cols = Vec::with_capacity(columns.len());
+        for (c, def) in b.columns.iter().zip(&columns) {
+            cols.push(if DataType::from_arrow(c.data_type()) == Some(def.data_type) {
+                c.clone()
+            } else {
+                cast(c.as_ref(), def.data_type)?
+            });
+        }
+        batches.push(Batch { columns: cols, n_rows: b.n_rows });
+    }
+    let schema = storage::TableSchema { name: name.clone(), columns, primary_key: Vec::new() };
+    let table = catalog.create_table(schema)?;
+    append_batches(catalog, &table, batches).inspect_err(|_| {
+        let _ = catalog.drop_table(&name);
+    })
+}

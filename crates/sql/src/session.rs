@@ -175,6 +175,9 @@ impl Session {
                 }
                 Ok(QueryOutput::Done)
             }
+            Statement::CreateTable(ct) if ct.query.is_some() => {
+                Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct)?))
+            }
             Statement::CreateTable(ct) => {
                 let schema = ddl::table_schema(ct)?;
                 match catalog.create_table(schema) {
