@@ -24,7 +24,7 @@ pub use kernels::arith::ArithOp;
 pub use kernels::compare::CmpOp;
 pub use operator::{
     collect, concat_batches, execute, AggFunc, AggregateExpr, CollectSink, Flow, FrameBound, FrameUnits, JoinKind,
-    JoinSpec, PhysicalPlan, SetOpKind, Sink, SortKey, WindowExpr, WindowFrame, WindowFunc,
+    JoinSpec, PhysicalPlan, SetOpKind, Sink, SortKey, WindowExpr, WindowFrame, WindowFunc, WorkingTable,
 };
 
 use std::sync::OnceLock;

@@ -70,6 +70,9 @@ fn reorder_joins(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::SetOp { left, right, kind, all } => {
             LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
         }
+        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
+        }
         leaf => leaf,
     }
 }
@@ -234,6 +237,10 @@ pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
         LogicalPlan::SetOp { left, right, kind, all } => {
             LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
         }
+        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
+        }
+        leaf @ LogicalPlan::WorkingTable { .. } => leaf,
     }
 }
 
@@ -378,6 +385,9 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::SetOp { left, right, kind, all } => {
             LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
         }
+        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
+        }
         leaf => leaf,
     }
 }
@@ -427,6 +437,9 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(prune_columns).collect() },
         LogicalPlan::SetOp { left, right, kind, all } => {
             LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
+        }
+        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
         }
         leaf => leaf,
     }

@@ -55,6 +55,19 @@ pub enum LogicalPlan {
         kind: JoinKind,
         on: Option<Expr>,
     },
+    /// WITH RECURSIVE: `anchor`, then `recursive` (which reads the previous step through a
+    /// `WorkingTable` sharing `slot`) until a step adds no rows.
+    RecursiveCte {
+        slot: Arc<exec::WorkingTable>,
+        anchor: Box<LogicalPlan>,
+        recursive: Box<LogicalPlan>,
+        distinct: bool,
+    },
+    /// The previous step's rows inside a recursive CTE.
+    WorkingTable {
+        slot: Arc<exec::WorkingTable>,
+        types: Vec<DataType>,
+    },
     /// UNION ALL of inputs with identical column types.
     Union {
         inputs: Vec<LogicalPlan>,
@@ -97,6 +110,22 @@ pub fn column_span(e: &Expr) -> Option<(usize, usize)> {
 }
 
 impl LogicalPlan {
+    /// The inputs of this node.
+    pub fn children(&self) -> Vec<&LogicalPlan> {
+        match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::WorkingTable { .. } => vec![],
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Project { input, .. }
+            | LogicalPlan::Aggregate { input, .. }
+            | LogicalPlan::Window { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. } => vec![input],
+            LogicalPlan::Join { left, right, .. } | LogicalPlan::SetOp { left, right, .. } => vec![left, right],
+            LogicalPlan::RecursiveCte { anchor, recursive, .. } => vec![anchor, recursive],
+            LogicalPlan::Union { inputs } => inputs.iter().collect(),
+        }
+    }
+
     /// The types of the output columns.
     pub fn output_types(&self) -> Vec<DataType> {
         match self {
@@ -125,6 +154,8 @@ impl LogicalPlan {
             }
             LogicalPlan::Union { inputs } => inputs.first().map(|i| i.output_types()).unwrap_or_default(),
             LogicalPlan::SetOp { left, .. } => left.output_types(),
+            LogicalPlan::RecursiveCte { anchor, .. } => anchor.output_types(),
+            LogicalPlan::WorkingTable { types, .. } => types.clone(),
         }
     }
 
@@ -158,6 +189,8 @@ impl LogicalPlan {
             LogicalPlan::Join { left, right, .. } => left.estimated_rows(snapshot).max(right.estimated_rows(snapshot)),
             LogicalPlan::Union { inputs } => inputs.iter().map(|i| i.estimated_rows(snapshot)).sum(),
             LogicalPlan::SetOp { left, .. } => left.estimated_rows(snapshot),
+            LogicalPlan::RecursiveCte { anchor, .. } => anchor.estimated_rows(snapshot).saturating_mul(10),
+            LogicalPlan::WorkingTable { .. } => 100,
         }
     }
 
@@ -189,6 +222,13 @@ impl LogicalPlan {
             LogicalPlan::SetOp { left, right, kind, all } => {
                 P::SetOp { left: lower(left), right: lower(right), kind: *kind, all: *all }
             }
+            LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => P::RecursiveCte {
+                slot: slot.clone(),
+                anchor: lower(anchor),
+                recursive: lower(recursive),
+                distinct: *distinct,
+            },
+            LogicalPlan::WorkingTable { slot, .. } => P::WorkingTable { slot: slot.clone() },
         }
     }
 }

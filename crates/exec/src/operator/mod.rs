@@ -12,6 +12,7 @@ mod filter;
 mod join;
 mod limit;
 mod project;
+mod recursive;
 mod scan;
 mod setop;
 mod sort;
@@ -19,6 +20,7 @@ mod window;
 
 pub use aggregate::{AggFunc, AggregateExpr};
 pub use join::{JoinKind, JoinSpec};
+pub use recursive::WorkingTable;
 pub use setop::SetOpKind;
 pub use sort::{concat_batches, SortKey};
 pub use window::{FrameBound, FrameUnits, WindowExpr, WindowFrame, WindowFunc};
@@ -96,6 +98,19 @@ pub enum PhysicalPlan {
         limit: Option<usize>,
         offset: usize,
     },
+    /// WITH RECURSIVE: `anchor`, then `recursive` over the previous step's rows (read through
+    /// `slot` by a `WorkingTable` node) until a step adds nothing.
+    RecursiveCte {
+        slot: Arc<WorkingTable>,
+        anchor: Box<PhysicalPlan>,
+        recursive: Box<PhysicalPlan>,
+        /// UNION (not UNION ALL): rows already produced are dropped.
+        distinct: bool,
+    },
+    /// The rows of the current recursive step.
+    WorkingTable {
+        slot: Arc<WorkingTable>,
+    },
     /// Output: the input's columns, then one column per window function.
     Window {
         input: Box<PhysicalPlan>,
@@ -148,6 +163,10 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             execute(input, &mut collect)?;
             push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
         }
+        PhysicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            recursive::run_recursive(slot, anchor, recursive, *distinct, sink)
+        }
+        PhysicalPlan::WorkingTable { slot } => push_all(slot.rows(), sink),
         PhysicalPlan::Window { input, windows } => {
             let batches = collect(input)?;
             if batches.iter().all(|b| b.n_rows == 0) {
@@ -243,6 +262,13 @@ impl PhysicalPlan {
             PhysicalPlan::Limit { input, limit, offset } => {
                 PhysicalPlan::Limit { input: rec(input), limit: *limit, offset: *offset }
             }
+            PhysicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => PhysicalPlan::RecursiveCte {
+                slot: slot.clone(),
+                anchor: rec(anchor),
+                recursive: rec(recursive),
+                distinct: *distinct,
+            },
+            PhysicalPlan::WorkingTable { slot } => PhysicalPlan::WorkingTable { slot: slot.clone() },
             PhysicalPlan::Window { input, windows } => PhysicalPlan::Window {
                 input: rec(input),
                 windows: windows
@@ -315,6 +341,10 @@ impl PhysicalPlan {
             PhysicalPlan::Limit { limit, offset, .. } => {
                 write!(out, "{pad}LimitExec: limit={} offset={offset}", limit.map_or("none".into(), |l| l.to_string()))
             }
+            PhysicalPlan::RecursiveCte { distinct, .. } => {
+                write!(out, "{pad}RecursiveCteExec: UNION{}", if *distinct { "" } else { " ALL" })
+            }
+            PhysicalPlan::WorkingTable { .. } => write!(out, "{pad}WorkingTableExec"),
             PhysicalPlan::Window { windows, .. } => {
                 let w: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
                 write!(out, "{pad}WindowExec: {}", w.join(", "))
@@ -351,6 +381,10 @@ impl PhysicalPlan {
             | PhysicalPlan::Sort { input, .. }
             | PhysicalPlan::Limit { input, .. }
             | PhysicalPlan::Window { input, .. } => input.fmt_tree(depth + 1, out),
+            PhysicalPlan::RecursiveCte { anchor, recursive, .. } => {
+                anchor.fmt_tree(depth + 1, out);
+                recursive.fmt_tree(depth + 1, out);
+            }
             PhysicalPlan::HashJoin { left, right, .. }
             | PhysicalPlan::NestedLoopJoin { left, right, .. }
             | PhysicalPlan::SetOp { left, right, .. } => {
@@ -358,7 +392,7 @@ impl PhysicalPlan {
                 right.fmt_tree(depth + 1, out);
             }
             PhysicalPlan::Union { inputs } => inputs.iter().for_each(|i| i.fmt_tree(depth + 1, out)),
-            PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } => {}
+            PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } | PhysicalPlan::WorkingTable { .. } => {}
         }
     }
 }

@@ -73,14 +73,11 @@ impl Binder<'_> {
 
     fn query_with_ctes(&self, q: &ast::Query) -> Result<BoundQuery> {
         if let Some(with) = &q.with {
-            if with.recursive {
-                return crate::unsupported!("WITH RECURSIVE");
-            }
             // Names must be unique within one WITH; a nested WITH may shadow an outer CTE.
             let outer_ctes = self.ctes.borrow().len();
             for cte in &with.cte_tables {
-                let mut bound = self.query(&cte.query)?;
                 let name = normalize(&cte.alias.name);
+                let mut bound = if with.recursive { self.recursive_cte(&name, cte)? } else { self.query(&cte.query)? };
                 if !cte.alias.columns.is_empty() {
                     if cte.alias.columns.len() > bound.names.len() {
                         return crate::bind_err!(
@@ -156,6 +153,76 @@ impl Binder<'_> {
     }
 
     /// A query body without ORDER BY / LIMIT of its own.
+    /// A CTE of a WITH RECURSIVE: `anchor UNION [ALL] step`, where `step` may read the CTE
+    /// itself (the previous step's rows). Any other form is an ordinary CTE.
+    fn recursive_cte(&self, name: &str, cte: &ast::Cte) -> Result<BoundQuery> {
+        let q = &cte.query;
+        let (left, right, all) = match q.body.as_ref() {
+            SetExpr::SetOperation { op: ast::SetOperator::Union, set_quantifier, left, right }
+                if q.order_by.is_none() && q.limit_clause.is_none() && q.with.is_none() =>
+            {
+                (left, right, matches!(set_quantifier, ast::SetQuantifier::All))
+            }
+            _ => return self.query(q),
+        };
+        let mut anchor = self.set_expr(left)?;
+        for (slot, c) in anchor.names.iter_mut().zip(&cte.alias.columns) {
+            *slot = normalize(&c.name);
+        }
+        let types = anchor.types();
+        let slot = std::sync::Arc::new(exec::WorkingTable::default());
+        let working = BoundQuery {
+            plan: LogicalPlan::WorkingTable { slot: slot.clone(), types: types.clone() },
+            names: anchor.names.clone(),
+        };
+        let n = self.ctes.borrow().len();
+        self.ctes.borrow_mut().push((name.to_string(), std::rc::Rc::new(working)));
+        let step = self.set_expr(right);
+        self.ctes.borrow_mut().truncate(n);
+        let step = step?;
+        let step_types = step.types();
+        if step_types.len() != types.len() {
+            return crate::bind_err!("each UNION query must have the same number of columns");
+        }
+        // The step's columns take the anchor's types.
+        let step_plan = if step_types == types {
+            step.plan
+        } else {
+            let exprs = step_types
+                .iter()
+                .zip(&types)
+                .enumerate()
+                .map(|(idx, (from, to))| {
+                    let col = Expr::Column { idx, name: anchor.names[idx].clone(), data_type: *from };
+                    coerce::cast_to(col, *to)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            LogicalPlan::Project { input: Box::new(step.plan), exprs }
+        };
+        fn reads(plan: &LogicalPlan, slot: &std::sync::Arc<exec::WorkingTable>) -> bool {
+            match plan {
+                LogicalPlan::WorkingTable { slot: s, .. } => std::sync::Arc::ptr_eq(s, slot),
+                other => other.children().into_iter().any(|c| reads(c, slot)),
+            }
+        }
+        let plan = if reads(&step_plan, &slot) {
+            LogicalPlan::RecursiveCte {
+                slot,
+                anchor: Box::new(anchor.plan),
+                recursive: Box::new(step_plan),
+                distinct: !all,
+            }
+        } else {
+            let union = LogicalPlan::Union { inputs: vec![anchor.plan, step_plan] };
+            if all {
+                union
+            } else {
+                distinct_of(union, &types)
+            }
+        };
+        Ok(BoundQuery { plan, names: anchor.names })
+    }
+
     fn set_expr(&self, body: &SetExpr) -> Result<BoundQuery> {
         match body {
             SetExpr::Select(select) => self.select(select, Tail { order_by: &[], limit: None, offset: 0 }),
