@@ -392,79 +392,164 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
     }
 }
 
-/// Narrows the scan below a projection or aggregate to the columns they (and the scan's own
-/// filter) read, renumbering the column references.
+/// Projection pushdown: every node asks its inputs for the columns it reads, so scans (also
+/// below joins, filters, sorts and windows) read only those, and projections drop outputs
+/// nobody reads. The root keeps all its columns.
 fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
-    let rec = |p: Box<LogicalPlan>| Box::new(prune_columns(*p));
-    match plan {
-        LogicalPlan::Project { input, mut exprs } => match *input {
-            LogicalPlan::Scan { table, columns, mut filter } => {
-                let keep = used(&exprs, filter.as_ref(), columns.len());
-                remap(&keep, exprs.iter_mut().chain(filter.iter_mut()));
-                let columns = keep.iter().map(|&k| columns[k]).collect();
-                LogicalPlan::Project { input: Box::new(LogicalPlan::Scan { table, columns, filter }), exprs }
-            }
-            other => LogicalPlan::Project { input: rec(Box::new(other)), exprs },
-        },
-        LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => match *input {
-            LogicalPlan::Scan { table, columns, mut filter } => {
-                let mut all: Vec<Expr> = group_by.clone();
-                all.extend(aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter()).cloned()));
-                let keep = used(&all, filter.as_ref(), columns.len());
-                remap(
-                    &keep,
-                    group_by
-                        .iter_mut()
-                        .chain(aggregates.iter_mut().flat_map(|a| a.exprs_mut()))
-                        .chain(filter.iter_mut()),
-                );
-                let columns = keep.iter().map(|&k| columns[k]).collect();
-                LogicalPlan::Aggregate {
-                    input: Box::new(LogicalPlan::Scan { table, columns, filter }),
-                    group_by,
-                    aggregates,
-                }
-            }
-            other => LogicalPlan::Aggregate { input: rec(Box::new(other)), group_by, aggregates },
-        },
-        LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter { input: rec(input), predicate },
-        LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
-        LogicalPlan::Window { input, windows } => LogicalPlan::Window { input: rec(input), windows },
-        LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
-        LogicalPlan::Join { left, right, kind, on } => {
-            LogicalPlan::Join { left: rec(left), right: rec(right), kind, on }
-        }
-        LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(prune_columns).collect() },
-        LogicalPlan::SetOp { left, right, kind, all } => {
-            LogicalPlan::SetOp { left: rec(left), right: rec(right), kind, all }
-        }
-        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
-            LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
-        }
-        leaf => leaf,
-    }
+    let width = plan.output_types().len();
+    prune(plan, &vec![true; width]).0
 }
 
-/// The sorted input positions read by `exprs` and `filter`.
-fn used(exprs: &[Expr], filter: Option<&Expr>, width: usize) -> Vec<usize> {
-    let mut seen = vec![false; width];
-    for e in exprs.iter().chain(filter) {
+/// Marks the columns `exprs` read in `need` (ignoring any beyond its length).
+fn mark<'e>(need: &mut [bool], exprs: impl IntoIterator<Item = &'e Expr>) {
+    for e in exprs {
         e.visit_columns(&mut |c| {
-            if c < width {
-                seen[c] = true;
+            if let Some(slot) = need.get_mut(c) {
+                *slot = true;
             }
         });
     }
-    (0..width).filter(|&c| seen[c]).collect()
 }
 
-fn remap<'e>(keep: &[usize], exprs: impl Iterator<Item = &'e mut Expr>) {
-    let mut new_pos = vec![usize::MAX; keep.iter().max().map_or(0, |m| m + 1)];
-    for (pos, &old) in keep.iter().enumerate() {
-        new_pos[old] = pos;
-    }
+/// Renumbers the columns of `exprs` through `map` (old position -> new).
+fn renumber<'e>(map: &[usize], exprs: impl IntoIterator<Item = &'e mut Expr>) {
     for e in exprs {
-        e.remap_columns(&|old| new_pos.get(old).copied().unwrap_or(old));
+        e.remap_columns(&|old| map.get(old).copied().filter(|&n| n != usize::MAX).unwrap_or(old));
+    }
+}
+
+/// Prunes `plan` to (at least) the output columns marked in `required`; returns the new plan
+/// and where each old output column went (`usize::MAX` if dropped).
+fn prune(plan: LogicalPlan, required: &[bool]) -> (LogicalPlan, Vec<usize>) {
+    let identity = |n: usize| (0..n).collect::<Vec<_>>();
+    match plan {
+        LogicalPlan::Scan { table, columns, mut filter } => {
+            let mut need = required.to_vec();
+            need.resize(columns.len(), false);
+            mark(&mut need, filter.iter());
+            // Keep one column even if none is read (COUNT(*) still needs the row count).
+            if !need.iter().any(|&n| n) && !need.is_empty() {
+                need[0] = true;
+            }
+            let mut map = vec![usize::MAX; columns.len()];
+            let mut kept = Vec::new();
+            for (k, &col) in columns.iter().enumerate() {
+                if need[k] {
+                    map[k] = kept.len();
+                    kept.push(col);
+                }
+            }
+            renumber(&map, filter.iter_mut());
+            (LogicalPlan::Scan { table, columns: kept, filter }, map)
+        }
+        LogicalPlan::Project { input, exprs } => {
+            let keep: Vec<bool> = (0..exprs.len()).map(|k| required.get(k).copied().unwrap_or(false)).collect();
+            let keep =
+                if keep.iter().any(|&k| k) { keep } else { exprs.iter().enumerate().map(|(k, _)| k == 0).collect() };
+            let mut kept: Vec<Expr> = Vec::new();
+            let mut map = vec![usize::MAX; exprs.len()];
+            for (k, e) in exprs.into_iter().enumerate() {
+                if keep[k] {
+                    map[k] = kept.len();
+                    kept.push(e);
+                }
+            }
+            let mut need = vec![false; input.output_types().len()];
+            mark(&mut need, kept.iter());
+            let (input, child_map) = prune(*input, &need);
+            renumber(&child_map, kept.iter_mut());
+            (LogicalPlan::Project { input: Box::new(input), exprs: kept }, map)
+        }
+        LogicalPlan::Filter { input, mut predicate } => {
+            let mut need = required.to_vec();
+            need.resize(input.output_types().len(), false);
+            mark(&mut need, [&predicate]);
+            let (input, map) = prune(*input, &need);
+            renumber(&map, [&mut predicate]);
+            (LogicalPlan::Filter { input: Box::new(input), predicate }, map)
+        }
+        LogicalPlan::Sort { input, mut keys, fetch } => {
+            let mut need = required.to_vec();
+            need.resize(input.output_types().len(), false);
+            mark(&mut need, keys.iter().map(|k| &k.expr));
+            let (input, map) = prune(*input, &need);
+            renumber(&map, keys.iter_mut().map(|k| &mut k.expr));
+            (LogicalPlan::Sort { input: Box::new(input), keys, fetch }, map)
+        }
+        LogicalPlan::Limit { input, limit, offset } => {
+            let (input, map) = prune(*input, required);
+            (LogicalPlan::Limit { input: Box::new(input), limit, offset }, map)
+        }
+        LogicalPlan::Aggregate { input, mut group_by, mut aggregates } => {
+            let width = group_by.len() + aggregates.len();
+            let mut need = vec![false; input.output_types().len()];
+            mark(&mut need, group_by.iter());
+            mark(&mut need, aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter())));
+            let (input, map) = prune(*input, &need);
+            renumber(&map, group_by.iter_mut().chain(aggregates.iter_mut().flat_map(|a| a.exprs_mut())));
+            (LogicalPlan::Aggregate { input: Box::new(input), group_by, aggregates }, identity(width))
+        }
+        LogicalPlan::Window { input, mut windows } => {
+            let n_in = input.output_types().len();
+            let mut need = required.to_vec();
+            need.resize(n_in, false);
+            mark(&mut need, windows.iter().flat_map(|w| w.exprs()));
+            let (input, child_map) = prune(*input, &need);
+            renumber(&child_map, windows.iter_mut().flat_map(|w| w.exprs_mut()));
+            let new_in = input.output_types().len();
+            let mut map = child_map;
+            map.extend((0..windows.len()).map(|k| new_in + k));
+            (LogicalPlan::Window { input: Box::new(input), windows }, map)
+        }
+        LogicalPlan::Join { left, right, kind, mut on } => {
+            let (n_left, n_right) = (left.output_types().len(), right.output_types().len());
+            let mut need_left = vec![false; n_left];
+            let mut need_right = vec![false; n_right];
+            for (k, &r) in required.iter().enumerate() {
+                if r && k < n_left {
+                    need_left[k] = true;
+                } else if r && k - n_left < n_right && !kind.left_only() {
+                    need_right[k - n_left] = true;
+                }
+            }
+            if let Some(cond) = &on {
+                cond.visit_columns(&mut |c| {
+                    if c < n_left {
+                        need_left[c] = true;
+                    } else if c - n_left < n_right {
+                        need_right[c - n_left] = true;
+                    }
+                });
+            }
+            let (left, left_map) = prune(*left, &need_left);
+            let (right, right_map) = prune(*right, &need_right);
+            let new_left = left.output_types().len();
+            let mut map = left_map;
+            map.extend(right_map.iter().map(|&m| if m == usize::MAX { m } else { m + new_left }));
+            renumber(&map, on.iter_mut());
+            if kind.left_only() {
+                map.truncate(n_left);
+            }
+            (LogicalPlan::Join { left: Box::new(left), right: Box::new(right), kind, on }, map)
+        }
+        LogicalPlan::Union { inputs } => {
+            let width = inputs.first().map_or(0, |i| i.output_types().len());
+            (LogicalPlan::Union { inputs: inputs.into_iter().map(prune_columns).collect() }, identity(width))
+        }
+        LogicalPlan::SetOp { left, right, kind, all } => {
+            let width = left.output_types().len();
+            let (left, right) = (Box::new(prune_columns(*left)), Box::new(prune_columns(*right)));
+            (LogicalPlan::SetOp { left, right, kind, all }, identity(width))
+        }
+        LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+            let width = anchor.output_types().len();
+            let (anchor, recursive) = (Box::new(prune_columns(*anchor)), Box::new(prune_columns(*recursive)));
+            (LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct }, identity(width))
+        }
+        leaf @ (LogicalPlan::Values { .. } | LogicalPlan::WorkingTable { .. }) => {
+            let width = leaf.output_types().len();
+            (leaf, identity(width))
+        }
     }
 }
 
@@ -526,6 +611,19 @@ mod join_order_tests {
                 .join("\n"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn scans_below_joins_read_only_the_columns_used() {
+        let mut s = Session::new(Engine::new());
+        s.execute_one("CREATE TABLE o (id INTEGER, cust INTEGER, amount DOUBLE, note TEXT, day DATE)", &[]).unwrap();
+        s.execute_one("CREATE TABLE c (id INTEGER, segment TEXT, name TEXT, since DATE)", &[]).unwrap();
+        let plan = explain(&mut s, "SELECT c.segment, sum(o.amount) FROM o JOIN c ON o.cust = c.id GROUP BY c.segment");
+        assert!(plan.contains("ScanExec: o [cust, amount]"), "{plan}");
+        assert!(plan.contains("ScanExec: c [id, segment]"), "{plan}");
+        let plan = explain(&mut s, "SELECT count(*) FROM o WHERE EXISTS (SELECT 1 FROM c WHERE c.id = o.cust)");
+        assert!(plan.contains("ScanExec: o [cust]"), "{plan}");
+        assert!(plan.contains("ScanExec: c [id]"), "{plan}");
     }
 
     #[test]
