@@ -559,7 +559,12 @@ impl Binder<'_> {
                 let bound = self.query(subquery)?;
                 let types = bound.types();
                 let (qualifier, names) = rename(alias, "subquery".to_string(), bound.names)?;
-                Ok((bound.plan, scope_of(qualifier, names, types)))
+                let mut scope = scope_of(qualifier, names, types);
+                if alias.is_none() {
+                    // An unnamed derived table (allowed, as in PostgreSQL 16) has no qualifier.
+                    scope.columns.iter_mut().for_each(|c| c.qualifier = None);
+                }
+                Ok((bound.plan, scope))
             }
             TableFactor::NestedJoin { table_with_joins, alias } => {
                 if alias.is_some() {
