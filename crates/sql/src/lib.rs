@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod binder;
+mod copy;
 mod ddl;
 mod decorrelate;
 mod dml;

@@ -175,6 +175,9 @@ impl Session {
                 }
                 Ok(QueryOutput::Done)
             }
+            Statement::Copy { source, to, target, options, legacy_options, .. } => Ok(QueryOutput::Affected(
+                crate::copy::copy(&binder, &catalog, source, *to, target, options, legacy_options)?,
+            )),
             Statement::CreateTable(ct) if ct.query.is_some() => {
                 Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct)?))
             }

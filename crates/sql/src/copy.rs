@@ -1,0 +1,327 @@
+//! `COPY table [(columns)] FROM 'file'` and `COPY {table | (query)} TO 'file'`: delimited text
+//! in and out.
+//!
+//! Formats: `csv` (the default for `.csv` files: quoting with `"`, an unquoted empty field is
+//! NULL, a quoted one the empty string) and `text` (PostgreSQL's: tab-delimited, `\N` is NULL,
+//! no quoting). `DELIMITER`, `NULL`, `HEADER` and `QUOTE` options as in PostgreSQL. A line with
+//! one field too many whose last field is empty (`1|a|` in TPC-H `.tbl` files) is accepted.
+//!
+//! An import is one commit: every value is checked first, and a bad one aborts the import
+//! naming the file, the line and the column, with nothing imported.
+
+use crate::binder::{normalize, Binder};
+use crate::error::{Result, SqlError};
+use crate::optimizer::optimize;
+use exec::kernels::cast::cast_value;
+use sqlparser::ast;
+use std::io::Write;
+use std::sync::Arc;
+use storage::value::values_to_array;
+use storage::{Batch, DataType, Value};
+
+/// Rows per batch of an import.
+const BATCH_ROWS: usize = 65_536;
+
+#[derive(Debug, Clone)]
+struct Format {
+    csv: bool,
+    delimiter: char,
+    quote: char,
+    null: String,
+    header: bool,
+}
+
+impl Format {
+    fn new(path: &str, options: &[ast::CopyOption], legacy: &[ast::CopyLegacyOption]) -> Result<Format> {
+        let mut csv = path.to_ascii_lowercase().ends_with(".csv");
+        let (mut delimiter, mut quote, mut null, mut header) = (None, '"', None, false);
+        for o in options {
+            match o {
+                ast::CopyOption::Format(f) => match f.value.to_ascii_lowercase().as_str() {
+                    "csv" => csv = true,
+                    "text" => csv = false,
+                    other => return crate::unsupported!("COPY format {other} (csv and text are supported)"),
+                },
+                ast::CopyOption::Delimiter(c) => delimiter = Some(*c),
+                ast::CopyOption::Null(s) => null = Some(s.clone()),
+                ast::CopyOption::Header(h) => header = *h,
+                ast::CopyOption::Quote(c) => quote = *c,
+                ast::CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
+                other => return crate::unsupported!("COPY option {other}"),
+            }
+        }
+        for o in legacy {
+            match o {
+                ast::CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
+                ast::CopyLegacyOption::Null(s) => null = Some(s.clone()),
+                ast::CopyLegacyOption::Csv(csv_opts) => {
+                    csv = true;
+                    for c in csv_opts {
+                        match c {
+                            ast::CopyLegacyCsvOption::Header => header = true,
+                            ast::CopyLegacyCsvOption::Quote(q) => quote = *q,
+                            other => return crate::unsupported!("COPY option {other}"),
+                        }
+                    }
+                }
+                other => return crate::unsupported!("COPY option {other}"),
+            }
+        }
+        Ok(Format {
+            csv,
+            delimiter: delimiter.unwrap_or(if csv { ',' } else { '\t' }),
+            quote,
+            null: null.unwrap_or_else(|| if csv { String::new() } else { "\\N".into() }),
+            header,
+        })
+    }
+}
+
+fn copy_error(message: String) -> SqlError {
+    SqlError::Exec(exec::ExecError::InvalidArgument(message))
+}
+
+fn io_error(path: &str, e: std::io::Error) -> SqlError {
+    copy_error(format!("could not open file \"{path}\": {e}"))
+}
+
+/// Splits `text` into records of fields; `None` is NULL. Quoted fields may hold delimiters
+/// and newlines. Returns each record with the line it starts on.
+fn records(text: &str, f: &Format, path: &str) -> Result<Vec<(usize, Vec<Option<String>>)>> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    while chars.peek().is_some() {
+        let start_line = line;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut any = false;
+        loop {
+            let Some(c) = chars.next() else {
+                break;
+            };
+            any = true;
+            if f.csv && c == f.quote && field.is_empty() && !quoted {
+                // A quoted field: up to the closing quote, "" is a quote.
+                quoted = true;
+                loop {
+                    match chars.next() {
+                        Some(q) if q == f.quote => {
+                            if chars.peek() == Some(&f.quote) {
+                                chars.next();
+                                field.push(f.quote);
+                            } else {
+                                break;
+                            }
+                        }
+                        Some(ch) => {
+                            if ch == '\n' {
+                                line += 1;
+                            }
+                            field.push(ch);
+                        }
+                        None => return Err(copy_error(format!("{path}:{start_line}: unterminated quoted field"))),
+                    }
+                }
+                continue;
+            }
+            if c == f.delimiter {
+                fields.push(finish_field(std::mem::take(&mut field), quoted, f));
+                quoted = false;
+                continue;
+            }
+            if c == '\n' || c == '\r' {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                line += 1;
+                break;
+            }
+            field.push(c);
+        }
+        if any {
+            // A line with nothing on it is skipped.
+            let blank = fields.is_empty() && field.is_empty() && !quoted;
+            if !blank {
+                fields.push(finish_field(field, quoted, f));
+                out.push((start_line, fields));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn finish_field(field: String, quoted: bool, f: &Format) -> Option<String> {
+    if !quoted && field == f.null {
+        None
+    } else {
+        Some(field)
+    }
+}
+
+/// `COPY ... FROM 'file'`: returns the number of rows imported.
+fn copy_from(
+    catalog: &Arc<mvcc::Catalog>,
+    table: &Arc<mvcc::Table>,
+    columns: &[ast::Ident],
+    path: &str,
+    format: &Format,
+) -> Result<u64> {
+    let schema = table.schema();
+    let targets: Vec<usize> = if columns.is_empty() {
+        (0..schema.columns.len()).collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| {
+                let name = normalize(c);
+                schema.column_index(&name).ok_or_else(|| {
+                    crate::binder::unknown_name(
+                        &format!("column of relation \"{}\":", schema.name),
+                        &name,
+                        schema.columns.iter().map(|c| c.name.as_str()),
+                        crate::binder::ident_pos(c),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+    let mut recs = records(&text, format, path)?;
+    if format.header && !recs.is_empty() {
+        recs.remove(0);
+    }
+    let n = targets.len();
+    let mut batches = Vec::new();
+    for chunk in recs.chunks(BATCH_ROWS) {
+        let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(chunk.len()); schema.columns.len()];
+        for (line, fields) in chunk {
+            let fields = match fields.len() {
+                k if k == n => &fields[..],
+                // A trailing delimiter (TPC-H .tbl files).
+                k if k == n + 1 && fields[n].as_deref().is_none_or(str::is_empty) => &fields[..n],
+                k => return Err(copy_error(format!("{path}:{line}: expected {n} fields, found {k}"))),
+            };
+            for (field, &col) in fields.iter().zip(&targets) {
+                let def = &schema.columns[col];
+                let v = match field {
+                    None => Value::Null,
+                    Some(s) if def.data_type == DataType::Text => Value::Text(s.clone()),
+                    Some(s) => cast_value(&Value::Text(s.clone()), def.data_type)
+                        .map_err(|e| copy_error(format!("{path}:{line}: column \"{}\": {e}", def.name)))?,
+                };
+                values[col].push(v);
+            }
+            for (col, vals) in values.iter_mut().enumerate() {
+                if !targets.contains(&col) {
+                    vals.push(Value::Null);
+                }
+            }
+        }
+        let columns = schema.columns.iter().zip(&values).map(|(d, v)| values_to_array(d.data_type, v)).collect();
+        batches.push(Batch { columns, n_rows: chunk.len() });
+    }
+    crate::dml::append_batches(catalog, table, batches)
+}
+
+fn csv_field(v: &Value, f: &Format) -> String {
+    match v {
+        Value::Null => f.null.clone(),
+        Value::Text(s) if f.csv => {
+            let special = s.is_empty()
+                || *s == f.null
+                || s.contains(f.delimiter)
+                || s.contains(f.quote)
+                || s.contains('\n')
+                || s.contains('\r');
+            if special {
+                let q = f.quote.to_string();
+                format!("{q}{}{q}", s.replace(&q, &format!("{q}{q}")))
+            } else {
+                s.clone()
+            }
+        }
+        Value::Text(s) => {
+            let mut out = String::with_capacity(s.len());
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' if f.delimiter == '\t' => out.push_str("\\t"),
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `COPY ... TO 'file'`: returns the number of rows written.
+fn copy_to(names: &[String], batches: &[Batch], path: &str, f: &Format) -> Result<u64> {
+    let file = std::fs::File::create(path).map_err(|e| io_error(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    let write_err = |e: std::io::Error| copy_error(format!("could not write file \"{path}\": {e}"));
+    let sep = f.delimiter.to_string();
+    if f.header {
+        let header: Vec<String> = names.iter().map(|n| csv_field(&Value::Text(n.clone()), f)).collect();
+        writeln!(w, "{}", header.join(&sep)).map_err(write_err)?;
+    }
+    let mut n = 0u64;
+    for b in batches {
+        for r in 0..b.n_rows {
+            let row: Vec<String> = b.columns.iter().map(|c| csv_field(&Value::from_array(c.as_ref(), r), f)).collect();
+            writeln!(w, "{}", row.join(&sep)).map_err(write_err)?;
+            n += 1;
+        }
+    }
+    w.flush().map_err(write_err)?;
+    Ok(n)
+}
+
+/// Runs a COPY statement.
+pub fn copy(
+    binder: &Binder,
+    catalog: &Arc<mvcc::Catalog>,
+    source: &ast::CopySource,
+    to: bool,
+    target: &ast::CopyTarget,
+    options: &[ast::CopyOption],
+    legacy: &[ast::CopyLegacyOption],
+) -> Result<u64> {
+    let path = match target {
+        ast::CopyTarget::File { filename } => filename.as_str(),
+        _ => return crate::unsupported!("COPY with STDIN, STDOUT or PROGRAM (give a file name)"),
+    };
+    let format = Format::new(path, options, legacy)?;
+    match (source, to) {
+        (ast::CopySource::Table { table_name, columns }, false) => {
+            let table = binder.table(table_name)?;
+            copy_from(catalog, &table, columns, path, &format)
+        }
+        (ast::CopySource::Query(_), false) => crate::bind_err!("COPY FROM needs a table, not a query"),
+        (source, true) => {
+            let query = match source {
+                ast::CopySource::Table { table_name, columns } => {
+                    let cols = if columns.is_empty() {
+                        "*".to_string()
+                    } else {
+                        columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                    };
+                    crate::parser::parse_one(&format!("SELECT {cols} FROM {table_name}"))?
+                }
+                ast::CopySource::Query(q) => ast::Statement::Query(q.clone()),
+            };
+            let ast::Statement::Query(q) = query else {
+                return crate::unsupported!("COPY source");
+            };
+            let bound = binder.query(&q)?;
+            let snapshot = catalog.snapshot();
+            let plan = optimize(crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?);
+            let batches = exec::collect(&plan.to_physical(snapshot))?;
+            copy_to(&bound.names, &batches, path, &format)
+        }
+    }
+}
