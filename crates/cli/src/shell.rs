@@ -22,6 +22,7 @@ Dot commands (at the start of a line):
   .help               show this help
   .tables             list the tables
   .schema [TABLE]     show the CREATE TABLE statement of TABLE, or of every table
+  .import FILE TABLE  load a CSV file into a table (one commit; a header line is skipped)
   .timer on|off       print the run time of each statement
   .quit, .exit        leave the shell
 ";
@@ -247,6 +248,23 @@ impl Shell {
                 }
                 [table] => writeln!(out, "{}", self.table_sql(table)?)?,
                 _ => return Err(ShellError::Command("usage: .schema [TABLE]".into())),
+            },
+            ".import" => match args.as_slice() {
+                [file, table] => {
+                    // CSV; the first line is a header when it names the table's columns.
+                    let header = std::fs::read_to_string(file)
+                        .ok()
+                        .and_then(|t| t.lines().next().map(str::to_string))
+                        .zip(self.conn.query(&format!("SELECT * FROM {table} LIMIT 0"), ()).ok())
+                        .is_some_and(|(first, rows)| {
+                            let names: Vec<String> = rows.column_names().iter().map(|n| n.to_lowercase()).collect();
+                            first.split(',').map(|f| f.trim().trim_matches('"').to_lowercase()).eq(names)
+                        });
+                    let sql = format!("COPY {table} FROM '{}' (FORMAT csv, HEADER {header})", file.replace('\'', "''"));
+                    let n = self.conn.execute(&sql, ()).map_err(|err| ShellError::Sql { err, at: None })?;
+                    writeln!(out, "imported {n} rows into {table}")?;
+                }
+                _ => return Err(ShellError::Command("usage: .import FILE TABLE".into())),
             },
             ".timer" => match args.as_slice() {
                 ["on"] => self.timer = true,

@@ -244,3 +244,25 @@ fn unknown_option_exits_2() {
     let out = run(&["-c"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn dot_import_loads_a_csv_file_in_one_commit() {
+    let path = std::env::temp_dir().join(format!("heliosdb-import-{}.csv", std::process::id()));
+    std::fs::write(&path, "id,name\n1,a\n2,\"b,c\"\n").unwrap();
+    let script = format!(
+        "CREATE TABLE imp (id INTEGER, name TEXT);\n.import {} imp\nSELECT count(*), max(name) FROM imp;\n",
+        path.display()
+    );
+    let out = run(&[], script.as_bytes());
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("imported 2 rows into imp"), "{text}");
+    assert!(text.contains("b,c"), "{text}");
+    // A bad row: an error naming the line, and nothing imported.
+    std::fs::write(&path, "1,a\nx,b\n").unwrap();
+    let script = format!("CREATE TABLE imp (id INTEGER, name TEXT);\n.import {} imp\n", path.display());
+    let out = run(&[], script.as_bytes());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(":2: column \"id\""), "{}", stderr(&out));
+    let _ = std::fs::remove_file(&path);
+}

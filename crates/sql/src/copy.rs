@@ -97,10 +97,7 @@ fn records(text: &str, f: &Format, path: &str) -> Result<Vec<(usize, Vec<Option<
         let mut field = String::new();
         let mut quoted = false;
         let mut any = false;
-        loop {
-            let Some(c) = chars.next() else {
-                break;
-            };
+        while let Some(c) = chars.next() {
             any = true;
             if f.csv && c == f.quote && field.is_empty() && !quoted {
                 // A quoted field: up to the closing quote, "" is a quote.
