@@ -419,6 +419,23 @@ fn evaluate_case(
 
 /// Gathers `indices` from an array.
 pub fn take_array(array: &dyn Array, indices: &[u32]) -> Result<ArrayRef> {
+    // Text arrays address their bytes with 32-bit offsets: refuse a result past 2 GiB (arrow2
+    // would panic) with an error instead.
+    if let Some(text) = array.as_any().downcast_ref::<arrow::array::Utf8Array<i32>>() {
+        let offsets = text.offsets().buffer();
+        let total: u64 = indices
+            .iter()
+            .filter_map(|&i| {
+                let i = i as usize;
+                Some((offsets.get(i + 1)? - offsets.get(i)?) as u64)
+            })
+            .sum();
+        if total > i32::MAX as u64 {
+            return Err(ExecError::InvalidArgument(format!(
+                "a text column of {total} bytes is too large (the limit is 2 GiB per batch)"
+            )));
+        }
+    }
     let idx = PrimitiveArray::<u32>::from_vec(indices.to_vec());
     arrow::compute::take::take(array, &idx).map_err(|e| ExecError::Internal(format!("take: {e}")))
 }

@@ -123,7 +123,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                 rows.push(bound);
             }
             let types = targets.iter().map(|&t| schema.columns[t].data_type).collect();
-            optimize(crate::plan::LogicalPlan::Values { rows, types })
+            crate::plan::LogicalPlan::Values { rows, types }
         }
         _ => {
             let bound = binder.query(source)?;
@@ -151,7 +151,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
-            optimize(crate::plan::LogicalPlan::Project { input: Box::new(bound.plan), exprs })
+            crate::plan::LogicalPlan::Project { input: Box::new(bound.plan), exprs }
         }
     };
     let snapshot = catalog.snapshot();

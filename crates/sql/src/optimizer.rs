@@ -396,6 +396,16 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
 /// below joins, filters, sorts and windows) read only those, and projections drop outputs
 /// nobody reads. The root keeps all its columns.
 fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
+    // An unresolved subquery hides the columns it reads (its IN operand, its captures): such
+    // a plan (EXPLAIN shows one) is left whole.
+    let hidden = std::cell::Cell::new(false);
+    fn placeholder(e: &Expr) -> bool {
+        matches!(e, Expr::Subquery { .. }) || e.children().into_iter().any(placeholder)
+    }
+    let plan = map_exprs(plan, &|e| hidden.set(hidden.get() || placeholder(e)));
+    if hidden.get() {
+        return plan;
+    }
     let width = plan.output_types().len();
     prune(plan, &vec![true; width]).0
 }

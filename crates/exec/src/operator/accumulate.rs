@@ -161,12 +161,17 @@ impl Accumulator for PercentileAcc {
         self.values.resize_with(n_groups, Vec::new);
         let mut out = Vec::with_capacity(n_groups);
         for vals in &mut self.values {
+            vals.retain(|v| !v.is_null());
             if vals.is_empty() {
                 out.push(Value::Null);
                 continue;
             }
             if self.continuous {
                 let mut xs: Vec<f64> = vals.iter().filter_map(Value::as_f64).collect();
+                if xs.is_empty() {
+                    out.push(Value::Null);
+                    continue;
+                }
                 xs.sort_by(|a, b| cmp_f64(*a, *b));
                 let pos = self.fraction * (xs.len() - 1) as f64;
                 let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);

@@ -213,17 +213,19 @@ pub fn compute_windows(input: Batch, windows: &[WindowExpr]) -> Result<Batch> {
         }
         let layout = Layout::new(&input, &windows[i].partition_by, &windows[i].order_by)?;
         for j in i..windows.len() {
+            // (`j == i` explicitly: a NaN literal in a key makes the spec unequal to itself.)
             if results[j].is_none()
-                && windows[j].partition_by == windows[i].partition_by
-                && windows[j].order_by == windows[i].order_by
+                && (j == i
+                    || (windows[j].partition_by == windows[i].partition_by
+                        && windows[j].order_by == windows[i].order_by))
             {
                 results[j] = Some(evaluate(&input, &layout, &windows[j])?);
             }
         }
     }
     let mut columns = input.columns;
-    for (r, w) in results.into_iter().zip(windows) {
-        columns.push(r.unwrap_or_else(|| values_to_array(w.data_type, &[])));
+    for r in results {
+        columns.push(r.ok_or_else(|| ExecError::Internal("a window function was not computed".into()))?);
     }
     Ok(Batch { columns, n_rows: input.n_rows })
 }

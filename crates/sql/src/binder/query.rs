@@ -778,7 +778,11 @@ impl Binder<'_> {
                     let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY");
                     let bound = self.expr(&ob.expr, &mut cx)?;
                     match exprs.iter().position(|e| *e == bound) {
-                        Some(k) => Expr::Column { idx: k, name: names[k].clone(), data_type: bound.data_type() },
+                        Some(k) => Expr::Column {
+                            idx: k,
+                            name: names.get(k).cloned().unwrap_or_else(|| ob.expr.to_string()),
+                            data_type: bound.data_type(),
+                        },
                         None if distinct => {
                             return crate::bind_err!(
                                 "for SELECT DISTINCT, ORDER BY expressions must appear in select list"
