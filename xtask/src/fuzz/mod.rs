@@ -1,0 +1,479 @@
+//! `cargo xtask fuzz`: random SQL from a grammar (SQLsmith-style) against an in-memory
+//! database with the workload schema, looking for panics, crashes, hangs and internal errors.
+//!
+//! ```text
+//! gen/ ──SQL──► Executor ──Outcome──► Stats ──► summary, target/fuzz-failures.sql
+//!                 ├ worker.rs: child processes (crashes and hangs survive)
+//!                 └ exec.rs:   this process, catch_unwind (CI test, --in-process)
+//!                                  failures ──► reduce.rs ──► minimal SQL
+//! ```
+//!
+//! Every `RESET_EVERY` cases the database starts over, so the scratch tables stay small and a
+//! case depends only on the INSERTs since the last reset (replayed after a crash, and kept
+//! with each failure as its setup).
+
+mod exec;
+mod gen;
+mod mutate;
+mod reduce;
+mod rng;
+mod schema;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use anyhow::{bail, Context, Result};
+use exec::{Executor, InProcess, Outcome};
+use gen::{Config, Kind};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: cargo xtask fuzz [options]
+
+Generates random SQL statements over the workload schema and runs each against an in-memory
+HeliosDB Nano database in worker processes. A panic, an internal error, a crash of the worker
+or a statement running past the timeout is a failure; failures are reduced to small statements
+and written to target/fuzz-failures.sql. Exits non-zero if any case failed.
+
+options:
+      --cases N           statements to run (default 1000)
+      --seed S            seed of the run (default 1); case K of seed S is always the same SQL
+      --timeout-ms T      per-statement timeout (default 10000)
+      --in-process        run statements in this process (no crash or hang protection)
+      --stack-kb K        stack of the thread running statements in a worker (default 2048)
+      --max-stress N      size limit of the deep/long stress statements (default 100000)
+      --reset-every N     start from a fresh database every N cases (default 250)
+      --failures-file F   where to write failing statements (default target/fuzz-failures.sql)
+      --no-reduce         report failing statements as generated
+      --print             print the statements of the cases instead of running them
+      --print-setup       print the SQL script that builds the fuzz database
+      --sql STATEMENT     run STATEMENT on a fresh fuzz database in this process and print
+                          how it ended (repeatable; to check a reported failure)
+      --quiet             no progress lines
+      --examples N        show the N most frequent errors of statements meant to be valid,
+                          each with an example (to tune the generator)
+";
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub cases: u64,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub reset_every: u64,
+    pub config: Config,
+    pub reduce: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            cases: 1_000,
+            seed: 1,
+            timeout: Duration::from_secs(10),
+            reset_every: 250,
+            config: Config::default(),
+            reduce: true,
+        }
+    }
+}
+
+/// One bug, as seen in one or more cases.
+#[derive(Debug, Clone)]
+pub struct FailureGroup {
+    pub signature: String,
+    /// The first failing case.
+    pub case: u64,
+    pub outcome: Outcome,
+    pub sql: String,
+    /// INSERTs that ran before it since the last reset.
+    pub setup: Vec<String>,
+    pub count: u64,
+    pub reduced: Option<reduce::Reduced>,
+}
+
+/// Counts of a run.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub cases: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub failed: u64,
+    /// Per statement kind: [ok, clean error, failure].
+    pub by_kind: BTreeMap<Kind, [u64; 3]>,
+    pub error_kinds: HashMap<String, u64>,
+    pub error_messages: HashMap<String, u64>,
+    /// The first statement of each error message (for `--examples`).
+    pub error_examples: HashMap<String, (u64, String, Outcome)>,
+    pub failures: Vec<FailureGroup>,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    fn record(&mut self, case: u64, stmt_kind: Kind, sql: &str, outcome: &Outcome, setup: &[String]) {
+        self.cases += 1;
+        let slot = self.by_kind.entry(stmt_kind).or_default();
+        match outcome {
+            Outcome::Ok { .. } => {
+                self.ok += 1;
+                slot[0] += 1;
+            }
+            Outcome::Error { kind, message } => {
+                self.errors += 1;
+                slot[1] += 1;
+                *self.error_kinds.entry(kind.clone()).or_default() += 1;
+                let normalized = exec::normalize_message(message);
+                if stmt_kind.meant_valid() {
+                    self.error_examples.entry(normalized.clone()).or_insert_with(|| (case, sql.to_string(), outcome.clone()));
+                }
+                *self.error_messages.entry(normalized).or_default() += 1;
+            }
+            failure => {
+                self.failed += 1;
+                slot[2] += 1;
+                let signature = failure.signature();
+                match self.failures.iter_mut().find(|f| f.signature == signature) {
+                    Some(group) => {
+                        group.count += 1;
+                        // Keep the shortest example: it reduces fastest.
+                        if sql.len() < group.sql.len() {
+                            (group.case, group.sql, group.setup) = (case, sql.to_string(), setup.to_vec());
+                            group.outcome = failure.clone();
+                        }
+                    }
+                    None => self.failures.push(FailureGroup {
+                        signature,
+                        case,
+                        outcome: failure.clone(),
+                        sql: sql.to_string(),
+                        setup: setup.to_vec(),
+                        count: 1,
+                        reduced: None,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Percent of `n` in all cases.
+    fn pct(&self, n: u64) -> f64 {
+        100.0 * n as f64 / self.cases.max(1) as f64
+    }
+
+    /// The share of statements meant to be valid that ran to a result.
+    pub fn valid_ok_rate(&self) -> f64 {
+        let (mut ok, mut all) = (0, 0);
+        for (kind, counts) in &self.by_kind {
+            if kind.meant_valid() {
+                ok += counts[0];
+                all += counts.iter().sum::<u64>();
+            }
+        }
+        ok as f64 / all.max(1) as f64
+    }
+
+    pub fn progress_line(&self, total: u64) -> String {
+        let rate = self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9);
+        format!(
+            "[{:>w$}/{total}] {rate:>7.0} cases/s  ok {:5.1}%  errors {:5.1}%  failures {} ({} distinct)",
+            self.cases,
+            self.pct(self.ok),
+            self.pct(self.errors),
+            self.failed,
+            self.failures.len(),
+            w = total.to_string().len()
+        )
+    }
+
+    /// The end-of-run summary.
+    pub fn summary(&self, seed: u64) -> String {
+        let mut s = String::new();
+        let rate = self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9);
+        let _ = writeln!(s, "fuzz: seed {seed}, {} cases in {:.1} s ({rate:.0} cases/s)", self.cases, self.elapsed.as_secs_f64());
+        let _ = writeln!(s, "  ok            {:>8} ({:.1}%)", self.ok, self.pct(self.ok));
+        let _ = writeln!(s, "  clean errors  {:>8} ({:.1}%)", self.errors, self.pct(self.errors));
+        let _ = writeln!(s, "  failures      {:>8} ({} distinct)", self.failed, self.failures.len());
+        let _ = writeln!(s, "  valid statements (query, insert, explain) that ran: {:.1}%", 100.0 * self.valid_ok_rate());
+        let _ = writeln!(s, "by statement kind:            ok    errors  failures");
+        for (kind, [ok, err, fail]) in &self.by_kind {
+            let _ = writeln!(s, "  {:<20} {ok:>10} {err:>9} {fail:>9}", kind.name());
+        }
+        let top = |map: &HashMap<String, u64>| {
+            let mut v: Vec<(&String, &u64)> = map.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.into_iter().take(10).map(|(k, n)| format!("  {n:>8}  {k}\n")).collect::<String>()
+        };
+        let _ = write!(s, "clean errors by kind (top 10):\n{}", top(&self.error_kinds));
+        let _ = write!(s, "clean errors by message (top 10):\n{}", top(&self.error_messages));
+        if self.failures.is_empty() {
+            let _ = writeln!(s, "no failures");
+        }
+        for (idx, f) in self.failures.iter().enumerate() {
+            let _ = writeln!(s, "failure {}: {} ({} cases, first case {})", idx + 1, f.signature, f.count, f.case);
+            for line in f.outcome.describe().lines().take(12) {
+                let _ = writeln!(s, "    {line}");
+            }
+            if let Outcome::Panic { trace, .. } = &f.outcome {
+                for line in trace.lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+            }
+            match &f.reduced {
+                Some(r) if r.reproduced => {
+                    let setup = if r.setup.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" after {} setup INSERTs", r.setup.len())
+                    };
+                    let _ = writeln!(s, "    minimal SQL{setup}: {}", one_line(&r.sql, 600));
+                }
+                Some(_) => {
+                    let _ = writeln!(s, "    (did not reproduce on a fresh database; see the original)");
+                }
+                None => {}
+            }
+            let _ = writeln!(s, "    original SQL: {}", one_line(&f.sql, 300));
+        }
+        s
+    }
+
+    /// The `n` most frequent error messages of statements meant to be valid, each with the
+    /// first statement that produced it, reduced: where the generator's typing is off, or
+    /// what the engine does not support yet.
+    pub fn error_examples(&self, n: usize, ex: &mut dyn Executor) -> Result<String> {
+        let mut v: Vec<(&String, u64)> =
+            self.error_examples.keys().map(|k| (k, self.error_messages.get(k).copied().unwrap_or(0))).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut s = format!("errors of valid statements, with a reduced example (top {n}):\n");
+        let budget = reduce::Budget { checks: 300, time: Duration::from_secs(20), replace_groups: false };
+        ex.reset()?;
+        for (msg, count) in v.into_iter().take(n) {
+            let (case, sql, outcome) = &self.error_examples[msg];
+            let reduced = reduce::reduce(ex, &[], sql, &outcome.signature(), budget)?;
+            let _ = writeln!(s, "{count:>8}  {msg}\n          case {case}: {}", one_line(&reduced.sql, 400));
+        }
+        Ok(s)
+    }
+
+    /// The failures as a SQL file: comments, then each failure's setup and minimal statement.
+    pub fn failures_file(&self, seed: u64) -> String {
+        let mut s = format!(
+            "-- cargo xtask fuzz --seed {seed} --cases {}: {} failing cases, {} distinct failures.\n\
+             -- Statements run on the fuzz database: `cargo xtask fuzz --print-setup` prints its script.\n",
+            self.cases,
+            self.failed,
+            self.failures.len()
+        );
+        for (idx, f) in self.failures.iter().enumerate() {
+            let _ = writeln!(s, "\n-- failure {}: {} ({} cases, first case {})", idx + 1, f.signature, f.count, f.case);
+            for line in f.outcome.describe().lines() {
+                let _ = writeln!(s, "--   {line}");
+            }
+            if let Outcome::Panic { trace, .. } = &f.outcome {
+                for line in trace.lines() {
+                    let _ = writeln!(s, "--     {line}");
+                }
+            }
+            let _ = writeln!(s, "-- original statement (case {}):", f.case);
+            for line in f.sql.lines() {
+                let _ = writeln!(s, "--   {line}");
+            }
+            let (sql, setup, note) = match &f.reduced {
+                Some(r) if r.reproduced => (&r.sql, &r.setup, "reduced"),
+                Some(_) => (&f.sql, &f.setup, "did not reproduce alone; as generated"),
+                None => (&f.sql, &f.setup, "as generated"),
+            };
+            let _ = writeln!(s, "-- {note}:");
+            for stmt in setup {
+                let _ = writeln!(s, "{stmt};");
+            }
+            let _ = writeln!(s, "{sql};");
+        }
+        s
+    }
+}
+
+/// `sql` on one line, cut after `max` characters.
+fn one_line(sql: &str, max: usize) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… ({} characters)", &flat[..cut], flat.chars().count()),
+        None => flat,
+    }
+}
+
+/// Runs the cases of `opts` on `ex`; `progress` sees the stats after every case.
+pub fn run(opts: &RunOptions, ex: &mut dyn Executor, progress: &mut dyn FnMut(&Stats)) -> Result<Stats> {
+    let start = Instant::now();
+    let mut stats = Stats::default();
+    let mut inserts: Vec<String> = Vec::new();
+    for case in 0..opts.cases {
+        if case > 0 && case % opts.reset_every.max(1) == 0 {
+            ex.reset()?;
+            inserts.clear();
+        }
+        let stmt = gen::statement(opts.seed, case, opts.config);
+        let outcome = ex.run(&stmt.sql)?;
+        stats.record(case, stmt.kind, &stmt.sql, &outcome, &inserts);
+        if ex.take_lost_state() {
+            for sql in &inserts {
+                ex.run(sql)?;
+            }
+            ex.take_lost_state();
+        }
+        if matches!(outcome, Outcome::Ok { .. }) && stmt.sql.starts_with("INSERT") {
+            inserts.push(stmt.sql);
+        }
+        stats.elapsed = start.elapsed();
+        progress(&stats);
+    }
+    if opts.reduce {
+        let budget = reduce::Budget { checks: 400, time: Duration::from_secs(60), replace_groups: true };
+        for group in stats.failures.iter_mut().take(30) {
+            // Each hang check waits for the timeout: only a few.
+            let budget = if group.signature == "hang" { reduce::Budget { checks: 8, ..budget } } else { budget };
+            group.reduced = Some(reduce::reduce(ex, &group.setup, &group.sql, &group.signature, budget)?);
+        }
+        stats.elapsed = start.elapsed();
+    }
+    Ok(stats)
+}
+
+/// The command line of `fuzz`.
+struct FuzzArgs {
+    opts: RunOptions,
+    in_process: bool,
+    stack_kb: usize,
+    failures_file: Option<PathBuf>,
+    quiet: bool,
+    examples: usize,
+    mode: Mode,
+}
+
+enum Mode {
+    Run,
+    /// Run these statements on a fresh fuzz database in this process and print the outcomes.
+    Sql(Vec<String>),
+    Worker,
+    Print,
+    PrintSetup,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<FuzzArgs> {
+    let mut parsed = FuzzArgs {
+        opts: RunOptions::default(),
+        in_process: false,
+        stack_kb: 2048,
+        failures_file: None,
+        quiet: false,
+        examples: 0,
+        mode: Mode::Run,
+    };
+    let mut args = args.into_iter();
+    let number = |args: &mut dyn Iterator<Item = String>, flag: &str| -> Result<u64> {
+        let v = args.next().with_context(|| format!("{flag} needs a number"))?;
+        v.replace('_', "").parse().with_context(|| format!("{flag}: not a number: {v}"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--cases" => parsed.opts.cases = number(&mut args, "--cases")?,
+            "--seed" => parsed.opts.seed = number(&mut args, "--seed")?,
+            "--timeout-ms" => parsed.opts.timeout = Duration::from_millis(number(&mut args, "--timeout-ms")?.max(1)),
+            "--stack-kb" => parsed.stack_kb = number(&mut args, "--stack-kb")?.max(64) as usize,
+            "--max-stress" => parsed.opts.config.max_stress = number(&mut args, "--max-stress")? as usize,
+            "--reset-every" => parsed.opts.reset_every = number(&mut args, "--reset-every")?.max(1),
+            "--failures-file" => parsed.failures_file = Some(args.next().context("--failures-file needs a path")?.into()),
+            "--in-process" => parsed.in_process = true,
+            "--no-reduce" => parsed.opts.reduce = false,
+            "--quiet" => parsed.quiet = true,
+            "--examples" => parsed.examples = number(&mut args, "--examples")? as usize,
+            "--worker" => parsed.mode = Mode::Worker,
+            "--print" => parsed.mode = Mode::Print,
+            "--print-setup" => parsed.mode = Mode::PrintSetup,
+            "--sql" => {
+                let sql = args.next().context("--sql needs a statement")?;
+                match &mut parsed.mode {
+                    Mode::Sql(list) => list.push(sql),
+                    _ => parsed.mode = Mode::Sql(vec![sql]),
+                }
+            }
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    Ok(parsed)
+}
+
+/// The default failures file: `target/fuzz-failures.sql` in the workspace.
+fn default_failures_file() -> PathBuf {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    workspace.join("target").join("fuzz-failures.sql")
+}
+
+/// The entry point of `cargo xtask fuzz`.
+pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
+    let args = parse_args(args)?;
+    match args.mode {
+        Mode::Worker => {
+            worker::worker_main(args.stack_kb)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Mode::PrintSetup => {
+            for sql in schema::setup_sql() {
+                println!("{sql};");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Mode::Print => {
+            for case in 0..args.opts.cases {
+                let stmt = gen::statement(args.opts.seed, case, args.opts.config);
+                println!("-- case {case} ({})\n{};", stmt.kind.name(), stmt.sql);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Mode::Sql(statements) => {
+            let mut ex = InProcess::new(Duration::from_secs(3600))?;
+            for sql in statements {
+                println!("{}", ex.run(&sql)?.describe());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Mode::Run => {}
+    }
+    let opts = &args.opts;
+    let mut ex: Box<dyn Executor> = if args.in_process {
+        Box::new(InProcess::new(opts.timeout)?)
+    } else {
+        let exe = std::env::current_exe().context("finding the xtask binary")?;
+        Box::new(worker::Subprocess::new(worker::WorkerOptions { exe, stack_kb: args.stack_kb, timeout: opts.timeout })?)
+    };
+    let every = (opts.cases / 20).max(1);
+    let mut last = Instant::now();
+    let quiet = args.quiet;
+    let mut progress = |s: &Stats| {
+        if !quiet && (s.cases % every == 0 || last.elapsed() > Duration::from_secs(10)) {
+            last = Instant::now();
+            println!("{}", s.progress_line(opts.cases));
+        }
+    };
+    let stats = run(opts, ex.as_mut(), &mut progress)?;
+    print!("{}", stats.summary(opts.seed));
+    if args.examples > 0 {
+        print!("{}", stats.error_examples(args.examples, ex.as_mut())?);
+    }
+    let path = args.failures_file.clone().unwrap_or_else(default_failures_file);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&path, stats.failures_file(opts.seed)).with_context(|| format!("writing {}", path.display()))?;
+    println!("failing statements written to {}", path.display());
+    Ok(if stats.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
