@@ -6,8 +6,8 @@
 
 use heliosdb_nano::{Connection, Database, Output};
 use std::cell::{Cell, RefCell};
-use std::sync::Once;
 use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// How a statement ended.
@@ -44,7 +44,9 @@ impl Outcome {
                 let line = detail
                     .lines()
                     .rev()
-                    .find(|l| l.contains("fatal") || l.contains("overflow") || l.contains("signal") || l.contains("abort"))
+                    .find(|l| {
+                        l.contains("fatal") || l.contains("overflow") || l.contains("signal") || l.contains("abort")
+                    })
                     .or_else(|| detail.lines().next())
                     .unwrap_or("");
                 // "thread '<name>' has overflowed its stack": the thread name is no part of the bug.
@@ -210,11 +212,27 @@ pub fn install_panic_hook() {
                 Some(s) => s.to_string(),
                 None => info.payload().downcast_ref::<String>().cloned().unwrap_or_default(),
             };
-            let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+            let location =
+                info.location().map(|l| format!("{}:{}", short_path(l.file()), l.line())).unwrap_or_default();
             let trace = engine_frames(&std::backtrace::Backtrace::force_capture().to_string());
             LAST_PANIC.with(|p| *p.borrow_mut() = Some((message, location, trace)));
         }));
     });
+}
+
+/// A source path relative to the workspace (`crates/...`) or to the registry (`arrow2-0.18.0/...`),
+/// so that signatures do not depend on where the checkout is.
+fn short_path(path: &str) -> &str {
+    if let Some(idx) = path.find("crates/").filter(|&i| i == 0 || path[..i].ends_with('/')) {
+        if !path[..idx].contains("registry") {
+            return &path[idx..];
+        }
+    }
+    if let Some(idx) = path.find("/registry/src/") {
+        let rest = &path[idx + "/registry/src/".len()..];
+        return rest.split_once('/').map_or(rest, |(_, r)| r);
+    }
+    path.trim_start_matches("./")
 }
 
 /// The `at crates/...` lines of a backtrace, with the function line before each: where in
@@ -224,10 +242,10 @@ fn engine_frames(trace: &str) -> String {
     let mut out = Vec::new();
     for (idx, line) in lines.iter().enumerate() {
         let line = line.trim();
-        if line.starts_with("at ") && line.contains("crates/") {
+        if line.starts_with("at ") && line.contains("crates/") && !line.contains("/registry/") {
             let function = lines.get(idx.wrapping_sub(1)).map(|l| l.trim()).unwrap_or("");
             let function = function.split_once(": ").map(|(_, f)| f).unwrap_or(function);
-            out.push(format!("{function} {line}"));
+            out.push(format!("{function} at {}", short_path(&line[3..])));
             if out.len() == 8 {
                 break;
             }
@@ -363,12 +381,25 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_shortened() {
+        assert_eq!(short_path("/work/x/crates/sql/src/a.rs"), "crates/sql/src/a.rs");
+        assert_eq!(short_path("./crates/sql/src/a.rs"), "crates/sql/src/a.rs");
+        assert_eq!(
+            short_path("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/arrow2-0.18.0/src/x.rs"),
+            "arrow2-0.18.0/src/x.rs"
+        );
+    }
+
+    #[test]
     fn error_kinds_and_messages() {
         assert_eq!(error_kind("Sql(Exec(DivisionByZero))"), "Exec::DivisionByZero");
         assert_eq!(error_kind("Sql(Bind { message: \"x\", pos: None })"), "Bind");
         assert_eq!(error_kind("Sql(Exec(Overflow(\"integer\")))"), "Exec::Overflow");
         assert_eq!(error_kind("InvalidArgument(\"x\")"), "InvalidArgument");
-        assert_eq!(normalize_message("column \"foo\" does not exist (at line 1, column 12)"), "column \"…\" does not exist (at line N, column N)");
+        assert_eq!(
+            normalize_message("column \"foo\" does not exist (at line 1, column 12)"),
+            "column \"…\" does not exist (at line N, column N)"
+        );
     }
 
     #[test]

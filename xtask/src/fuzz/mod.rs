@@ -112,6 +112,10 @@ pub struct Stats {
     pub error_examples: HashMap<String, (u64, String, Outcome)>,
     pub failures: Vec<FailureGroup>,
     pub elapsed: Duration,
+    /// The slowest statements: time, case, kind (near-hangs worth a look).
+    pub slowest: Vec<(Duration, u64, Kind)>,
+    /// Time spent per statement kind.
+    pub time_by_kind: BTreeMap<Kind, Duration>,
 }
 
 impl Stats {
@@ -129,7 +133,9 @@ impl Stats {
                 *self.error_kinds.entry(kind.clone()).or_default() += 1;
                 let normalized = exec::normalize_message(message);
                 if stmt_kind.meant_valid() {
-                    self.error_examples.entry(normalized.clone()).or_insert_with(|| (case, sql.to_string(), outcome.clone()));
+                    self.error_examples
+                        .entry(normalized.clone())
+                        .or_insert_with(|| (case, sql.to_string(), outcome.clone()));
                 }
                 *self.error_messages.entry(normalized).or_default() += 1;
             }
@@ -157,6 +163,16 @@ impl Stats {
                     }),
                 }
             }
+        }
+    }
+
+    fn note_time(&mut self, took: Duration, case: u64, kind: Kind) {
+        *self.time_by_kind.entry(kind).or_default() += took;
+        const KEEP: usize = 5;
+        if self.slowest.len() < KEEP || took > self.slowest[KEEP - 1].0 {
+            self.slowest.push((took, case, kind));
+            self.slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+            self.slowest.truncate(KEEP);
         }
     }
 
@@ -194,20 +210,33 @@ impl Stats {
     pub fn summary(&self, seed: u64) -> String {
         let mut s = String::new();
         let rate = self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9);
-        let _ = writeln!(s, "fuzz: seed {seed}, {} cases in {:.1} s ({rate:.0} cases/s)", self.cases, self.elapsed.as_secs_f64());
+        let _ = writeln!(
+            s,
+            "fuzz: seed {seed}, {} cases in {:.1} s ({rate:.0} cases/s)",
+            self.cases,
+            self.elapsed.as_secs_f64()
+        );
         let _ = writeln!(s, "  ok            {:>8} ({:.1}%)", self.ok, self.pct(self.ok));
         let _ = writeln!(s, "  clean errors  {:>8} ({:.1}%)", self.errors, self.pct(self.errors));
         let _ = writeln!(s, "  failures      {:>8} ({} distinct)", self.failed, self.failures.len());
-        let _ = writeln!(s, "  valid statements (query, insert, explain) that ran: {:.1}%", 100.0 * self.valid_ok_rate());
-        let _ = writeln!(s, "by statement kind:            ok    errors  failures");
+        let _ =
+            writeln!(s, "  valid statements (query, insert, explain) that ran: {:.1}%", 100.0 * self.valid_ok_rate());
+        let _ = writeln!(s, "by statement kind:            ok    errors  failures   seconds");
         for (kind, [ok, err, fail]) in &self.by_kind {
-            let _ = writeln!(s, "  {:<20} {ok:>10} {err:>9} {fail:>9}", kind.name());
+            let secs = self.time_by_kind.get(kind).map_or(0.0, Duration::as_secs_f64);
+            let _ = writeln!(s, "  {:<20} {ok:>10} {err:>9} {fail:>9} {secs:>9.1}", kind.name());
         }
         let top = |map: &HashMap<String, u64>| {
             let mut v: Vec<(&String, &u64)> = map.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             v.into_iter().take(10).map(|(k, n)| format!("  {n:>8}  {k}\n")).collect::<String>()
         };
+        let slow: Vec<String> = self
+            .slowest
+            .iter()
+            .map(|(t, case, kind)| format!("case {case} ({}) {:.0} ms", kind.name(), t.as_secs_f64() * 1e3))
+            .collect();
+        let _ = writeln!(s, "slowest: {}", slow.join(", "));
         let _ = write!(s, "clean errors by kind (top 10):\n{}", top(&self.error_kinds));
         let _ = write!(s, "clean errors by message (top 10):\n{}", top(&self.error_messages));
         if self.failures.is_empty() {
@@ -284,9 +313,9 @@ impl Stats {
                 let _ = writeln!(s, "--   {line}");
             }
             let (sql, setup, note) = match &f.reduced {
-                Some(r) if r.reproduced => (&r.sql, &r.setup, "reduced"),
-                Some(_) => (&f.sql, &f.setup, "did not reproduce alone; as generated"),
-                None => (&f.sql, &f.setup, "as generated"),
+                Some(r) if r.reproduced => (&r.sql, &r.setup, format!("reduced (in {} runs)", r.checks)),
+                Some(_) => (&f.sql, &f.setup, "did not reproduce on a fresh database; as generated".to_string()),
+                None => (&f.sql, &f.setup, "as generated".to_string()),
             };
             let _ = writeln!(s, "-- {note}:");
             for stmt in setup {
@@ -318,7 +347,9 @@ pub fn run(opts: &RunOptions, ex: &mut dyn Executor, progress: &mut dyn FnMut(&S
             inserts.clear();
         }
         let stmt = gen::statement(opts.seed, case, opts.config);
+        let started = Instant::now();
         let outcome = ex.run(&stmt.sql)?;
+        stats.note_time(started.elapsed(), case, stmt.kind);
         stats.record(case, stmt.kind, &stmt.sql, &outcome, &inserts);
         if ex.take_lost_state() {
             for sql in &inserts {
@@ -387,7 +418,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<FuzzArgs> {
             "--stack-kb" => parsed.stack_kb = number(&mut args, "--stack-kb")?.max(64) as usize,
             "--max-stress" => parsed.opts.config.max_stress = number(&mut args, "--max-stress")? as usize,
             "--reset-every" => parsed.opts.reset_every = number(&mut args, "--reset-every")?.max(1),
-            "--failures-file" => parsed.failures_file = Some(args.next().context("--failures-file needs a path")?.into()),
+            "--failures-file" => {
+                parsed.failures_file = Some(args.next().context("--failures-file needs a path")?.into())
+            }
             "--in-process" => parsed.in_process = true,
             "--no-reduce" => parsed.opts.reduce = false,
             "--quiet" => parsed.quiet = true,
@@ -453,7 +486,11 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
         Box::new(InProcess::new(opts.timeout)?)
     } else {
         let exe = std::env::current_exe().context("finding the xtask binary")?;
-        Box::new(worker::Subprocess::new(worker::WorkerOptions { exe, stack_kb: args.stack_kb, timeout: opts.timeout })?)
+        Box::new(worker::Subprocess::new(worker::WorkerOptions {
+            exe,
+            stack_kb: args.stack_kb,
+            timeout: opts.timeout,
+        })?)
     };
     let every = (opts.cases / 20).max(1);
     let mut last = Instant::now();

@@ -95,8 +95,8 @@ pub fn render(tokens: &[Token]) -> String {
     for t in tokens {
         if let Some(p) = prev {
             let merge = p.kind != TokKind::Symbol && t.kind != TokKind::Symbol;
-            let comment = p.text.ends_with('-') && t.text.starts_with('-')
-                || p.text.ends_with('/') && t.text.starts_with('*');
+            let comment =
+                p.text.ends_with('-') && t.text.starts_with('-') || p.text.ends_with('/') && t.text.starts_with('*');
             if t.space_before || merge || comment {
                 out.push(' ');
             }
@@ -108,19 +108,89 @@ pub fn render(tokens: &[Token]) -> String {
 }
 
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "ON", "USING", "AS", "AND",
-    "OR", "NOT", "NULL", "CASE", "WHEN", "THEN", "ELSE", "END", "IN", "IS", "BETWEEN", "LIKE", "UNION", "DISTINCT",
-    "OVER", "PARTITION", "WITH", "CAST", "EXISTS", "LEFT", "INSERT", "INTO", "VALUES", "ALL", "FILTER", "WINDOW",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "HAVING",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "JOIN",
+    "ON",
+    "USING",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "IN",
+    "IS",
+    "BETWEEN",
+    "LIKE",
+    "UNION",
+    "DISTINCT",
+    "OVER",
+    "PARTITION",
+    "WITH",
+    "CAST",
+    "EXISTS",
+    "LEFT",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "ALL",
+    "FILTER",
+    "WINDOW",
 ];
 const NAMES: &[&str] = &[
-    "orders", "customers", "products", "misc", "scratch", "amount", "quantity", "country", "customer_id", "product_id",
-    "timestamp", "price", "s", "n", "d", "ts", "dt", "f", "url", "segment", "category", "session_id", "nonexistent",
+    "orders",
+    "customers",
+    "products",
+    "misc",
+    "scratch",
+    "amount",
+    "quantity",
+    "country",
+    "customer_id",
+    "product_id",
+    "timestamp",
+    "price",
+    "s",
+    "n",
+    "d",
+    "ts",
+    "dt",
+    "f",
+    "url",
+    "segment",
+    "category",
+    "session_id",
+    "nonexistent",
 ];
 const LITERALS: &[&str] = &[
-    "'abc'", "42", "-1", "1.5e308", "TRUE", "NULL", "DATE '2025-09-01'", "INTERVAL '1 day'", "''", "'2025-09-01'",
-    "TIMESTAMP 'not a time'", "9223372036854775808", "'NaN'",
+    "'abc'",
+    "42",
+    "-1",
+    "1.5e308",
+    "TRUE",
+    "NULL",
+    "DATE '2025-09-01'",
+    "INTERVAL '1 day'",
+    "''",
+    "'2025-09-01'",
+    "TIMESTAMP 'not a time'",
+    "9223372036854775808",
+    "'NaN'",
 ];
-const OPERATORS: &[&str] = &["+", "-", "*", "/", "%", "||", "=", "<", ">=", "<>", "AND", "OR", "::", ",", "(", ")", "."];
+const OPERATORS: &[&str] =
+    &["+", "-", "*", "/", "%", "||", "=", "<", ">=", "<>", "AND", "OR", "::", ",", "(", ")", "."];
 
 fn misspell(word: &str, rng: &mut Rng) -> String {
     let mut chars: Vec<char> = word.chars().collect();
@@ -163,21 +233,27 @@ pub fn mutate(sql: &str, rng: &mut Rng) -> String {
                 // Misspell a name, or swap it for another name.
                 let words: Vec<usize> = (0..tokens.len()).filter(|&k| tokens[k].kind == TokKind::Word).collect();
                 if let Some(&k) = words.get(rng.below(words.len().max(1))) {
-                    tokens[k].text = if rng.chance(50) { misspell(&tokens[k].text, rng) } else { rng.pick(NAMES).to_string() };
+                    tokens[k].text =
+                        if rng.chance(50) { misspell(&tokens[k].text, rng) } else { rng.pick(NAMES).to_string() };
                 }
             }
             5 => {
                 let lits: Vec<usize> =
                     (0..tokens.len()).filter(|&k| matches!(tokens[k].kind, TokKind::Number | TokKind::Str)).collect();
                 let k = lits.get(rng.below(lits.len().max(1))).copied().unwrap_or(at);
-                tokens[k] = Token::new(*rng.pick(LITERALS), TokKind::Word);
+                let literal: &&str = rng.pick(LITERALS);
+                tokens[k] = Token::new(literal, TokKind::Word);
             }
             6 => {
                 let syms: Vec<usize> = (0..tokens.len()).filter(|&k| tokens[k].kind == TokKind::Symbol).collect();
                 let k = syms.get(rng.below(syms.len().max(1))).copied().unwrap_or(at);
-                tokens[k] = Token::new(*rng.pick(OPERATORS), TokKind::Symbol);
+                let operator: &&str = rng.pick(OPERATORS);
+                tokens[k] = Token::new(operator, TokKind::Symbol);
             }
-            7 => tokens.insert(at, Token::new(*rng.pick(KEYWORDS), TokKind::Word)),
+            7 => {
+                let keyword: &&str = rng.pick(KEYWORDS);
+                tokens.insert(at, Token::new(keyword, TokKind::Word));
+            }
             8 => tokens.truncate(at.max(1)),
             _ => {
                 // A column reference to a column of another type: swap two names.
@@ -210,7 +286,8 @@ mod tests {
 
     #[test]
     fn render_never_makes_a_comment() {
-        let tokens = vec![Token::new("-", TokKind::Symbol), Token { space_before: false, ..Token::new("-", TokKind::Symbol) }];
+        let tokens =
+            vec![Token::new("-", TokKind::Symbol), Token { space_before: false, ..Token::new("-", TokKind::Symbol) }];
         assert_eq!(render(&tokens), "- -");
     }
 

@@ -54,7 +54,8 @@ impl Checker<'_> {
             }
             self.ex.take_lost_state();
         }
-        self.dirty = !self.setup.is_empty() || sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("insert"));
+        self.dirty =
+            !self.setup.is_empty() || sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("insert"));
         let outcome: Outcome = self.ex.run(sql)?;
         if self.ex.take_lost_state() {
             self.dirty = false;
@@ -64,15 +65,16 @@ impl Checker<'_> {
 }
 
 /// Reduces `sql`, which failed with `signature` after `setup` ran on a fresh database.
-pub fn reduce(
-    ex: &mut dyn Executor,
-    setup: &[String],
-    sql: &str,
-    signature: &str,
-    budget: Budget,
-) -> Result<Reduced> {
-    let mut c =
-        Checker { ex, setup: Vec::new(), signature: signature.to_string(), dirty: true, checks: 0, budget, start: Instant::now() };
+pub fn reduce(ex: &mut dyn Executor, setup: &[String], sql: &str, signature: &str, budget: Budget) -> Result<Reduced> {
+    let mut c = Checker {
+        ex,
+        setup: Vec::new(),
+        signature: signature.to_string(),
+        dirty: true,
+        checks: 0,
+        budget,
+        start: Instant::now(),
+    };
     // Without the setup, if it still fails so: a standalone reproduction is the best one.
     if !c.fails(sql)? {
         c.setup = setup.to_vec();

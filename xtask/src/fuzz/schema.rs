@@ -12,7 +12,6 @@ use super::gen::Ty;
 pub struct ColumnDef {
     pub name: &'static str,
     pub ty: Ty,
-    pub nullable: bool,
 }
 
 /// One table as the generator sees it.
@@ -27,11 +26,7 @@ pub struct TableDef {
 }
 
 const fn col(name: &'static str, ty: Ty) -> ColumnDef {
-    ColumnDef { name, ty, nullable: false }
-}
-
-const fn null(name: &'static str, ty: Ty) -> ColumnDef {
-    ColumnDef { name, ty, nullable: true }
+    ColumnDef { name, ty }
 }
 
 /// The workload's CREATE TABLE statements, verbatim (a test checks them against
@@ -121,7 +116,7 @@ pub const TABLES: &[TableDef] = &[
     TableDef { name: "scratch", columns: MISC_COLUMNS, rows: 150, scratch: true },
     TableDef {
         name: "scratch_k",
-        columns: &[col("k", Ty::BigInt), null("v", Ty::Text), null("amount", Ty::Double)],
+        columns: &[col("k", Ty::BigInt), col("v", Ty::Text), col("amount", Ty::Double)],
         rows: 100,
         scratch: true,
     },
@@ -129,22 +124,36 @@ pub const TABLES: &[TableDef] = &[
 
 const MISC_COLUMNS: &[ColumnDef] = &[
     col("id", Ty::Int),
-    null("si", Ty::SmallInt),
-    null("n", Ty::Int),
-    null("b", Ty::BigInt),
-    null("r", Ty::Real),
-    null("d", Ty::Double),
-    null("s", Ty::Text),
-    null("f", Ty::Bool),
-    null("dt", Ty::Date),
-    null("ts", Ty::Timestamp),
+    col("si", Ty::SmallInt),
+    col("n", Ty::Int),
+    col("b", Ty::BigInt),
+    col("r", Ty::Real),
+    col("d", Ty::Double),
+    col("s", Ty::Text),
+    col("f", Ty::Bool),
+    col("dt", Ty::Date),
+    col("ts", Ty::Timestamp),
 ];
 
-const COUNTRIES: [&str; 20] =
-    ["US", "GB", "DE", "FR", "JP", "CA", "AU", "BR", "IN", "ES", "IT", "NL", "SE", "MX", "KR", "PL", "CH", "BE", "AT", "IE"];
+const COUNTRIES: [&str; 20] = [
+    "US", "GB", "DE", "FR", "JP", "CA", "AU", "BR", "IN", "ES", "IT", "NL", "SE", "MX", "KR", "PL", "CH", "BE", "AT",
+    "IE",
+];
 const SEGMENTS: [&str; 3] = ["consumer", "smb", "enterprise"];
-const CATEGORIES: [&str; 12] =
-    ["books", "electronics", "toys", "garden", "kitchen", "sports", "beauty", "grocery", "fashion", "music", "games", "office"];
+const CATEGORIES: [&str; 12] = [
+    "books",
+    "electronics",
+    "toys",
+    "garden",
+    "kitchen",
+    "sports",
+    "beauty",
+    "grocery",
+    "fashion",
+    "music",
+    "games",
+    "office",
+];
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// 2025-09-01 00:00:00 in microseconds since the epoch (the workload's BASE).
@@ -324,7 +333,12 @@ mod tests {
         // The shared directory sits beside the clone in CI and development; a bare clone
         // without it still builds and tests the embedded copy.
         if let Ok(text) = std::fs::read_to_string(&shared) {
-            assert_eq!(normalize(&text), normalize(WORKLOAD_SCHEMA), "{} changed: update workload_schema.sql", shared.display());
+            assert_eq!(
+                normalize(&text),
+                normalize(WORKLOAD_SCHEMA),
+                "{} changed: update workload_schema.sql",
+                shared.display()
+            );
         }
     }
 

@@ -137,9 +137,8 @@ impl Worker {
             return Outcome::Crash { detail: self.died() };
         }
         match self.replies.recv_timeout(timeout) {
-            Ok(reply) => {
-                Outcome::decode(&reply).unwrap_or_else(|| Outcome::Crash { detail: format!("unreadable reply {reply:?}") })
-            }
+            Ok(reply) => Outcome::decode(&reply)
+                .unwrap_or_else(|| Outcome::Crash { detail: format!("unreadable reply {reply:?}") }),
             Err(RecvTimeoutError::Timeout) => {
                 let _ = self.child.kill();
                 let _ = self.child.wait();

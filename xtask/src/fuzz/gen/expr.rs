@@ -123,7 +123,9 @@ impl Gen {
                 0 => format!("length({})", pick(self, &|t| t == Ty::Text)?),
                 _ => format!("CAST({} AS {})", pick(self, &Ty::is_numeric)?, ty.sql()),
             },
-            Ty::Real | Ty::Double => format!("EXTRACT({} FROM {})", self.rng.pick(DATE_PARTS), pick(self, &Ty::is_temporal)?),
+            Ty::Real | Ty::Double => {
+                format!("EXTRACT({} FROM {})", self.rng.pick(DATE_PARTS), pick(self, &Ty::is_temporal)?)
+            }
             Ty::Date => format!("CAST({} AS DATE)", pick(self, &|t| t == Ty::Timestamp)?),
             Ty::Timestamp => format!("CAST({} AS TIMESTAMP)", pick(self, &|t| t == Ty::Date)?),
             Ty::Bool => format!("({} IS NULL)", pick(self, &|_| true)?),
@@ -134,8 +136,16 @@ impl Gen {
     /// Productions that work for any type.
     fn generic(&mut self, ty: Ty, cx: Cx, d: u32) -> String {
         let can_subquery = self.query_depth < 3 && self.budget > 10;
-        match self.rng.weighted(&[30, 10, 16, 7, if ty == Ty::Interval { 0 } else { 8 }, if can_subquery { 12 } else { 0 }, 8, 4])
-        {
+        match self.rng.weighted(&[
+            30,
+            10,
+            16,
+            7,
+            if ty == Ty::Interval { 0 } else { 8 },
+            if can_subquery { 12 } else { 0 },
+            8,
+            4,
+        ]) {
             0 => {
                 let mut s = String::from("CASE");
                 for _ in 0..self.rng.range(1, 3) {
@@ -184,13 +194,16 @@ impl Gen {
         }
         let from = match ty {
             Ty::Text => self.any_type(),
-            _ if ty.is_numeric() => *self.rng.pick(&[Ty::Int, Ty::BigInt, Ty::Double, Ty::Real, Ty::SmallInt, Ty::Bool]),
+            _ if ty.is_numeric() => {
+                *self.rng.pick(&[Ty::Int, Ty::BigInt, Ty::Double, Ty::Real, Ty::SmallInt, Ty::Bool])
+            }
             Ty::Bool => *self.rng.pick(&[Ty::Int, Ty::Bool]),
             Ty::Date => Ty::Timestamp,
             Ty::Timestamp => Ty::Date,
             _ => ty,
         };
-        let from = if from == Ty::Bool && !ty.is_integer() && ty != Ty::Bool && ty != Ty::Text { Ty::Int } else { from };
+        let from =
+            if from == Ty::Bool && !ty.is_integer() && ty != Ty::Bool && ty != Ty::Text { Ty::Int } else { from };
         let inner = self.expr(from, cx, d);
         let target = match ty {
             Ty::Text if self.rng.chance(30) => "VARCHAR",
@@ -265,7 +278,22 @@ impl Gen {
             10 => {
                 let op = self.rng.pick(&["LIKE", "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE"]);
                 let pattern = if self.rng.chance(75) {
-                    self.rng.pick(&["'%'", "'a%'", "'%a%'", "'product-1%'", "'_'", "'__'", "'%-_'", "''", "'U%'", "'%s'", "'/p/%'", "'%\\%%'"]).to_string()
+                    self.rng
+                        .pick(&[
+                            "'%'",
+                            "'a%'",
+                            "'%a%'",
+                            "'product-1%'",
+                            "'_'",
+                            "'__'",
+                            "'%-_'",
+                            "''",
+                            "'U%'",
+                            "'%s'",
+                            "'/p/%'",
+                            "'%\\%%'",
+                        ])
+                        .to_string()
                 } else {
                     self.expr(Ty::Text, cx, d)
                 };
@@ -327,12 +355,21 @@ impl Gen {
                 format!("({l} {op} {r})")
             }
             1 => format!("sqrt(abs({}))", self.expr(Ty::Double, cx, d)),
-            2 => format!("{}({}, {})", self.rng.pick(&["power", "pow"]), self.expr(Ty::Double, cx, d), self.rng.pick(&["2", "0.5", "3", "-1", "0"])),
+            2 => format!(
+                "{}({}, {})",
+                self.rng.pick(&["power", "pow"]),
+                self.expr(Ty::Double, cx, d),
+                self.rng.pick(&["2", "0.5", "3", "-1", "0"])
+            ),
             3 => {
                 let places = if self.rng.chance(50) { format!(", {}", self.rng.range(-2, 4)) } else { String::new() };
                 format!("round({}{places})", self.expr(Ty::Double, cx, d))
             }
-            4 => format!("{}({})", self.rng.pick(&["floor", "ceil", "abs", "sign", "trunc"]), self.expr(Ty::Double, cx, d)),
+            4 => format!(
+                "{}({})",
+                self.rng.pick(&["floor", "ceil", "abs", "sign", "trunc"]),
+                self.expr(Ty::Double, cx, d)
+            ),
             5 => {
                 let f = self.rng.pick(&["ln", "log", "log2", "log10"]);
                 // Mostly a positive argument: a logarithm of zero or less is an error.
@@ -395,7 +432,12 @@ impl Gen {
                 let t = self.any_type();
                 self.cast_text(t, cx, d)
             }
-            7 => format!("{}({}, {})", self.rng.pick(&["left", "right"]), self.expr(Ty::Text, cx, d), self.int_arg(cx, d)),
+            7 => format!(
+                "{}({}, {})",
+                self.rng.pick(&["left", "right"]),
+                self.expr(Ty::Text, cx, d),
+                self.int_arg(cx, d)
+            ),
             8 => format!("repeat({}, {})", self.expr(Ty::Text, cx, d), self.small_int()),
             9 => {
                 let f = self.rng.pick(&["lpad", "rpad"]);
@@ -405,11 +447,19 @@ impl Gen {
             10 => format!("reverse({})", self.expr(Ty::Text, cx, d)),
             11 => {
                 let field = if self.rng.chance(95) { self.rng.range(1, 3) } else { self.rng.range(-1, 0) };
-                format!("split_part({}, {}, {field})", self.expr(Ty::Text, cx, d), self.rng.pick(&["'-'", "'/'", "' '", "''"]))
+                format!(
+                    "split_part({}, {}, {field})",
+                    self.expr(Ty::Text, cx, d),
+                    self.rng.pick(&["'-'", "'/'", "' '", "''"])
+                )
             }
             12 => {
                 let side = self.rng.pick(&["LEADING", "TRAILING", "BOTH"]);
-                format!("TRIM({side} {} FROM {})", self.rng.pick(&["' '", "'p'", "'/'", "'x'"]), self.expr(Ty::Text, cx, d))
+                format!(
+                    "TRIM({side} {} FROM {})",
+                    self.rng.pick(&["' '", "'p'", "'/'", "'x'"]),
+                    self.expr(Ty::Text, cx, d)
+                )
             }
             _ => format!("replace({}, 'a', '')", self.expr(Ty::Text, cx, d)),
         }
@@ -444,7 +494,8 @@ impl Gen {
                 _ => format!("({})::DATE", self.expr(Ty::Timestamp, cx, d)),
             },
             4 => {
-                let text = if self.rng.chance(10) { *self.rng.pick(&["'20250901'", "'2025-13-01'"]) } else { "'2025-09-30'" };
+                let text =
+                    if self.rng.chance(10) { *self.rng.pick(&["'20250901'", "'2025-13-01'"]) } else { "'2025-09-30'" };
                 format!("CAST({text} AS DATE)")
             }
             _ => "current_date".to_string(),
@@ -492,7 +543,9 @@ impl Gen {
                 2 => format!("COUNT(DISTINCT {})", self.expr(Ty::Text, a, d)),
                 3 => format!("sum({distinct}{})", self.expr(Ty::Int, a, d)),
                 4 => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(Ty::Int, a, d)),
-                _ => format!("percentile_disc({}) WITHIN GROUP (ORDER BY {})", self.fraction(), self.expr(Ty::Int, a, d)),
+                _ => {
+                    format!("percentile_disc({}) WITHIN GROUP (ORDER BY {})", self.fraction(), self.expr(Ty::Int, a, d))
+                }
             },
             Ty::Real | Ty::Double => match self.rng.weighted(&[10, 5, 6, 4, 2, 3]) {
                 0 => format!("avg({distinct}{})", self.expr(Ty::Double, a, d)),
@@ -503,7 +556,11 @@ impl Gen {
                 }
                 3 => {
                     let desc = if self.rng.chance(30) { " DESC" } else { "" };
-                    format!("percentile_cont({}) WITHIN GROUP (ORDER BY {}{desc})", self.fraction(), self.expr(Ty::Double, a, d))
+                    format!(
+                        "percentile_cont({}) WITHIN GROUP (ORDER BY {}{desc})",
+                        self.fraction(),
+                        self.expr(Ty::Double, a, d)
+                    )
                 }
                 4 => format!("median({})", self.expr(Ty::Double, a, d)),
                 _ => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(Ty::Double, a, d)),
@@ -537,7 +594,8 @@ impl Gen {
         if self.rng.chance(3) {
             return "1.5";
         }
-        *self.rng.pick(&["0.5", "0.5", "0.25", "0.9", "0", "1", "0.999"])
+        const FRACTIONS: &[&str] = &["0.5", "0.5", "0.25", "0.9", "0", "1", "0.999"];
+        FRACTIONS[self.rng.below(FRACTIONS.len())]
     }
 
     /// A window function call whose result fits `ty`.
@@ -569,7 +627,11 @@ impl Gen {
             },
             Ty::Real | Ty::Double => match self.rng.weighted(&[3, 6, 3, 3]) {
                 0 => self.rng.pick(&["percent_rank()", "cume_dist()"]).to_string(),
-                1 => format!("{}({})", self.rng.pick(&["avg", "sum", "stddev", "min", "max"]), self.expr(Ty::Double, a, d)),
+                1 => format!(
+                    "{}({})",
+                    self.rng.pick(&["avg", "sum", "stddev", "min", "max"]),
+                    self.expr(Ty::Double, a, d)
+                ),
                 2 => value_fn(self, Ty::Double),
                 _ => format!("avg({})", self.expr(Ty::Int, a, d)),
             },
@@ -637,7 +699,11 @@ impl Gen {
         const ENDS: &[&str] = &["2 PRECEDING", "CURRENT ROW", "0 FOLLOWING", "3 FOLLOWING", "UNBOUNDED FOLLOWING"];
         match (self.rng.below(3), order_ty) {
             (0, Some(t)) if t.is_numeric() || t == Ty::Timestamp => {
-                let offset = if t == Ty::Timestamp { "INTERVAL '7 days'".to_string() } else { self.rng.range(0, 50).to_string() };
+                let offset = if t == Ty::Timestamp {
+                    "INTERVAL '7 days'".to_string()
+                } else {
+                    self.rng.range(0, 50).to_string()
+                };
                 let end = if self.rng.chance(50) { "CURRENT ROW".to_string() } else { format!("{offset} FOLLOWING") };
                 format!("RANGE BETWEEN {offset} PRECEDING AND {end}")
             }
@@ -648,7 +714,8 @@ impl Gen {
             _ => {
                 let start = self.rng.below(STARTS.len());
                 // An end at or after the start (ENDS[k] is not before STARTS[k]), but for 3%.
-                let end = if self.rng.chance(97) { self.rng.range(start as i64, 4) as usize } else { self.rng.below(5) };
+                let end =
+                    if self.rng.chance(97) { self.rng.range(start as i64, 4) as usize } else { self.rng.below(5) };
                 format!("ROWS BETWEEN {} AND {}", STARTS[start], ENDS[end])
             }
         }

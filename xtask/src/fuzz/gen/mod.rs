@@ -130,6 +130,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[cfg(test)]
     pub const ALL: [Kind; 5] = [Kind::Query, Kind::Insert, Kind::Explain, Kind::Broken, Kind::Stress];
 
     pub fn name(self) -> &'static str {
@@ -177,6 +178,9 @@ pub struct Gen {
     /// Query nesting (subqueries, derived tables, CTE bodies) so far.
     query_depth: u32,
     next_alias: usize,
+    /// Building a correlated subquery: subqueries inside it do not correlate again and its
+    /// FROM clause stays small, since it may run once per outer row.
+    in_correlated: bool,
     /// Named windows of the SELECTs being built, innermost last.
     named_windows: Vec<Vec<(String, String)>>,
 }
@@ -189,7 +193,7 @@ pub fn statement(seed: u64, case: u64, config: Config) -> Statement {
 
 impl Gen {
     fn new(rng: Rng, config: Config) -> Gen {
-        Gen { rng, config, budget: 0, query_depth: 0, next_alias: 0, named_windows: Vec::new() }
+        Gen { rng, config, budget: 0, query_depth: 0, next_alias: 0, in_correlated: false, named_windows: Vec::new() }
     }
 
     fn statement(&mut self) -> Statement {
@@ -235,7 +239,18 @@ impl Gen {
 
     /// A type that can be compared and sorted.
     fn comparable_type(&mut self) -> Ty {
-        *self.rng.pick(&[Ty::Int, Ty::Int, Ty::BigInt, Ty::Double, Ty::Double, Ty::Text, Ty::Text, Ty::Date, Ty::Timestamp, Ty::Bool])
+        *self.rng.pick(&[
+            Ty::Int,
+            Ty::Int,
+            Ty::BigInt,
+            Ty::Double,
+            Ty::Double,
+            Ty::Text,
+            Ty::Text,
+            Ty::Date,
+            Ty::Timestamp,
+            Ty::Bool,
+        ])
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Query {
 const MAX_ROWS_TOP: usize = 60_000;
 /// Rows a nested FROM clause may produce (it may run once per outer row).
 const MAX_ROWS_NESTED: usize = 4_000;
+/// Rows the FROM clause of a correlated subquery may produce (it runs per outer row).
+const MAX_ROWS_CORRELATED_FROM: usize = 500;
 /// Outer queries larger than this get uncorrelated subqueries only.
 const MAX_ROWS_CORRELATED: usize = 3_000;
 /// Join columns that are (nearly) keys, so an equi-join on them stays small.
@@ -90,8 +92,13 @@ impl Gen {
 
     /// The SQL of a subquery for an expression: `IN (...)` or a scalar subquery.
     pub(super) fn subquery(&mut self, want: &[Ty], cx: Cx, single_row: bool) -> String {
-        let outer: &[Col] = if cx.corr && cx.keys.is_none() { cx.cols } else { &[] };
-        self.query(Some(want), outer, cx.ctes, single_row, None).sql
+        let correlate = cx.corr && cx.keys.is_none() && !self.in_correlated && !cx.cols.is_empty();
+        let outer: &[Col] = if correlate { cx.cols } else { &[] };
+        let was = self.in_correlated;
+        self.in_correlated = was || correlate;
+        let sql = self.query(Some(want), outer, cx.ctes, single_row, None).sql;
+        self.in_correlated = was;
+        sql
     }
 
     pub(super) fn scalar_subquery(&mut self, ty: Ty, cx: Cx) -> String {
@@ -168,12 +175,23 @@ impl Gen {
             0..=17 => {
                 let n = *self.rng.pick(&[0usize, 1, 2, 3, 5, 10, 10, 50, 100, 1_000_000]);
                 *rows = (*rows).min(n);
-                let offset =
-                    if self.rng.chance(30) { format!(" OFFSET {}", self.rng.pick(&[0, 1, 2, 5, 100])) } else { String::new() };
+                let offset = if self.rng.chance(30) {
+                    format!(" OFFSET {}", self.rng.pick(&[0, 1, 2, 5, 100]))
+                } else {
+                    String::new()
+                };
                 format!(" LIMIT {n}{offset}")
             }
             18..=20 => format!(" OFFSET {}", self.rng.pick(&[1, 3, 1000])),
-            21 => self.rng.pick(&[" LIMIT ALL", " LIMIT NULL", " LIMIT 9223372036854775807", " LIMIT 2 OFFSET 9223372036854775807"]).to_string(),
+            21 => self
+                .rng
+                .pick(&[
+                    " LIMIT ALL",
+                    " LIMIT NULL",
+                    " LIMIT 9223372036854775807",
+                    " LIMIT 2 OFFSET 9223372036854775807",
+                ])
+                .to_string(),
             _ => String::new(),
         }
     }
@@ -189,9 +207,13 @@ impl Gen {
         tail: bool,
     ) -> Query {
         self.named_windows.push(Vec::new());
-        let max_rows = if self.query_depth > 1 { MAX_ROWS_NESTED } else { MAX_ROWS_TOP };
+        let max_rows = match (self.query_depth, self.in_correlated) {
+            (_, true) => MAX_ROWS_CORRELATED_FROM,
+            (1, false) => MAX_ROWS_TOP,
+            _ => MAX_ROWS_NESTED,
+        };
         let (from, cols, mut rows) =
-            if self.rng.chance(6) { (String::new(), Vec::new(), 1) } else { self.from_clause(ctes, max_rows) };
+            if self.rng.chance(6) { (String::new(), Vec::new(), 1) } else { self.build_from(ctes, max_rows) };
         let rows_cx = Cx { cols: &cols, outer, keys: None, windows: false, ctes, corr: rows <= MAX_ROWS_CORRELATED };
         let mut sql = String::from("SELECT ");
         let filter = if !cols.is_empty() && self.rng.chance(55) {
@@ -342,9 +364,9 @@ impl Gen {
     }
 
     /// A FROM clause of one to three relations with joins, its columns and a row estimate.
-    fn from_clause(&mut self, ctes: &[Rel], max_rows: usize) -> (String, Vec<Col>, usize) {
+    fn build_from(&mut self, ctes: &[Rel], max_rows: usize) -> (String, Vec<Col>, usize) {
         let n = 1 + self.rng.weighted(&[55, 33, 12]);
-        let first = self.from_item(ctes);
+        let first = self.relation(ctes);
         let mut sql = first.sql;
         let mut rows = first.rows;
         let mut cols: Vec<Col> = first
@@ -354,7 +376,7 @@ impl Gen {
             .collect();
         let mut aliases = vec![first.alias];
         for join_idx in 1..n {
-            let item = self.from_item(ctes);
+            let item = self.relation(ctes);
             if aliases.contains(&item.alias) {
                 continue;
             }
@@ -369,7 +391,8 @@ impl Gen {
                 .collect();
             let named: Vec<(Col, Col)> = pairs.iter().filter(|(l, r)| l.name == r.name).cloned().collect();
             let left_once = |name: &str| cols.iter().filter(|c| c.name == name).count() == 1;
-            let using: Vec<String> = named.iter().filter(|(l, _)| left_once(&l.name)).map(|(l, _)| l.name.clone()).collect();
+            let using: Vec<String> =
+                named.iter().filter(|(l, _)| left_once(&l.name)).map(|(l, _)| l.name.clone()).collect();
             let key_pairs: Vec<(Col, Col)> =
                 named.iter().filter(|(l, _)| KEY_NAMES.contains(&l.name.as_str())).cloned().collect();
             let cross_rows = rows.saturating_mul(item.rows);
@@ -395,7 +418,8 @@ impl Gen {
             scope.extend(right.iter().cloned());
             let on = |g: &mut Gen| -> String {
                 let cx = Cx { cols: &scope, outer: &[], keys: None, windows: false, ctes, corr: false };
-                if equi && (equi_rows <= max_rows || cross_rows > max_rows) && g.rng.chance(85) {
+                // Any condition when even a cross product is small, else an equality.
+                if equi && (cross_rows > max_rows || g.rng.chance(85)) {
                     let (l, r) = if !key_pairs.is_empty() && g.rng.chance(70) {
                         g.rng.pick(&key_pairs).clone()
                     } else if !named.is_empty() && g.rng.chance(60) {
@@ -448,7 +472,7 @@ impl Gen {
     }
 
     /// A table, CTE, derived table or VALUES list with an alias.
-    fn from_item(&mut self, ctes: &[Rel]) -> FromItem {
+    fn relation(&mut self, ctes: &[Rel]) -> FromItem {
         let derived = self.query_depth < 3 && self.budget > 12;
         let weights = [70, if ctes.is_empty() { 0 } else { 18 }, if derived { 12 } else { 0 }, 3];
         match self.rng.weighted(&weights) {
@@ -528,7 +552,11 @@ impl Gen {
         let scratch: Vec<Rel> = super::super::schema::TABLES
             .iter()
             .filter(|t| t.scratch)
-            .map(|t| Rel { name: t.name.into(), cols: t.columns.iter().map(|c| (c.name.to_string(), c.ty)).collect(), rows: 0 })
+            .map(|t| Rel {
+                name: t.name.into(),
+                cols: t.columns.iter().map(|c| (c.name.to_string(), c.ty)).collect(),
+                rows: 0,
+            })
             .collect();
         let table = self.rng.pick(&scratch).clone();
         if self.rng.chance(40) {
