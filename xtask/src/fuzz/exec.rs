@@ -339,6 +339,19 @@ impl InProcess {
         let (db, conn) = fresh_database()?;
         Ok(InProcess { conn, _db: db, timeout })
     }
+
+    /// The first `n` rows of a query's result, one line each (for `--sql`).
+    pub fn show_rows(&self, sql: &str, n: usize) -> String {
+        match self.conn.query(sql, ()) {
+            Ok(rows) => rows
+                .iter()
+                .take(n)
+                .map(|row| row.values().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(_) => String::new(),
+        }
+    }
 }
 
 impl Executor for InProcess {

@@ -53,7 +53,9 @@ options:
       --print             print the statements of the cases instead of running them
       --print-setup       print the SQL script that builds the fuzz database
       --sql STATEMENT     run STATEMENT on a fresh fuzz database in this process and print
-                          how it ended (repeatable; to check a reported failure)
+                          how it ended, reduced if it fails (repeatable; to check a
+                          reported failure; --no-reduce to skip the reduction)
+      --sql-file FILE     the same for each statement of FILE (e.g. target/fuzz-failures.sql)
       --quiet             no progress lines
       --examples N        show the N most frequent errors of statements meant to be valid,
                           each with an example (to tune the generator)
@@ -67,7 +69,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     pub reset_every: u64,
     pub config: Config,
-    pub reduce: bool,
+    /// How hard to reduce each distinct failure; `None` reports them as generated.
+    pub reduce: Option<reduce::Budget>,
 }
 
 impl Default for RunOptions {
@@ -78,7 +81,7 @@ impl Default for RunOptions {
             timeout: Duration::from_secs(10),
             reset_every: 250,
             config: Config::default(),
-            reduce: true,
+            reduce: Some(reduce::Budget { checks: 400, time: Duration::from_secs(60), replace_groups: true }),
         }
     }
 }
@@ -86,6 +89,8 @@ impl Default for RunOptions {
 /// One bug, as seen in one or more cases.
 #[derive(Debug, Clone)]
 pub struct FailureGroup {
+    /// The signature, with the stress shape for crashes and hangs.
+    pub key: String,
     pub signature: String,
     /// The first failing case.
     pub case: u64,
@@ -119,7 +124,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn record(&mut self, case: u64, stmt_kind: Kind, sql: &str, outcome: &Outcome, setup: &[String]) {
+    fn record(&mut self, case: u64, stmt: &gen::Statement, outcome: &Outcome, setup: &[String]) {
+        let (stmt_kind, sql) = (stmt.kind, stmt.sql.as_str());
         self.cases += 1;
         let slot = self.by_kind.entry(stmt_kind).or_default();
         match outcome {
@@ -143,7 +149,14 @@ impl Stats {
                 self.failed += 1;
                 slot[2] += 1;
                 let signature = failure.signature();
-                match self.failures.iter_mut().find(|f| f.signature == signature) {
+                // A crash or hang says nothing about where: tell stress shapes apart.
+                let key = match failure {
+                    Outcome::Crash { .. } | Outcome::Hang { .. } if !stmt.shape.is_empty() => {
+                        format!("{signature} [{}]", stmt.shape)
+                    }
+                    _ => signature.clone(),
+                };
+                match self.failures.iter_mut().find(|f| f.key == key) {
                     Some(group) => {
                         group.count += 1;
                         // Keep the shortest example: it reduces fastest.
@@ -153,6 +166,7 @@ impl Stats {
                         }
                     }
                     None => self.failures.push(FailureGroup {
+                        key,
                         signature,
                         case,
                         outcome: failure.clone(),
@@ -243,7 +257,7 @@ impl Stats {
             let _ = writeln!(s, "no failures");
         }
         for (idx, f) in self.failures.iter().enumerate() {
-            let _ = writeln!(s, "failure {}: {} ({} cases, first case {})", idx + 1, f.signature, f.count, f.case);
+            let _ = writeln!(s, "failure {}: {} ({} cases, first case {})", idx + 1, f.key, f.count, f.case);
             for line in f.outcome.describe().lines().take(12) {
                 let _ = writeln!(s, "    {line}");
             }
@@ -299,7 +313,7 @@ impl Stats {
             self.failures.len()
         );
         for (idx, f) in self.failures.iter().enumerate() {
-            let _ = writeln!(s, "\n-- failure {}: {} ({} cases, first case {})", idx + 1, f.signature, f.count, f.case);
+            let _ = writeln!(s, "\n-- failure {}: {} ({} cases, first case {})", idx + 1, f.key, f.count, f.case);
             for line in f.outcome.describe().lines() {
                 let _ = writeln!(s, "--   {line}");
             }
@@ -350,7 +364,7 @@ pub fn run(opts: &RunOptions, ex: &mut dyn Executor, progress: &mut dyn FnMut(&S
         let started = Instant::now();
         let outcome = ex.run(&stmt.sql)?;
         stats.note_time(started.elapsed(), case, stmt.kind);
-        stats.record(case, stmt.kind, &stmt.sql, &outcome, &inserts);
+        stats.record(case, &stmt, &outcome, &inserts);
         if ex.take_lost_state() {
             for sql in &inserts {
                 ex.run(sql)?;
@@ -363,8 +377,7 @@ pub fn run(opts: &RunOptions, ex: &mut dyn Executor, progress: &mut dyn FnMut(&S
         stats.elapsed = start.elapsed();
         progress(&stats);
     }
-    if opts.reduce {
-        let budget = reduce::Budget { checks: 400, time: Duration::from_secs(60), replace_groups: true };
+    if let Some(budget) = opts.reduce {
         for group in stats.failures.iter_mut().take(30) {
             // Each hang check waits for the timeout: only a few.
             let budget = if group.signature == "hang" { reduce::Budget { checks: 8, ..budget } } else { budget };
@@ -422,17 +435,23 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<FuzzArgs> {
                 parsed.failures_file = Some(args.next().context("--failures-file needs a path")?.into())
             }
             "--in-process" => parsed.in_process = true,
-            "--no-reduce" => parsed.opts.reduce = false,
+            "--no-reduce" => parsed.opts.reduce = None,
             "--quiet" => parsed.quiet = true,
             "--examples" => parsed.examples = number(&mut args, "--examples")? as usize,
             "--worker" => parsed.mode = Mode::Worker,
             "--print" => parsed.mode = Mode::Print,
             "--print-setup" => parsed.mode = Mode::PrintSetup,
-            "--sql" => {
-                let sql = args.next().context("--sql needs a statement")?;
+            "--sql" | "--sql-file" => {
+                let value = args.next().with_context(|| format!("{arg} needs a value"))?;
+                let statements = if arg == "--sql" {
+                    vec![value]
+                } else {
+                    let text = std::fs::read_to_string(&value).with_context(|| format!("reading {value}"))?;
+                    heliosdb_nano::split_statements(&text)
+                };
                 match &mut parsed.mode {
-                    Mode::Sql(list) => list.push(sql),
-                    _ => parsed.mode = Mode::Sql(vec![sql]),
+                    Mode::Sql(list) => list.extend(statements),
+                    _ => parsed.mode = Mode::Sql(statements),
                 }
             }
             "-h" | "--help" => {
@@ -475,7 +494,19 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
         Mode::Sql(statements) => {
             let mut ex = InProcess::new(Duration::from_secs(3600))?;
             for sql in statements {
-                println!("{}", ex.run(&sql)?.describe());
+                let outcome = ex.run(&sql)?;
+                println!("{}", outcome.describe());
+                if let Outcome::Ok { rows } = outcome {
+                    if rows > 0 && !sql.trim_start().to_ascii_uppercase().starts_with("INSERT") {
+                        println!("{}", ex.show_rows(&sql, 20));
+                    }
+                }
+                if args.opts.reduce.is_some() && outcome.is_failure() {
+                    let budget = reduce::Budget { checks: 2_000, time: Duration::from_secs(120), replace_groups: true };
+                    let reduced = reduce::reduce(&mut ex, &[], &sql, &outcome.signature(), budget)?;
+                    println!("reduced ({} runs): {}", reduced.checks, reduced.sql);
+                    ex.reset()?;
+                }
             }
             return Ok(ExitCode::SUCCESS);
         }

@@ -4,6 +4,7 @@
 
 use super::exec::InProcess;
 use super::gen::Config;
+use super::reduce::Budget;
 use super::{run, RunOptions};
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ fn fuzz_2000_cases_in_process() {
         // Deeper stress statements are for `cargo xtask fuzz`, where a stack overflow kills a
         // worker rather than the test binary.
         config: Config { max_stress: 300 },
-        reduce: true,
+        // A failing CI run should say why quickly; `cargo xtask fuzz` reduces harder.
+        reduce: Some(Budget { checks: 150, time: Duration::from_secs(3), replace_groups: true }),
     };
     let mut ex = InProcess::new(opts.timeout).expect("setting up the fuzz database");
     let stats = run(&opts, &mut ex, &mut |_| {}).expect("running the cases");

@@ -154,6 +154,8 @@ impl Kind {
 pub struct Statement {
     pub sql: String,
     pub kind: Kind,
+    /// The shape of a stress statement, else empty.
+    pub shape: &'static str,
 }
 
 /// Knobs of the generator.
@@ -199,18 +201,21 @@ impl Gen {
     fn statement(&mut self) -> Statement {
         self.budget = *self.rng.pick(&[20, 40, 80, 150, 300]);
         match self.rng.weighted(&[72, 7, 3, 2, 12, 4]) {
-            0 => Statement { sql: self.top_query(), kind: Kind::Query },
-            1 => Statement { sql: self.insert_select(), kind: Kind::Insert },
-            2 => Statement { sql: self.insert_values(), kind: Kind::Insert },
-            3 => Statement { sql: format!("EXPLAIN {}", self.top_query()), kind: Kind::Explain },
+            0 => Statement { sql: self.top_query(), kind: Kind::Query, shape: "" },
+            1 => Statement { sql: self.insert_select(), kind: Kind::Insert, shape: "" },
+            2 => Statement { sql: self.insert_values(), kind: Kind::Insert, shape: "" },
+            3 => Statement { sql: format!("EXPLAIN {}", self.top_query()), kind: Kind::Explain, shape: "" },
             4 => {
                 let valid = match self.rng.below(6) {
                     0 => self.insert_select(),
                     _ => self.top_query(),
                 };
-                Statement { sql: super::mutate::mutate(&valid, &mut self.rng), kind: Kind::Broken }
+                Statement { sql: super::mutate::mutate(&valid, &mut self.rng), kind: Kind::Broken, shape: "" }
             }
-            _ => Statement { sql: self.stress(), kind: Kind::Stress },
+            _ => {
+                let (shape, sql) = self.stress();
+                Statement { sql, kind: Kind::Stress, shape }
+            }
         }
     }
 
