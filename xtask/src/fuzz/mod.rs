@@ -470,6 +470,28 @@ fn default_failures_file() -> PathBuf {
     workspace.join("target").join("fuzz-failures.sql")
 }
 
+/// `--sql`: runs statements on one fresh database in this process, printing each outcome
+/// (and the first rows), and reduces the failing ones.
+fn run_statements(statements: &[String], opts: &RunOptions) -> Result<()> {
+    let mut ex = InProcess::new(Duration::from_secs(3600))?;
+    for sql in statements {
+        let outcome = ex.run(sql)?;
+        println!("{}", outcome.describe());
+        if let Outcome::Ok { rows } = outcome {
+            if rows > 0 && !sql.trim_start().to_ascii_uppercase().starts_with("INSERT") {
+                println!("{}", ex.show_rows(sql, 20));
+            }
+        }
+        if opts.reduce.is_some() && outcome.is_failure() {
+            let budget = reduce::Budget { checks: 2_000, time: Duration::from_secs(120), replace_groups: true };
+            let reduced = reduce::reduce(&mut ex, &[], sql, &outcome.signature(), budget)?;
+            println!("reduced ({} runs): {}", reduced.checks, reduced.sql);
+            ex.reset()?;
+        }
+    }
+    Ok(())
+}
+
 /// The entry point of `cargo xtask fuzz`.
 pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
     let args = parse_args(args)?;
@@ -492,22 +514,13 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Mode::Sql(statements) => {
-            let mut ex = InProcess::new(Duration::from_secs(3600))?;
-            for sql in statements {
-                let outcome = ex.run(&sql)?;
-                println!("{}", outcome.describe());
-                if let Outcome::Ok { rows } = outcome {
-                    if rows > 0 && !sql.trim_start().to_ascii_uppercase().starts_with("INSERT") {
-                        println!("{}", ex.show_rows(&sql, 20));
-                    }
-                }
-                if args.opts.reduce.is_some() && outcome.is_failure() {
-                    let budget = reduce::Budget { checks: 2_000, time: Duration::from_secs(120), replace_groups: true };
-                    let reduced = reduce::reduce(&mut ex, &[], &sql, &outcome.signature(), budget)?;
-                    println!("reduced ({} runs): {}", reduced.checks, reduced.sql);
-                    ex.reset()?;
-                }
-            }
+            // On a thread with the workers' stack size, so that depth limits match a run.
+            let (opts, stack_kb) = (args.opts.clone(), args.stack_kb);
+            let thread = std::thread::Builder::new()
+                .stack_size(stack_kb * 1024)
+                .spawn(move || run_statements(&statements, &opts))
+                .context("starting the statement thread")?;
+            thread.join().map_err(|_| anyhow::anyhow!("the statement thread panicked"))??;
             return Ok(ExitCode::SUCCESS);
         }
         Mode::Run => {}
