@@ -10,11 +10,13 @@
 //! statement ─► query (WITH, set operations, ORDER BY / LIMIT)      query.rs
 //!          │     └► select (FROM + joins, WHERE, GROUP BY, HAVING, windows)
 //!          │           └► expressions of a wanted type             expr.rs
+//!          │                 └► aggregate and window calls         calls.rs
 //!          ├► INSERT INTO scratch ... SELECT / VALUES              query.rs
 //!          ├► a broken variant of any of these                     ../mutate.rs
 //!          └► a deeply nested or very long statement               stress.rs
 //! ```
 
+mod calls;
 mod expr;
 mod literal;
 mod query;
