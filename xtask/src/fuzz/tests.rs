@@ -23,8 +23,7 @@ fn fuzz_2000_cases_in_process() {
     };
     let mut ex = InProcess::new(opts.timeout).expect("setting up the fuzz database");
     let stats = run(&opts, &mut ex, &mut |_| {}).expect("running the cases");
-    let summary = stats.summary(opts.seed);
-    println!("{summary}");
-    assert!(stats.failures.is_empty(), "the engine failed on generated SQL:\n{summary}");
-    assert!(stats.valid_ok_rate() > 0.4, "too few generated statements run; the generator drifted:\n{summary}");
+    println!("{}", stats.summary(opts.seed));
+    assert!(stats.failures.is_empty(), "the engine failed on generated SQL: the failures are in the summary above");
+    assert!(stats.valid_ok_rate() > 0.4, "too few generated statements run (summary above): the generator drifted");
 }
