@@ -8,6 +8,9 @@
 //! `heliosdb_tests::corpus` module. It prints one line per file, `path: P passed, F failed[, S
 //! skipped]`, and as its last line the record totals `N passed, N failed`; it exits non-zero
 //! if any record failed.
+//!
+//! `cargo xtask fuzz [options]` runs random SQL from a grammar against the workload schema and
+//! reports panics, crashes, hangs and internal errors (see the `fuzz` module).
 
 use anyhow::{bail, Context, Result};
 use heliosdb_tests::{install_quiet_panic_hook, run_file, test_files, Corpus, Options};
@@ -15,8 +18,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod fuzz;
+
 const USAGE: &str = "\
 usage: cargo xtask slt [options] <FILE or DIR>...
+       cargo xtask fuzz [options]      (cargo xtask fuzz --help)
 
 Runs sqllogictest files against HeliosDB Nano, each against a fresh in-memory database.
 
@@ -133,6 +139,7 @@ fn main() -> Result<ExitCode> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("slt") => slt(parse_slt_args(args)?),
+        Some("fuzz") => fuzz::main(args),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
