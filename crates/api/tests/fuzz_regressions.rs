@@ -41,3 +41,17 @@ fn window_keys_holding_nan_are_computed() {
     let rows = conn.query("SELECT (SELECT count(*) OVER (ORDER BY t.r)) FROM t ORDER BY k", ()).unwrap();
     assert_eq!(rows.len(), 3);
 }
+
+#[test]
+fn very_long_operator_chains_are_refused_not_a_stack_overflow() {
+    let conn = conn();
+    let chain = format!("SELECT {}", vec!["1"; 100_000].join(" + "));
+    let err = conn.query(&chain, ()).unwrap_err().to_string();
+    assert!(err.contains("nested too deeply"), "{err}");
+}
+
+#[test]
+fn quoted_literals_alone_are_text() {
+    let rows = conn().query("SELECT coalesce('a'), greatest('a', 'b'), nullif('a', 'b')", ()).unwrap();
+    assert_eq!(rows.row(0).unwrap().values(), vec![Value::from("a"), Value::from("b"), Value::from("a")]);
+}

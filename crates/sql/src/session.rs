@@ -52,6 +52,17 @@ fn substitute_params(e: &mut exec::Expr, params: &[Value]) {
     }
 }
 
+/// Drops a parsed statement. Dropping recurses through the syntax tree, and a long operator
+/// chain (`1 + 1 + ... + 1`, which parses fine and is then refused by the binder) is as deep
+/// as it is long, so a long statement is dropped on a fresh stack segment.
+fn drop_statement(statement: Statement, sql_len: usize) {
+    if sql_len < 4096 {
+        drop(statement);
+    } else {
+        stacker::grow(sql_len.saturating_mul(256).clamp(1 << 20, 1 << 30), move || drop(statement));
+    }
+}
+
 /// The shared state of one database.
 #[derive(Debug)]
 pub struct Engine {
@@ -94,7 +105,9 @@ impl Session {
     /// Parses, plans and runs exactly one statement.
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
         let statement = parse_one(sql)?;
-        self.execute_statement(&statement, params)
+        let out = self.execute_statement(&statement, params);
+        drop_statement(statement, sql.len());
+        out
     }
 
     /// Parses one statement for [`Session::execute_prepared`].

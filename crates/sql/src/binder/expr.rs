@@ -821,7 +821,13 @@ fn scalar_call(func: ScalarFunction, args: Vec<Expr>) -> Result<Expr> {
             }
         })
         .collect();
-    let sig = func.signature(&types).map_err(|m| bind_error(m, None))?;
+    let mut sig = func.signature(&types).map_err(|m| bind_error(m, None))?;
+    // Only quoted literals: they are text (`coalesce('a')`, `greatest('a', 'b')`).
+    if sig.return_type == DataType::Null && args.iter().any(|a| a.data_type() == DataType::Text) {
+        let types: Vec<DataType> =
+            args.iter().map(|a| if a.data_type() == DataType::Text { DataType::Text } else { a.data_type() }).collect();
+        sig = func.signature(&types).map_err(|m| bind_error(m, None))?;
+    }
     let args = args.into_iter().zip(&sig.arg_types).map(|(a, t)| cast_to(a, *t)).collect::<Result<Vec<_>>>()?;
     Ok(Expr::Function { func, args, data_type: sig.return_type })
 }
