@@ -55,3 +55,10 @@ fn quoted_literals_alone_are_text() {
     let rows = conn().query("SELECT coalesce('a'), greatest('a', 'b'), nullif('a', 'b')", ()).unwrap();
     assert_eq!(rows.row(0).unwrap().values(), vec![Value::from("a"), Value::from("b"), Value::from("a")]);
 }
+
+#[test]
+fn a_window_call_as_the_operand_of_an_in_subquery() {
+    let rows = conn().query("SELECT k, row_number() OVER (ORDER BY k) IN (SELECT 2) FROM t ORDER BY k", ()).unwrap();
+    let got: Vec<Value> = rows.iter().map(|r| r.value(1).unwrap()).collect();
+    assert_eq!(got, vec![Value::Boolean(false), Value::Boolean(true), Value::Boolean(false)]);
+}

@@ -607,6 +607,7 @@ impl Binder<'_> {
     }
 
     fn select_inner(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
+        let first_subquery = self.subqueries.borrow().len();
         let (mut plan, scope) = self.from(&s.from)?;
         if let Some(w) = &s.selection {
             let pred = self.expr(w, &mut Cx::plain(&scope, "WHERE"))?;
@@ -810,6 +811,12 @@ impl Binder<'_> {
             let renumber =
                 |c: usize| if c >= super::window::WINDOW_BASE { c - super::window::WINDOW_BASE + base } else { c };
             exprs.iter_mut().for_each(|e| e.remap_columns(&renumber));
+            // `row_number() OVER () IN (SELECT ...)`: the IN operand lives with the subquery.
+            for sub in self.subqueries.borrow_mut().iter_mut().skip(first_subquery) {
+                if let super::SubqueryKind::In { needle, .. } = &mut sub.kind {
+                    needle.remap_columns(&renumber);
+                }
+            }
         }
         if is_aggregate {
             if let Some(keys) = agg_state.input_order.take() {
