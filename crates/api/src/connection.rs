@@ -43,6 +43,12 @@ impl Database {
         self.engine.catalog().subscribe()
     }
 
+    /// Row versions held in memory (live rows plus old versions some snapshot may still
+    /// read); old versions are reclaimed once no running transaction can see them.
+    pub fn version_stats(&self) -> sql::VersionStats {
+        self.engine.catalog().version_stats()
+    }
+
     /// A new connection with its own session.
     pub fn connect(&self) -> Connection {
         Connection { session: Arc::new(Mutex::new(Session::new(self.engine.clone()))) }

@@ -104,6 +104,12 @@ impl Catalog {
         reclaimed
     }
 
+    /// Row versions held by all tables.
+    pub fn version_stats(&self) -> crate::VersionStats {
+        let tables: Vec<Arc<Table>> = self.tables.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        tables.iter().map(|t| t.storage_stats()).fold(Default::default(), |a, b| a + b)
+    }
+
     /// Runs `publish` under the commit lock with the new commit timestamp; on success makes
     /// the timestamp visible and sends the deltas to subscribers.
     pub(crate) fn commit(

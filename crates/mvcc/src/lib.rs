@@ -22,6 +22,6 @@ mod txn;
 
 pub use catalog::{Catalog, CommitDelta};
 pub use error::{Result, TxnError};
-pub use table::{is_pending_row, KeyLookup, ScanPart, Table, TableDelta, ROW_ID};
+pub use table::{is_pending_row, KeyLookup, ScanPart, Table, TableDelta, VersionStats, ROW_ID};
 pub use timestamp::{visible, Snapshot, Timestamp, TxnId};
 pub use txn::Transaction;

@@ -496,10 +496,34 @@ impl Table {
         dead.iter().map(|s| s.batch.n_rows).sum()
     }
 
-    /// Committed deletes not yet reclaimed, and segments held (for tests and reports).
-    pub fn storage_stats(&self) -> (usize, usize) {
+    /// What the table holds in memory: row versions (live or not yet reclaimed), committed
+    /// deletes among them, and segments.
+    pub fn storage_stats(&self) -> VersionStats {
         let list = self.segments();
-        (list.iter().map(|s| s.n_deleted.load(Ordering::Relaxed)).sum(), list.len())
+        VersionStats {
+            rows: list.iter().map(|s| s.batch.n_rows).sum(),
+            deleted: list.iter().map(|s| s.n_deleted.load(Ordering::Relaxed)).sum(),
+            segments: list.len(),
+        }
+    }
+}
+
+/// Row versions a table holds (see [`Table::storage_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionStats {
+    pub rows: usize,
+    pub deleted: usize,
+    pub segments: usize,
+}
+
+impl std::ops::Add for VersionStats {
+    type Output = VersionStats;
+    fn add(self, o: VersionStats) -> VersionStats {
+        VersionStats {
+            rows: self.rows + o.rows,
+            deleted: self.deleted + o.deleted,
+            segments: self.segments + o.segments,
+        }
     }
 }
 

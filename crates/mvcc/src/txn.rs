@@ -303,11 +303,11 @@ mod tests {
         txn.append(table.clone(), batch(&[3, 4]), vec![]);
         txn.commit().unwrap();
         catalog.collect_garbage();
-        assert_eq!(table.storage_stats().1, 2, "the old snapshot still needs the first segment");
+        assert_eq!(table.storage_stats().segments, 2, "the old snapshot still needs the first segment");
         assert_eq!(values(&table, old.snapshot()), vec![1, 2]);
         drop(old);
         catalog.collect_garbage();
-        assert_eq!(table.storage_stats().1, 1);
+        assert_eq!(table.storage_stats().segments, 1);
         assert_eq!(rows(&table, catalog.snapshot()), vec![(2, 3), (3, 4)], "row ids survive reclamation");
     }
 
