@@ -41,7 +41,7 @@ fn versions_are_reclaimed_after_the_oldest_snapshot_ends() {
     let rss_after = rss_kib();
     println!("versions: baseline {baseline:?}, held by the old snapshot {peak:?}, after {after:?}");
     println!("resident memory KiB: baseline {rss_baseline:?}, after {rss_after:?}");
-    assert!(peak.rows >= (ROUNDS as usize / 2) * ROWS as usize, "old versions kept while a snapshot needs them");
+    assert!(peak.rows >= (ROUNDS / 2) * ROWS as usize, "old versions kept while a snapshot needs them");
     // Reclamation runs in batches (every few thousand deleted rows): allow a few rounds.
     assert!(after.rows <= 10 * ROWS as usize, "old versions reclaimed: {after:?}");
     let sum: i64 = conn.query("SELECT sum(n) FROM hot", ()).unwrap().row(0).unwrap().get(0).unwrap();
