@@ -82,19 +82,7 @@ impl Manifest {
         payload.put_u32(self.tables.len() as u32);
         for table in &self.tables {
             payload.put_u64(table.table_id);
-            let schema = &table.schema;
-            payload.put_str(&schema.name);
-            payload.put_u32(schema.columns.len() as u32);
-            for column in &schema.columns {
-                payload.put_str(&column.name);
-                payload.put_u8(column.data_type.code());
-                payload.put_u8(column.nullable as u8);
-            }
-            payload.put_u32(schema.primary_key.len() as u32);
-            for &col_idx in &schema.primary_key {
-                payload.put_u32(col_idx as u32);
-            }
-            payload.put_u8(table.compression.code());
+            put_table_def(&table.schema, table.compression, &mut payload);
             payload.put_u32(table.files.len() as u32);
             for file in &table.files {
                 if !is_plain_file_name(&file.name) {
@@ -170,6 +158,54 @@ impl Manifest {
     }
 }
 
+/// Writes a table definition: `str name | u32 n_columns | (str name | u8 type code | u8 nullable)*
+/// | u32 n_primary_key | u32 column index* | u8 compression code` (shared with the WAL's
+/// CreateTable record).
+pub(crate) fn put_table_def(schema: &TableSchema, compression: Compression, out: &mut Vec<u8>) {
+    out.put_str(&schema.name);
+    out.put_u32(schema.columns.len() as u32);
+    for column in &schema.columns {
+        out.put_str(&column.name);
+        out.put_u8(column.data_type.code());
+        out.put_u8(column.nullable as u8);
+    }
+    out.put_u32(schema.primary_key.len() as u32);
+    for &col_idx in &schema.primary_key {
+        out.put_u32(col_idx as u32);
+    }
+    out.put_u8(compression.code());
+}
+
+/// Reads what [`put_table_def`] wrote.
+pub(crate) fn read_table_def(r: &mut ByteReader<'_>) -> DecodeResult<(TableSchema, Compression)> {
+    let name = r.str()?.to_string();
+    let n_columns = r.count(6)?;
+    let mut columns = Vec::with_capacity(n_columns);
+    for _ in 0..n_columns {
+        let name = r.str()?.to_string();
+        let code = r.u8()?;
+        let data_type = DataType::try_from_code(code).ok_or_else(|| r.error(format!("unknown type code {code}")))?;
+        let nullable = match r.u8()? {
+            0 => false,
+            1 => true,
+            b => return Err(r.error(format!("nullable byte {b}"))),
+        };
+        columns.push(ColumnDef { name, data_type, nullable });
+    }
+    let n_pk = r.count(4)?;
+    let mut primary_key = Vec::with_capacity(n_pk);
+    for _ in 0..n_pk {
+        let col_idx = r.u32()? as usize;
+        if col_idx >= n_columns {
+            return Err(r.error(format!("primary key column {col_idx} of {n_columns}")));
+        }
+        primary_key.push(col_idx);
+    }
+    let code = r.u8()?;
+    let compression = Compression::try_from_code(code).ok_or_else(|| r.error(format!("unknown compression {code}")))?;
+    Ok((TableSchema { name, columns, primary_key }, compression))
+}
+
 fn decode_payload(r: &mut ByteReader<'_>) -> DecodeResult<Manifest> {
     let generation = r.u64()?;
     let checkpoint_lsn = Lsn(r.u64()?);
@@ -184,33 +220,7 @@ fn decode_payload(r: &mut ByteReader<'_>) -> DecodeResult<Manifest> {
         if !seen_ids.insert(table_id) {
             return Err(DecodeError::new(start, format!("table id {table_id} listed twice")));
         }
-        let name = r.str()?.to_string();
-        let n_columns = r.count(6)?;
-        let mut columns = Vec::with_capacity(n_columns);
-        for _ in 0..n_columns {
-            let name = r.str()?.to_string();
-            let code = r.u8()?;
-            let data_type =
-                DataType::try_from_code(code).ok_or_else(|| r.error(format!("unknown type code {code}")))?;
-            let nullable = match r.u8()? {
-                0 => false,
-                1 => true,
-                b => return Err(r.error(format!("nullable byte {b}"))),
-            };
-            columns.push(ColumnDef { name, data_type, nullable });
-        }
-        let n_pk = r.count(4)?;
-        let mut primary_key = Vec::with_capacity(n_pk);
-        for _ in 0..n_pk {
-            let col_idx = r.u32()? as usize;
-            if col_idx >= n_columns {
-                return Err(r.error(format!("primary key column {col_idx} of {n_columns}")));
-            }
-            primary_key.push(col_idx);
-        }
-        let code = r.u8()?;
-        let compression =
-            Compression::try_from_code(code).ok_or_else(|| r.error(format!("unknown compression {code}")))?;
+        let (schema, compression) = read_table_def(r)?;
         let n_files = r.count(20)?;
         let mut files = Vec::with_capacity(n_files);
         for _ in 0..n_files {
@@ -221,7 +231,7 @@ fn decode_payload(r: &mut ByteReader<'_>) -> DecodeResult<Manifest> {
             }
             files.push(FileEntry { name, n_rows: r.u64()?, size_bytes: r.u64()? });
         }
-        tables.push(TableEntry { table_id, schema: TableSchema { name, columns, primary_key }, compression, files });
+        tables.push(TableEntry { table_id, schema, compression, files });
     }
     r.finish()?;
     Ok(Manifest { generation, checkpoint_lsn, next_table_id, next_file_id, tables })
