@@ -12,12 +12,14 @@
 //! This crate knows nothing of SQL, operators or encodings.
 
 mod catalog;
+pub mod durable;
 mod error;
 mod table;
 mod timestamp;
 mod txn;
 
 pub use catalog::Catalog;
+pub use durable::{Durability, DurableOptions, ScanPart};
 pub use error::{Result, TxnError};
 pub use table::Table;
 pub use timestamp::{visible, Snapshot, Timestamp};

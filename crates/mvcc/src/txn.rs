@@ -1,6 +1,7 @@
 //! [`Transaction`]: buffered writes that become visible all at once on commit.
 
 use crate::catalog::Catalog;
+use crate::durable::{CommitLog, Durability};
 use crate::error::{Result, TxnError};
 use crate::table::Table;
 use crate::timestamp::Snapshot;
@@ -19,6 +20,8 @@ pub struct Transaction {
     catalog: Arc<Catalog>,
     snapshot: Snapshot,
     appends: Vec<PendingAppend>,
+    /// How durable the commit must be before it returns; `None` is the database's default.
+    durability: Option<Durability>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -29,7 +32,13 @@ impl std::fmt::Debug for Transaction {
 
 impl Transaction {
     pub(crate) fn new(catalog: Arc<Catalog>, snapshot: Snapshot) -> Transaction {
-        Transaction { catalog, snapshot, appends: Vec::new() }
+        Transaction { catalog, snapshot, appends: Vec::new(), durability: None }
+    }
+
+    /// Sets how durable the commit must be before [`commit`](Self::commit) returns (the
+    /// session's `SET durability`); `None` keeps the database's default.
+    pub fn set_durability(&mut self, durability: Option<Durability>) {
+        self.durability = durability;
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -51,7 +60,13 @@ impl Transaction {
         if self.appends.is_empty() {
             return Ok(());
         }
-        let _guard = self.catalog.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Durable databases: the WAL record is encoded before the commit lock is taken.
+        let log = CommitLog::prepare(
+            &self.catalog,
+            self.durability,
+            self.appends.iter().map(|p| (p.table.id(), &p.batch)),
+        )?;
+        let guard = self.catalog.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         // Validate everything before publishing anything, so a failure changes nothing.
         for (idx, pending) in self.appends.iter().enumerate() {
             if !self.catalog.is_live(&pending.table) {
@@ -74,10 +89,17 @@ impl Transaction {
                 });
             }
         }
-        let commit_ts = self.catalog.last_commit().next();
+        let commit_ts = self.catalog.assign_commit_ts();
+        // The commit is WAL-logged before anything is published; replaying the WAL in LSN
+        // order repeats the publishing order below, so row ids come out the same.
+        let ticket = log.append(commit_ts)?;
         for pending in self.appends {
             pending.table.publish(commit_ts, pending.batch, pending.keys);
         }
+        drop(guard);
+        // Group commit: committers wait for the WAL outside the commit lock, so many of them
+        // share one fsync; the commit becomes visible only once it is durable.
+        ticket.wait()?;
         self.catalog.publish_ts(commit_ts);
         Ok(())
     }
