@@ -159,6 +159,7 @@ fn finish_field(field: String, quoted: bool, f: &Format) -> Option<String> {
 
 /// `COPY ... FROM 'file'`: returns the number of rows imported.
 fn copy_from(
+    binder: &Binder,
     catalog: &Arc<mvcc::Catalog>,
     table: &Arc<mvcc::Table>,
     columns: &[ast::Ident],
@@ -219,7 +220,7 @@ fn copy_from(
         let columns = schema.columns.iter().zip(&values).map(|(d, v)| values_to_array(d.data_type, v)).collect();
         batches.push(Batch { columns, n_rows: chunk.len() });
     }
-    crate::dml::append_batches(catalog, table, batches)
+    crate::dml::append_batches(catalog, table, batches, binder.durability.get())
 }
 
 fn csv_field(v: &Value, f: &Format) -> String {
@@ -296,7 +297,7 @@ pub fn copy(
     match (source, to) {
         (ast::CopySource::Table { table_name, columns }, false) => {
             let table = binder.table(table_name)?;
-            copy_from(catalog, &table, columns, path, &format)
+            copy_from(binder, catalog, &table, columns, path, &format)
         }
         (ast::CopySource::Query(_), false) => crate::bind_err!("COPY FROM needs a table, not a query"),
         (source, true) => {

@@ -11,10 +11,17 @@ use sqlparser::ast;
 use std::sync::Arc;
 use storage::{Batch, DataType, Value};
 
-/// Checks NOT NULL, computes primary keys, and commits `batches` to `table` in one transaction.
-pub fn append_batches(catalog: &Arc<mvcc::Catalog>, table: &Arc<mvcc::Table>, batches: Vec<Batch>) -> Result<u64> {
+/// Checks NOT NULL, computes primary keys, and commits `batches` to `table` in one transaction
+/// (durable per `durability`, or the database's default).
+pub fn append_batches(
+    catalog: &Arc<mvcc::Catalog>,
+    table: &Arc<mvcc::Table>,
+    batches: Vec<Batch>,
+    durability: Option<mvcc::Durability>,
+) -> Result<u64> {
     let schema = table.schema();
     let mut txn = catalog.begin();
+    txn.set_durability(durability);
     let mut n_rows = 0u64;
     for batch in &batches {
         for (col, def) in batch.columns.iter().zip(&schema.columns) {
@@ -177,7 +184,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
         }
         batches.push(Batch { columns, n_rows: b.n_rows });
     }
-    append_batches(catalog, &table, batches)
+    append_batches(catalog, &table, batches, binder.durability.get())
 }
 
 /// `CREATE TABLE t [(columns)] AS query`: the query runs first, so a failing query creates
@@ -239,8 +246,8 @@ pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::
         batches.push(Batch { columns: cols, n_rows: b.n_rows });
     }
     let schema = storage::TableSchema { name: name.clone(), columns, primary_key: Vec::new() };
-    let table = catalog.create_table(schema)?;
-    append_batches(catalog, &table, batches).inspect_err(|_| {
+    let table = catalog.create_table_with(schema, crate::ddl::table_compression(ct)?)?;
+    append_batches(catalog, &table, batches, binder.durability.get()).inspect_err(|_| {
         let _ = catalog.drop_table(&name);
     })
 }

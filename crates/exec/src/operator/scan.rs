@@ -1,7 +1,9 @@
-//! Sources: ScanExec over a table snapshot, and ValuesExec over literal rows.
+//! Sources: ScanExec over a table snapshot (row groups of column files decoded as they come,
+//! skipped by their zone maps when the filter cannot hold; then in-memory batches), and
+//! ValuesExec over literal rows.
 
 use super::{filter::filter_batch, Flow, Sink};
-use crate::error::Result;
+use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::downcast_bool;
@@ -17,8 +19,12 @@ pub(super) fn run_scan(
     sink: &mut dyn Sink,
 ) -> Result<Flow> {
     let size = crate::batch_size();
-    for batch in table.scan(snapshot) {
-        let batch = batch.project(columns);
+    let skip = filter.map(|f| super::prune::RowGroupFilter::new(f, columns));
+    for part in table.scan_parts(snapshot) {
+        if skip.as_ref().is_some_and(|s| s.skips(&part)) {
+            continue;
+        }
+        let batch = part.read(columns).map_err(|e| ExecError::Storage(e.to_string()))?;
         let mut offset = 0;
         while offset < batch.n_rows {
             let len = size.min(batch.n_rows - offset);

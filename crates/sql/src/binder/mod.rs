@@ -111,6 +111,8 @@ pub struct Binder<'a> {
     pub params_inlined: std::cell::Cell<bool>,
     /// The nesting depth of the expression being bound.
     pub depth: std::cell::Cell<usize>,
+    /// The session's `SET durability` for the statement's commit (`None`: the database's).
+    pub durability: std::cell::Cell<Option<mvcc::Durability>>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -192,6 +194,7 @@ impl<'a> Binder<'a> {
             keep_params: Default::default(),
             params_inlined: Default::default(),
             depth: Default::default(),
+            durability: Default::default(),
         }
     }
 
