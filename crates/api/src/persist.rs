@@ -23,15 +23,9 @@ use std::time::Duration;
 pub use mvcc::Durability;
 
 /// Settings for [`Database::open_with`](crate::Database::open_with).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub(crate) inner: mvcc::DurableOptions,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options { inner: mvcc::DurableOptions::default() }
-    }
 }
 
 impl Options {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 const TEST_NAME: &str = "acknowledged_commits_survive_sigkill";
 
 fn rows_for(id: u64) -> u64 {
-    if id % 17 == 0 {
+    if id.is_multiple_of(17) {
         300
     } else {
         1 + id % 4
@@ -55,7 +55,8 @@ fn child(dir: &Path, base: u64) {
                     if n > 10 {
                         let txn = Int64Array::from_vec(vec![id as i64; n as usize]).boxed();
                         let k = Int32Array::from_vec((0..n as i32).collect()).boxed();
-                        let payload = Utf8Array::<i32>::from_iter((0..n).map(|j| Some(format!("bulk {id} {j}")))).boxed();
+                        let payload =
+                            Utf8Array::<i32>::from_iter((0..n).map(|j| Some(format!("bulk {id} {j}")))).boxed();
                         let chunk: Chunk<Box<dyn Array>> = Chunk::new(vec![txn, k, payload]);
                         conn.append("t", chunk).expect("append");
                     } else {
@@ -66,7 +67,7 @@ fn child(dir: &Path, base: u64) {
                     let mut out = std::io::stdout().lock();
                     out.write_all(line.as_bytes()).and_then(|()| out.flush()).expect("stdout");
                     drop(out);
-                    if id % 41 == 0 {
+                    if id.is_multiple_of(41) {
                         conn.execute("CHECKPOINT", ()).expect("checkpoint");
                     }
                 }
@@ -152,7 +153,12 @@ fn check(dir: &Path, acked: &[u64], round: usize) -> (usize, bool) {
         assert_eq!((n, distinct), (expected, expected), "round {round}: transaction {id} is partly visible");
     }
     let lost: Vec<u64> = acked.iter().copied().filter(|id| !counts.contains_key(id)).collect();
-    assert!(lost.is_empty(), "round {round}: {} acknowledged commits lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "round {round}: {} acknowledged commits lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     (counts.len(), torn)
 }
 

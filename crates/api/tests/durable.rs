@@ -72,7 +72,7 @@ fn data_schema_and_keys_survive_reopen() {
         db.connect().execute("DROP TABLE gone", ()).unwrap();
         db.connect().execute("CREATE TABLE copy AS SELECT id, amount * 2 AS double FROM orders", ()).unwrap();
         expected = rows(&db, "SELECT * FROM orders ORDER BY id");
-        assert_eq!(db.recovery_report().unwrap().created, true);
+        assert!(db.recovery_report().unwrap().created);
     }
     let db = open(dir.path());
     let report = db.recovery_report().unwrap();

@@ -123,7 +123,8 @@ fn path_argument_opens_a_durable_database() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let db = tmp.path().join("shop");
     let dir = db.to_str().expect("utf-8 temp dir");
-    let out = run(&[dir, "-c", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'one')"], b"");
+    let out =
+        run(&[dir, "-c", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'one')"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = run(&[dir], b"INSERT INTO t VALUES (2, 'two');\nCHECKPOINT;\n");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -61,11 +61,8 @@ impl Transaction {
             return Ok(());
         }
         // Durable databases: the WAL record is encoded before the commit lock is taken.
-        let log = CommitLog::prepare(
-            &self.catalog,
-            self.durability,
-            self.appends.iter().map(|p| (p.table.id(), &p.batch)),
-        )?;
+        let log =
+            CommitLog::prepare(&self.catalog, self.durability, self.appends.iter().map(|p| (p.table.id(), &p.batch)))?;
         let guard = self.catalog.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         // Validate everything before publishing anything, so a failure changes nothing.
         for (idx, pending) in self.appends.iter().enumerate() {

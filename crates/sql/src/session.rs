@@ -119,9 +119,7 @@ impl Session {
 
     /// The durability this session's commits ask for.
     pub fn durability(&self) -> mvcc::Durability {
-        self.durability
-            .or_else(|| self.engine.catalog.durable().map(|d| d.options().durability))
-            .unwrap_or_default()
+        self.durability.or_else(|| self.engine.catalog.durable().map(|d| d.options().durability)).unwrap_or_default()
     }
 
     /// Parses, plans and runs exactly one statement.

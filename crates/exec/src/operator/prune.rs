@@ -45,13 +45,9 @@ impl RowGroupFilter {
     pub(super) fn skips(&self, part: &mvcc::ScanPart) -> bool {
         self.tests.iter().any(|test| match test {
             Test::Cmp { col, op, value } => part.zone_map(*col).is_some_and(|zm| cannot_hold(zm, *op, value)),
-            Test::IsNull { col, negated } => part.zone_map(*col).is_some_and(|zm| {
-                if *negated {
-                    zm.all_null()
-                } else {
-                    zm.null_count == 0
-                }
-            }),
+            Test::IsNull { col, negated } => {
+                part.zone_map(*col).is_some_and(|zm| if *negated { zm.all_null() } else { zm.null_count == 0 })
+            }
         })
     }
 }
@@ -121,9 +117,9 @@ fn cannot_hold(zm: &ZoneMap, op: CmpOp, value: &Value) -> bool {
     };
     match op {
         CmpOp::Eq => vs_min == Ordering::Less || vs_max == Ordering::Greater,
-        CmpOp::Lt => vs_min != Ordering::Greater,  // value <= min: no row below it
-        CmpOp::LtEq => vs_min == Ordering::Less,   // value < min
-        CmpOp::Gt => vs_max != Ordering::Less,     // value >= max
+        CmpOp::Lt => vs_min != Ordering::Greater, // value <= min: no row below it
+        CmpOp::LtEq => vs_min == Ordering::Less,  // value < min
+        CmpOp::Gt => vs_max != Ordering::Less,    // value >= max
         CmpOp::GtEq => vs_max == Ordering::Greater, // value > max
         CmpOp::NotEq => false,
     }

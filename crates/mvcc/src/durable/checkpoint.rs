@@ -121,7 +121,8 @@ impl Durable {
         self.wal_bytes.fetch_sub(wal_bytes.min(self.wal_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
         self.tail_rows.fetch_sub(tail_rows.min(self.tail_rows.load(Ordering::Relaxed)), Ordering::Relaxed);
         stats.wal_segments_removed = self.wal.remove_segments_through(checkpoint_lsn)?;
-        let live: HashSet<&str> = manifest.tables.iter().flat_map(|t| t.files.iter().map(|f| f.name.as_str())).collect();
+        let live: HashSet<&str> =
+            manifest.tables.iter().flat_map(|t| t.files.iter().map(|f| f.name.as_str())).collect();
         for old in stored_manifest.tables.iter().flat_map(|t| &t.files) {
             // Files of dropped tables. Scans still reading them keep their mapping.
             if !live.contains(old.name.as_str()) && std::fs::remove_file(self.dir.join(&old.name)).is_ok() {
@@ -135,7 +136,12 @@ impl Durable {
 
 /// Writes `segments` of `table` as one column file named `name` in row groups of
 /// [`DEFAULT_ROW_GROUP_ROWS`], and maps it.
-fn write_file(durable: &Durable, table: &Table, name: String, segments: &[(Timestamp, Batch)]) -> Result<Arc<StoredFile>> {
+fn write_file(
+    durable: &Durable,
+    table: &Table,
+    name: String,
+    segments: &[(Timestamp, Batch)],
+) -> Result<Arc<StoredFile>> {
     let path = durable.dir.join(&name);
     let types = table.schema().columns.iter().map(|c| c.data_type).collect();
     let mut writer = ColumnFileWriter::create(&path, types, table.compression())?;

@@ -122,7 +122,8 @@ pub fn open(dir: &Path, options: DurableOptions, keys: KeyEncoder) -> Result<Arc
             info.column_files += 1;
             info.rows_in_files += file.n_rows();
             let n_rows = file.n_rows();
-            let stored = StoredFile::new(file_entry.name.clone(), file, file_entry.size_bytes, vec![(n_rows, Timestamp::ZERO)]);
+            let stored =
+                StoredFile::new(file_entry.name.clone(), file, file_entry.size_bytes, vec![(n_rows, Timestamp::ZERO)]);
             table.restore_file(Arc::new(stored), row_keys);
         }
         by_id.insert(entry.table_id, table.clone());
@@ -211,9 +212,8 @@ fn file_keys(file: &ColumnFile, primary_key: &[usize], keys: &KeyEncoder) -> Res
     for rg_idx in 0..file.row_groups().len() {
         let batch = file.read_row_group(rg_idx, primary_key)?;
         let columns: Vec<&dyn arrow::array::Array> = batch.columns.iter().map(|c| c.as_ref()).collect();
-        let encoded = keys(&columns, batch.n_rows).map_err(|e| {
-            StorageError::corrupted(file.path(), 0, format!("row group {rg_idx}: primary key: {e}"))
-        })?;
+        let encoded = keys(&columns, batch.n_rows)
+            .map_err(|e| StorageError::corrupted(file.path(), 0, format!("row group {rg_idx}: primary key: {e}")))?;
         all.extend(encoded);
     }
     Ok(all)
@@ -227,7 +227,8 @@ fn replay(
     wal_dir: &Path,
     record: WalRecord,
 ) -> Result<u64> {
-    let bad = |reason: String| StorageError::corrupted(wal_dir, 0, format!("WAL record LSN {}: {reason}", record.lsn.0));
+    let bad =
+        |reason: String| StorageError::corrupted(wal_dir, 0, format!("WAL record LSN {}: {reason}", record.lsn.0));
     let ts = catalog.assign_commit_ts();
     let mut n_rows = 0u64;
     for op in record.ops.iter() {
@@ -287,7 +288,12 @@ fn check_batch(table: &Table, batch: &Batch) -> std::result::Result<(), String> 
     }
     for (col, def) in batch.columns.iter().zip(&schema.columns) {
         if storage::DataType::from_arrow(col.data_type()) != Some(def.data_type) {
-            return Err(format!("column \"{}\" of table \"{}\" arrives as {:?}", def.name, schema.name, col.data_type()));
+            return Err(format!(
+                "column \"{}\" of table \"{}\" arrives as {:?}",
+                def.name,
+                schema.name,
+                col.data_type()
+            ));
         }
     }
     Ok(())

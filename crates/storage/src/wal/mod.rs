@@ -266,9 +266,8 @@ impl Wal {
             let (records, stop) = segment::scan(&bytes, first);
             for rec in &records {
                 if rec.lsn >= replay_from {
-                    let (commit_ts, ops) =
-                        record::decode_payload(rec.payload, version)
-                            .map_err(|e| e.in_file(path, (rec.offset + 12) as u64))?;
+                    let (commit_ts, ops) = record::decode_payload(rec.payload, version)
+                        .map_err(|e| e.in_file(path, (rec.offset + 12) as u64))?;
                     apply(WalRecord { lsn: rec.lsn, commit_ts, ops })?;
                     report.n_replayed += 1;
                 }
