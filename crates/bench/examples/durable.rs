@@ -14,7 +14,7 @@ use heliosdb_nano::{Database, Durability, Options};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: durable --n N --dir DIR [--duckdb] [--commit-secs S]";
+const USAGE: &str = "usage: durable --n N --dir DIR [--compression lz4|zstd] [--duckdb] [--commit-secs S]";
 
 const DUCKDB_SCRIPT: &str = r#"
 import duckdb, os, sys, time
@@ -23,6 +23,7 @@ for p in (db, db + ".wal"):
     if os.path.exists(p):
         os.remove(p)
 con = duckdb.connect(db)
+con.execute("SET enable_progress_bar = false")
 con.execute(schema)
 t = time.time()
 con.execute(f"COPY orders FROM '{csv}' (FORMAT csv, HEADER true)")
@@ -43,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = None;
     let mut duckdb = false;
     let mut commit_secs = 3.0;
+    let mut compression = "lz4".to_string();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
@@ -50,6 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--n" => n = Some(value()?.replace([',', '_'], "").parse::<u64>()?),
             "--dir" => dir = Some(PathBuf::from(value()?)),
             "--duckdb" => duckdb = true,
+            "--compression" => compression = value()?,
             "--commit-secs" => commit_secs = value()?.parse()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -66,7 +69,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let db = Database::open_with(&dir, options.clone())?;
     let conn = db.connect();
-    load::create_schema(&conn)?;
+    let orders = orders_schema();
+    let with = format!("{} WITH (compression = '{compression}');", orders.trim_end_matches(';'));
+    conn.execute_batch(&load::SCHEMA_SQL.replace(&orders, &with))?;
     let started = Instant::now();
     let rows = load::load_table(&conn, &workload, Table::Orders, DEFAULT_BATCH_ROWS)?;
     let load_secs = started.elapsed().as_secs_f64();
@@ -78,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(db);
     let col_bytes: u64 = files(&dir).iter().filter(|p| has_suffix(p, ".col")).map(|p| size(p)).sum();
     let total = dir_bytes(&dir);
-    println!("orders rows                 {rows}");
+    println!("orders rows                 {rows} (compression {compression})");
     println!(
         "bulk load (durable)         {load_secs:.2} s = {:.2} M rows/s ({} rows per commit; WAL {:.1} MB)",
         rows as f64 / load_secs / 1e6,
@@ -164,7 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("duckdb script failed: {}", String::from_utf8_lossy(&output.stderr)).into());
         }
         let text = String::from_utf8(output.stdout)?;
-        let fields: Vec<&str> = text.split_whitespace().collect();
+        let fields: Vec<&str> = text.lines().last().unwrap_or_default().split_whitespace().collect();
         let [duck_rows, duck_bytes, duck_load, duck_reopen] = fields.as_slice() else {
             return Err(format!("unexpected duckdb output {text:?}").into());
         };

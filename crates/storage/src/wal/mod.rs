@@ -32,7 +32,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// A log sequence number: records are numbered 1, 2, 3, ... without gaps; `Lsn(0)` means
 /// "no record".
@@ -182,6 +182,9 @@ pub struct Wal {
     options: WalOptions,
     pending: Mutex<Pending>,
     writer: Mutex<Writer>,
+    /// Group commit: whether a leader is writing for everyone, and the signal that it is done.
+    group: Mutex<bool>,
+    group_done: Condvar,
     /// The highest LSN handed to the operating system.
     written: AtomicU64,
     /// The highest LSN fsynced.
@@ -318,6 +321,8 @@ impl Wal {
             options,
             pending: Mutex::new(Pending { bytes: Vec::new(), next_lsn }),
             writer: Mutex::new(writer),
+            group: Mutex::new(false),
+            group_done: Condvar::new(),
             written: AtomicU64::new(next_lsn.0 - 1),
             synced: AtomicU64::new(next_lsn.0 - 1),
             poisoned: AtomicBool::new(false),
@@ -427,11 +432,11 @@ impl Wal {
 
     /// Makes every record up to `lsn` durable as `mode` promises.
     ///
-    /// Group commit, leader and followers: the first committer to take the writer lock is the
-    /// leader; it writes everything appended so far (its own record and every record appended
-    /// before it took the buffer) and fsyncs once. Committers that queued on the lock meanwhile
-    /// find their LSN covered when they get it and return without any I/O; the first one whose
-    /// record came too late becomes the next leader, taking along everyone behind it.
+    /// Group commit, leader and followers: a committer that finds no leader becomes one; it
+    /// writes everything appended so far (its own record and every record appended before it
+    /// took the buffer) and fsyncs once. Committers arriving meanwhile wait for it as followers;
+    /// when it is done they all wake, those it covered return at once, and one of the others
+    /// becomes the next leader, taking along everyone behind it.
     pub fn sync_to_mode(&self, lsn: Lsn, mode: SyncMode) -> Result<()> {
         self.check_poisoned()?;
         let next = self.next_lsn()?;
@@ -450,17 +455,37 @@ impl Wal {
         if covered() {
             return Ok(());
         }
-        let mut writer = lock(&self.writer)?;
-        // Whoever held the lock before us may have synced our record already.
-        if covered() {
-            return Ok(());
+        let mut leader_active = lock(&self.group)?;
+        loop {
+            // The previous leader may have covered our record.
+            if covered() {
+                return Ok(());
+            }
+            self.check_poisoned()?;
+            if !*leader_active {
+                break;
+            }
+            // A follower: wait for the leader's write (and fsync) to end, then look again.
+            leader_active = self
+                .group_done
+                .wait(leader_active)
+                .map_err(|_| StorageError::Invalid("a WAL lock was poisoned by a panic".into()))?;
         }
-        self.check_poisoned()?;
-        self.write_pending(&mut writer)?;
-        if mode == SyncMode::Full {
-            self.fsync(&mut writer)?;
-        }
-        Ok(())
+        // The leader: write everything appended so far (our record and every follower's that
+        // was appended before the buffer is taken) and fsync once for all of them.
+        *leader_active = true;
+        drop(leader_active);
+        let result = (|| {
+            let mut writer = lock(&self.writer)?;
+            self.write_pending(&mut writer)?;
+            if mode == SyncMode::Full {
+                self.fsync(&mut writer)?;
+            }
+            Ok(())
+        })();
+        *lock(&self.group)? = false;
+        self.group_done.notify_all();
+        result
     }
 
     /// Writes what is buffered and, when `sync` is set and something was written since the
