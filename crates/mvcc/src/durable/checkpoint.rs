@@ -77,8 +77,9 @@ impl Durable {
                 let segments = table.tail_prefix(n_segments);
                 let n_rows: usize = segments.iter().map(|(_, b)| b.n_rows).sum();
                 let file = if n_rows > 0 {
-                    manifest.next_file_id += 1;
-                    let name = format!("t{}-{:06}.col", table.id(), manifest.next_file_id);
+                    let file_id = manifest.next_file_id.max(1);
+                    manifest.next_file_id = file_id + 1;
+                    let name = format!("t{}-{file_id:06}.col", table.id());
                     new_names.push(name.clone());
                     let file = write_file(self, &table, name, &segments)?;
                     stats.files_written += 1;

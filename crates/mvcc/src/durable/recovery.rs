@@ -89,7 +89,7 @@ pub fn open(dir: &Path, options: DurableOptions, keys: KeyEncoder) -> Result<Arc
                 };
                 return Err(StorageError::NotADatabase { path: dir.to_path_buf(), reason });
             }
-            let mut manifest = Manifest { next_table_id: 1, next_file_id: 0, ..Manifest::default() };
+            let mut manifest = Manifest { next_table_id: 1, next_file_id: 1, ..Manifest::default() };
             manifest.store(dir)?;
             info.created = true;
             manifest
