@@ -408,3 +408,31 @@ fn a_second_process_is_refused_with_the_owners_pid() {
     // The lock dies with its process.
     open(dir.path());
 }
+
+#[test]
+fn nulls_missing_columns_and_every_type_survive_wal_and_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "
+        CREATE TABLE t (a INTEGER, b TEXT, c DOUBLE, d DATE, e TIMESTAMP, f BOOLEAN, g SMALLINT, h REAL, i BIGINT);
+        INSERT INTO t (a) VALUES (1);
+        INSERT INTO t VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        INSERT INTO t SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+        INSERT INTO t VALUES (2, 'x', 0.5, '2024-02-29', '2024-02-29 12:34:56.789', false, -3, 1.25, 9007199254740993);
+        CREATE TABLE n AS SELECT NULL AS x, 1 AS y;
+    ";
+    let expected;
+    {
+        let db = open(dir.path());
+        db.connect().execute_batch(script).unwrap();
+        expected = (rows(&db, "SELECT * FROM t ORDER BY a NULLS FIRST, b"), rows(&db, "SELECT * FROM n"));
+    }
+    let db = open(dir.path());
+    assert_eq!((rows(&db, "SELECT * FROM t ORDER BY a NULLS FIRST, b"), rows(&db, "SELECT * FROM n")), expected);
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = open(dir.path());
+    assert_eq!(db.recovery_report().unwrap().replayed_records, 0);
+    assert_eq!((rows(&db, "SELECT * FROM t ORDER BY a NULLS FIRST, b"), rows(&db, "SELECT * FROM n")), expected);
+    assert_eq!(rows(&db, "SELECT count(*) FROM t WHERE a IS NULL"), "2");
+    assert_eq!(rows(&db, "SELECT count(*) FROM t WHERE b IS NOT NULL"), "1");
+}

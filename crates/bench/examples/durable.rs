@@ -159,12 +159,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let duck = PathBuf::from(format!("{}.duckdb", dir.display()));
         let schema = orders_schema();
         let python = std::env::var("HELIOSDB_PYTHON").unwrap_or_else(|_| "python3".into());
-        let output = std::process::Command::new(python)
-            .args(["-c", DUCKDB_SCRIPT])
-            .arg(&duck)
-            .arg(&csv)
-            .arg(schema)
-            .output()?;
+        let output =
+            std::process::Command::new(python).args(["-c", DUCKDB_SCRIPT]).arg(&duck).arg(&csv).arg(schema).output()?;
         if !output.status.success() {
             return Err(format!("duckdb script failed: {}", String::from_utf8_lossy(&output.stderr)).into());
         }

@@ -6,7 +6,7 @@ use crate::error::{Result, TxnError};
 use crate::table::Table;
 use crate::timestamp::Snapshot;
 use std::sync::Arc;
-use storage::Batch;
+use storage::{Batch, WalOp};
 
 struct PendingAppend {
     table: Arc<Table>,
@@ -61,8 +61,9 @@ impl Transaction {
             return Ok(());
         }
         // Durable databases: the WAL record is encoded before the commit lock is taken.
-        let log =
-            CommitLog::prepare(&self.catalog, self.durability, self.appends.iter().map(|p| (p.table.id(), &p.batch)))?;
+        let log = CommitLog::prepare(&self.catalog, self.durability, || {
+            self.appends.iter().map(|p| WalOp::Append { table_id: p.table.id(), batch: p.batch.clone() }).collect()
+        })?;
         let guard = self.catalog.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         // Validate everything before publishing anything, so a failure changes nothing.
         for (idx, pending) in self.appends.iter().enumerate() {

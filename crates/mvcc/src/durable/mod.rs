@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use storage::dir_lock::DirLock;
 use storage::wal::{EncodedRecord, Lsn};
-use storage::{Batch, Manifest, Wal, WalOp};
+use storage::{Manifest, Wal, WalOp};
 
 /// How durable a commit is when it returns: `Full` (fsynced: survives power loss; the
 /// default), `Normal` (written to the OS: survives the process crashing; fsynced by the
@@ -171,22 +171,25 @@ pub(crate) struct CommitLog {
 }
 
 impl CommitLog {
-    /// Encodes `Append` operations for `appends` (table id, rows).
-    pub(crate) fn prepare<'a>(
+    /// Encodes the commit's changes, in the order replay must apply them: `ops` is called only
+    /// for a durable catalog. (`WalOp::Append { table id, batch }` per batch; `WalOp::Delete
+    /// { table id, row ids }` is the record kind for deleted rows, by table-wide ordinal.)
+    pub(crate) fn prepare(
         catalog: &Catalog,
         durability: Option<Durability>,
-        appends: impl Iterator<Item = (u64, &'a Batch)>,
+        ops: impl FnOnce() -> Vec<WalOp>,
     ) -> Result<CommitLog> {
         let Some(durable) = catalog.durable() else {
             return Ok(CommitLog { inner: None });
         };
-        let mut n_rows = 0u64;
-        let ops: Vec<WalOp> = appends
-            .map(|(table_id, batch)| {
-                n_rows += batch.n_rows as u64;
-                WalOp::Append { table_id, batch: batch.clone() }
+        let ops = ops();
+        let n_rows: u64 = ops
+            .iter()
+            .map(|op| match op {
+                WalOp::Append { batch, .. } => batch.n_rows as u64,
+                _ => 0,
             })
-            .collect();
+            .sum();
         let record = durable.wal.encode(&ops)?;
         let mode = durability.unwrap_or(durable.options.durability);
         Ok(CommitLog { inner: Some((durable.clone(), record, mode, n_rows)) })

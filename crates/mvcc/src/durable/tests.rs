@@ -4,7 +4,7 @@
 use super::*;
 use crate::timestamp::Snapshot;
 use arrow::array::{Array, Int64Array};
-use storage::{ColumnDef, DataType, TableSchema};
+use storage::{Batch, ColumnDef, DataType, TableSchema};
 
 fn keys() -> KeyEncoder {
     Arc::new(|columns: &[&dyn Array], n_rows: usize| {
