@@ -93,10 +93,11 @@ impl Engine {
     }
 }
 
-/// A connection's state: settings and (later) its open transaction.
+/// A connection's state: its open transaction, if any.
 #[derive(Debug)]
 pub struct Session {
     engine: Arc<Engine>,
+    txn: Option<OpenTxn>,
     /// `SET durability = full | normal | off`; `None` (or `DEFAULT`) is the database's.
     durability: Option<mvcc::Durability>,
 }
@@ -108,13 +109,17 @@ fn is_checkpoint(sql: &str) -> bool {
     matches!(words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["checkpoint"] | ["force", "checkpoint"])
 }
 
+/// An explicit transaction (BEGIN ... COMMIT | ROLLBACK).
+#[derive(Debug)]
+struct OpenTxn {
+    txn: mvcc::Transaction,
+    /// A statement failed: the transaction can only be rolled back (as in PostgreSQL).
+    failed: bool,
+}
+
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine, durability: None }
-    }
-
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+        Session { engine, txn: None, durability: None }
     }
 
     /// The durability this session's commits ask for.
@@ -122,16 +127,107 @@ impl Session {
         self.durability.or_else(|| self.engine.catalog.durable().map(|d| d.options().durability)).unwrap_or_default()
     }
 
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Whether an explicit transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
     /// Parses, plans and runs exactly one statement.
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
         if is_checkpoint(sql) {
+            self.no_open_txn("CHECKPOINT")?;
             self.engine.catalog.checkpoint()?;
             return Ok(QueryOutput::Done);
         }
-        let statement = parse_one(sql)?;
+        let statement = match parse_one(sql) {
+            Ok(s) => s,
+            Err(e) => {
+                self.fail();
+                return Err(e);
+            }
+        };
         let out = self.execute_statement(&statement, params);
         drop_statement(statement, sql.len());
         out
+    }
+
+    /// Marks the open transaction failed after an error.
+    fn fail(&mut self) {
+        if let Some(open) = &mut self.txn {
+            open.failed = true;
+        }
+    }
+
+    /// Runs `f` in the open transaction, or in a new one committed when `f` succeeds (and
+    /// rolled back when it fails). An error inside an explicit transaction fails it.
+    fn in_txn<R>(&mut self, f: impl FnOnce(&mut mvcc::Transaction) -> Result<R>) -> Result<R> {
+        match &mut self.txn {
+            Some(open) if open.failed => Err(SqlError::TxnState(
+                "current transaction is aborted, commands ignored until end of transaction block".into(),
+            )),
+            Some(open) => {
+                let out = f(&mut open.txn);
+                if out.is_err() {
+                    open.failed = true;
+                }
+                out
+            }
+            None => {
+                let mut txn = self.engine.catalog.begin();
+                let out = f(&mut txn)?;
+                if txn.has_writes() {
+                    txn.set_durability(self.durability);
+                    txn.commit()?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Refuses a schema change inside an explicit transaction.
+    fn no_open_txn(&self, what: &str) -> Result<()> {
+        match self.txn {
+            Some(_) => crate::unsupported!("{what} inside a transaction block (run it outside BEGIN ... COMMIT)"),
+            None => Ok(()),
+        }
+    }
+
+    fn begin(&mut self) -> Result<QueryOutput> {
+        if self.txn.is_some() {
+            return Err(SqlError::TxnState("there is already a transaction in progress".into()));
+        }
+        self.txn = Some(OpenTxn { txn: self.engine.catalog.begin(), failed: false });
+        Ok(QueryOutput::Done)
+    }
+
+    fn commit(&mut self) -> Result<QueryOutput> {
+        match self.txn.take() {
+            None => Err(SqlError::TxnState("there is no transaction in progress".into())),
+            Some(OpenTxn { txn, failed: true }) => {
+                txn.rollback();
+                Err(SqlError::TxnState(
+                    "the transaction failed earlier and was rolled back; nothing was committed".into(),
+                ))
+            }
+            Some(OpenTxn { mut txn, failed: false }) => {
+                txn.set_durability(self.durability);
+                Ok(txn.commit().map(|_| QueryOutput::Done)?)
+            }
+        }
+    }
+
+    fn rollback(&mut self) -> Result<QueryOutput> {
+        match self.txn.take() {
+            None => Err(SqlError::TxnState("there is no transaction in progress".into())),
+            Some(open) => {
+                open.txn.rollback();
+                Ok(QueryOutput::Done)
+            }
+        }
     }
 
     /// Parses one statement for [`Session::execute_prepared`].
@@ -182,16 +278,34 @@ impl Session {
             );
             sub.captures.iter_mut().for_each(subst);
         }
-        let snapshot = catalog.snapshot();
-        let plan = crate::subquery::resolve(plan, subqueries, snapshot)?;
-        let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+        let batches = self.in_txn(|txn| {
+            let snapshot = txn.snapshot();
+            let plan = crate::subquery::resolve(plan, subqueries, snapshot)?;
+            Ok(exec::collect(&optimize(plan).to_physical(snapshot))?)
+        })?;
         Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
     }
 
     fn execute_statement(&mut self, statement: &Statement, params: &[Value]) -> Result<QueryOutput> {
+        match statement {
+            Statement::StartTransaction { .. } => return self.begin(),
+            Statement::Commit { chain: false, .. } => return self.commit(),
+            Statement::Rollback { chain: false, savepoint: None } => return self.rollback(),
+            _ => {}
+        }
+        let out = self.execute_in_session(statement, params);
+        if out.is_err() {
+            self.fail();
+        }
+        out
+    }
+
+    fn execute_in_session(&mut self, statement: &Statement, params: &[Value]) -> Result<QueryOutput> {
         let catalog = self.engine.catalog.clone();
         let binder = Binder::new(&catalog, params);
-        binder.durability.set(self.durability);
+        if self.txn.as_ref().is_some_and(|t| t.failed) {
+            return self.in_txn(|_| Ok(QueryOutput::Done));
+        }
         match statement {
             Statement::Set(set) => self.set(set),
             Statement::ShowVariable { variable } => {
@@ -208,12 +322,20 @@ impl Session {
             Statement::Query(q) => {
                 let bound = binder.query(q)?;
                 let types = bound.types();
-                let snapshot = catalog.snapshot();
-                let plan = crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?;
-                let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+                let batches = self.in_txn(|txn| {
+                    let snapshot = txn.snapshot();
+                    let plan = crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?;
+                    Ok(exec::collect(&optimize(plan).to_physical(snapshot))?)
+                })?;
                 Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
             }
-            Statement::Insert(ins) => Ok(QueryOutput::Affected(dml::insert(&binder, &catalog, ins)?)),
+            Statement::Insert(ins) => Ok(QueryOutput::Affected(self.in_txn(|txn| dml::insert(&binder, txn, ins))?)),
+            Statement::Update(upd) => {
+                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::update(&binder, txn, upd))?))
+            }
+            Statement::Delete(del) => {
+                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::delete(&binder, txn, del))?))
+            }
             Statement::CreateIndex(ci) => {
                 // Scans are columnar and skip data by zone maps; a secondary index would not be
                 // used, so a plain CREATE INDEX is checked (table and columns exist) and accepted.
@@ -229,12 +351,14 @@ impl Session {
                 Ok(QueryOutput::Done)
             }
             Statement::Copy { source, to, target, options, legacy_options, .. } => Ok(QueryOutput::Affected(
-                crate::copy::copy(&binder, &catalog, source, *to, target, options, legacy_options)?,
+                self.in_txn(|txn| crate::copy::copy(&binder, txn, source, *to, target, options, legacy_options))?,
             )),
             Statement::CreateTable(ct) if ct.query.is_some() => {
-                Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct)?))
+                self.no_open_txn("CREATE TABLE ... AS")?;
+                Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct, self.durability)?))
             }
             Statement::CreateTable(ct) => {
+                self.no_open_txn("CREATE TABLE")?;
                 let schema = ddl::table_schema(ct)?;
                 match catalog.create_table_with(schema, ddl::table_compression(ct)?) {
                     Ok(_) => Ok(QueryOutput::Done),
@@ -243,6 +367,7 @@ impl Session {
                 }
             }
             Statement::Drop { object_type: ast::ObjectType::Table, if_exists, names, .. } => {
+                self.no_open_txn("DROP TABLE")?;
                 // Check every name first so a failing DROP drops nothing.
                 let mut found = Vec::new();
                 for name in names {
@@ -313,10 +438,11 @@ impl Session {
                 );
             }
         }
-        dml::append_batches(&catalog, &t, vec![batch], self.durability)
+        self.in_txn(|txn| dml::append_batches(txn, &t, vec![batch]))
     }
 
-    /// `SET durability = full | normal | off | DEFAULT` (also `TO`, quoted or not).
+    /// `SET durability = full | normal | off | DEFAULT` (also `TO`, quoted or not): how durable
+    /// this session's commits are before they return.
     fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
         let ast::Set::SingleAssignment { variable, values, .. } = set else {
             return crate::unsupported!("SET {set}");

@@ -79,9 +79,21 @@ fn sample_manifest() -> Manifest {
             table_id: 1,
             schema: TableSchema { name: "everything".into(), columns, primary_key: vec![0, 3] },
             compression: Compression::Zstd,
-            files: vec![FileEntry { name: "sample.col".into(), n_rows: 100, size_bytes: 4096 }],
+            next_row: 100,
+            deleted: vec![],
+            files: vec![FileEntry::contiguous("sample.col", 100, 4096, 0)],
         }],
     }
+}
+
+/// The version-2 golden manifest: row-id runs with a gap, deleted rows.
+fn sample_manifest_v2() -> Manifest {
+    let mut manifest = sample_manifest();
+    let table = &mut manifest.tables[0];
+    table.next_row = 130;
+    table.deleted = vec![0, 7, 8, 9, 129];
+    table.files[0].runs = vec![(0, 60), (90, 40)];
+    manifest
 }
 
 fn sample_ops(seed: i64) -> Vec<WalOp> {
@@ -103,6 +115,7 @@ fn regenerate_v1() {
     writer.write_row_group(&sample_batch(60, 0)).unwrap();
     writer.write_row_group(&sample_batch(40, 60)).unwrap();
     writer.finish().unwrap();
+    // (written with the version-1 manifest encoder)
     std::fs::write(golden("MANIFEST"), sample_manifest().encode().unwrap()).unwrap();
     let wal_dir = golden("wal");
     let _ = std::fs::remove_dir_all(&wal_dir);
@@ -123,8 +136,10 @@ fn sample_ops_v2() -> Vec<Vec<WalOp>> {
     ]
 }
 
-/// Writes the version-2 golden WAL (only with `UPDATE_GOLDEN=1`).
+/// Writes the version-2 golden WAL and manifest (only with `UPDATE_GOLDEN=1`).
 fn regenerate_v2() {
+    std::fs::create_dir_all(golden_v2("")).unwrap();
+    std::fs::write(golden_v2("MANIFEST"), sample_manifest_v2().encode().unwrap()).unwrap();
     let wal_dir = golden_v2("wal");
     let _ = std::fs::remove_dir_all(&wal_dir);
     let (wal, _) = Wal::open(&wal_dir, WalOptions::default(), Lsn(1), |_| Ok(())).unwrap();
@@ -134,7 +149,7 @@ fn regenerate_v2() {
 }
 
 #[test]
-fn version_2_wal_stays_readable() {
+fn version_2_files_stay_readable() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         regenerate_v2();
     }
@@ -150,6 +165,8 @@ fn version_2_wal_stays_readable() {
     })
     .unwrap();
     assert_eq!((report.last_lsn, report.torn_tail), (Lsn(3), None));
+    let manifest_bytes = std::fs::read(golden_v2("MANIFEST")).unwrap();
+    assert_eq!(Manifest::decode(&manifest_bytes, &golden_v2("MANIFEST")).unwrap(), sample_manifest_v2());
     let expected = sample_ops_v2();
     assert_eq!(records.len(), expected.len());
     for (idx, rec) in records.iter().enumerate() {

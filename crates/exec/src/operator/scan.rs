@@ -1,16 +1,18 @@
-//! Sources: ScanExec over a table snapshot (row groups of column files decoded as they come,
-//! skipped by their zone maps when the filter cannot hold; then in-memory batches), and
-//! ValuesExec over literal rows.
+//! Sources: ScanExec over a table snapshot (parts in row order: row ranges of column files,
+//! decoded as they come and skipped by their zone maps when the filter cannot hold, and
+//! in-memory batches), and ValuesExec over literal rows.
 
 use super::{filter::filter_batch, Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::downcast_bool;
+use arrow::array::{BooleanArray, Int64Array};
 use storage::value::values_to_array;
 use storage::{Batch, DataType};
 
 /// Pushes the visible rows of `table` in morsels of at most [`crate::batch_size`] rows.
+/// `columns` are table column indexes; [`mvcc::ROW_ID`] among them yields each row's id.
 pub(super) fn run_scan(
     table: &mvcc::Table,
     snapshot: mvcc::Snapshot,
@@ -20,16 +22,42 @@ pub(super) fn run_scan(
 ) -> Result<Flow> {
     let size = crate::batch_size();
     let skip = filter.map(|f| super::prune::RowGroupFilter::new(f, columns));
-    for part in table.scan_parts(snapshot) {
+    // The table columns to read (the row-id pseudo column is made here).
+    let stored: Vec<usize> = columns.iter().copied().filter(|&c| c != mvcc::ROW_ID).collect();
+    let mut cache = mvcc::ReadCache::default();
+    for part in table.scan(snapshot) {
         if skip.as_ref().is_some_and(|s| s.skips(&part)) {
             continue;
         }
-        let batch = part.read(columns).map_err(|e| ExecError::Storage(e.to_string()))?;
+        let read = part.read(&stored, &mut cache).map_err(|e| ExecError::Storage(e.to_string()))?;
+        let mut read_columns = read.columns.into_iter();
+        let batch = Batch {
+            columns: columns
+                .iter()
+                .map(|&c| {
+                    if c == mvcc::ROW_ID {
+                        let ids: Vec<i64> = (0..part.n_rows as u64).map(|k| (part.first_row + k) as i64).collect();
+                        Int64Array::from_vec(ids).boxed()
+                    } else {
+                        read_columns.next().expect("one column per stored column")
+                    }
+                })
+                .collect(),
+            n_rows: part.n_rows,
+        };
         let mut offset = 0;
         while offset < batch.n_rows {
             let len = size.min(batch.n_rows - offset);
             let mut morsel = batch.slice(offset, len);
+            if let Some(live) = &part.live {
+                let live =
+                    BooleanArray::new(arrow::datatypes::DataType::Boolean, live.clone().sliced(offset, len), None);
+                morsel = filter_batch(&morsel, &live)?;
+            }
             offset += len;
+            if morsel.n_rows == 0 {
+                continue;
+            }
             if let Some(pred) = filter {
                 let mask = pred.evaluate(&morsel)?;
                 morsel = filter_batch(&morsel, downcast_bool(mask.as_ref())?)?;

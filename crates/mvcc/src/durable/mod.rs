@@ -34,7 +34,7 @@ mod tests;
 
 pub use checkpoint::CheckpointStats;
 pub use recovery::{open, RecoveryInfo};
-pub use stored::{ScanPart, StoredFile};
+pub use stored::{PartData, ReadCache, StoredFile};
 
 use crate::catalog::Catalog;
 use crate::error::Result;

@@ -1,10 +1,10 @@
 //! Opening a database directory: lock it, load the manifest and map its column files, replay
 //! the WAL after the checkpoint, clean up what a crashed checkpoint left behind.
 
-use super::stored::StoredFile;
+use super::stored::{PartData, StoredFile};
 use super::{background, Durable, DurableOptions, KeyEncoder};
 use crate::catalog::Catalog;
-use crate::table::Table;
+use crate::table::{Segment, Table};
 use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use storage::dir_lock::{DirLock, LOCK_FILE};
+use storage::manifest::TableEntry;
 use storage::manifest::MANIFEST_FILE;
 use storage::wal::{RecoveryReport, TornTail};
 use storage::{Batch, ColumnFile, Compression, Manifest, StorageError, Wal, WalOp, WalOptions, WalRecord};
@@ -100,32 +101,7 @@ pub fn open(dir: &Path, options: DurableOptions, keys: KeyEncoder) -> Result<Arc
     catalog.reserve_table_ids(manifest.next_table_id.saturating_sub(1));
     let mut by_id: HashMap<u64, Arc<Table>> = HashMap::new();
     for entry in &manifest.tables {
-        let table = Arc::new(Table::new(entry.table_id, entry.schema.clone(), entry.compression));
-        for file_entry in &entry.files {
-            let path = dir.join(&file_entry.name);
-            let file = open_listed_file(&path, file_entry.size_bytes)?;
-            let types: Vec<_> = entry.schema.columns.iter().map(|c| c.data_type).collect();
-            if file.column_types() != types.as_slice() || file.n_rows() != file_entry.n_rows {
-                return Err(StorageError::corrupted(
-                    &path,
-                    0,
-                    format!(
-                        "holds {} rows of types {:?}; {MANIFEST_FILE} says {} rows of table \"{}\" ({types:?})",
-                        file.n_rows(),
-                        file.column_types(),
-                        file_entry.n_rows,
-                        entry.schema.name
-                    ),
-                ));
-            }
-            let row_keys = file_keys(&file, &entry.schema.primary_key, &keys)?;
-            info.column_files += 1;
-            info.rows_in_files += file.n_rows();
-            let n_rows = file.n_rows();
-            let stored =
-                StoredFile::new(file_entry.name.clone(), file, file_entry.size_bytes, vec![(n_rows, Timestamp::ZERO)]);
-            table.restore_file(Arc::new(stored), row_keys);
-        }
+        let table = restore_table(dir, entry, &keys, &mut info)?;
         by_id.insert(entry.table_id, table.clone());
         catalog.restore_table(table);
     }
@@ -137,8 +113,9 @@ pub fn open(dir: &Path, options: DurableOptions, keys: KeyEncoder) -> Result<Arc
     };
     let wal_dir = dir.join(WAL_DIR);
     let mut replayed_rows = 0u64;
+    let catalog_ref = &catalog;
     let (wal, report) = Wal::open(&wal_dir, wal_options, manifest.checkpoint_lsn.next(), |record| {
-        replayed_rows += replay(&catalog, &mut by_id, &keys, &wal_dir, record)?;
+        replayed_rows += replay(catalog_ref, &mut by_id, &keys, &wal_dir, record)?;
         Ok(())
     })?;
     let RecoveryReport { n_replayed, torn_tail, .. } = report;
@@ -203,25 +180,96 @@ fn open_listed_file(path: &Path, size_bytes: u64) -> Result<ColumnFile> {
     ColumnFile::open(path)
 }
 
-/// The encoded primary keys of every row of `file` (none without a key).
-fn file_keys(file: &ColumnFile, primary_key: &[usize], keys: &KeyEncoder) -> Result<Vec<Vec<u8>>> {
-    if primary_key.is_empty() {
-        return Ok(Vec::new());
+/// Rebuilds a table from its manifest entry: its column files as segments (one per row group
+/// and row-id run, committed at timestamp zero), the deletes the manifest recorded, and the key
+/// index of the live rows.
+fn restore_table(dir: &Path, entry: &TableEntry, keys: &KeyEncoder, info: &mut RecoveryInfo) -> Result<Arc<Table>> {
+    let table = Arc::new(Table::new(entry.table_id, entry.schema.clone(), entry.compression));
+    let pk = &entry.schema.primary_key;
+    let is_deleted = |id: u64| entry.deleted.binary_search(&id).is_ok();
+    let mut segments: Vec<Arc<Segment>> = Vec::new();
+    let mut key_index: HashMap<Vec<u8>, u64> = HashMap::new();
+    for file_entry in &entry.files {
+        let path = dir.join(&file_entry.name);
+        let file = open_listed_file(&path, file_entry.size_bytes)?;
+        let types: Vec<_> = entry.schema.columns.iter().map(|c| c.data_type).collect();
+        if file.column_types() != types.as_slice() || file.n_rows() != file_entry.n_rows {
+            return Err(StorageError::corrupted(
+                &path,
+                0,
+                format!(
+                    "holds {} rows of types {:?}; {MANIFEST_FILE} says {} rows of table \"{}\" ({types:?})",
+                    file.n_rows(),
+                    file.column_types(),
+                    file_entry.n_rows,
+                    entry.schema.name
+                ),
+            ));
+        }
+        info.column_files += 1;
+        info.rows_in_files += file.n_rows();
+        // (first file row, end, first row id) of each run.
+        let mut runs: Vec<(u64, u64, u64)> = Vec::with_capacity(file_entry.runs.len());
+        let mut at = 0u64;
+        for &(first_row, n) in &file_entry.runs {
+            runs.push((at, at + n, first_row));
+            at += n;
+        }
+        let id_of = |offset: u64| -> u64 {
+            let k = runs.partition_point(|&(_, end, _)| end <= offset).min(runs.len().saturating_sub(1));
+            let (start, _, first_row) = runs[k];
+            first_row + (offset - start)
+        };
+        let stored =
+            Arc::new(StoredFile::new(file_entry.name.clone(), file, file_entry.size_bytes, file_entry.runs.clone()));
+        let mut rg_start = 0u64;
+        for (rg_idx, rg) in stored.column_file().row_groups().iter().enumerate() {
+            let rg_end = rg_start + rg.n_rows;
+            // One segment per piece of the row group inside one run.
+            for &(run_start, run_end, first_row) in &runs {
+                let (from, to) = (run_start.max(rg_start), run_end.min(rg_end));
+                if from >= to {
+                    continue;
+                }
+                let segment = Segment::new(
+                    Timestamp::ZERO,
+                    first_row + (from - run_start),
+                    (to - from) as usize,
+                    PartData::File { file: stored.clone(), offset: from },
+                );
+                let dead: Vec<usize> = (from..to)
+                    .filter(|&offset| is_deleted(id_of(offset)))
+                    .map(|offset| (offset - from) as usize)
+                    .collect();
+                if !dead.is_empty() {
+                    segment.mark_recovered_deletes(&dead);
+                }
+                segments.push(Arc::new(segment));
+            }
+            if !pk.is_empty() {
+                let batch = stored.column_file().read_row_group(rg_idx, pk)?;
+                let columns: Vec<&dyn arrow::array::Array> = batch.columns.iter().map(|c| c.as_ref()).collect();
+                let encoded = keys(&columns, batch.n_rows)
+                    .map_err(|e| StorageError::corrupted(&path, 0, format!("row group {rg_idx}: primary key: {e}")))?;
+                for (k, key) in encoded.into_iter().enumerate() {
+                    let id = id_of(rg_start + k as u64);
+                    if !is_deleted(id) {
+                        key_index.insert(key, id);
+                    }
+                }
+            }
+            rg_start = rg_end;
+        }
     }
-    let mut all = Vec::with_capacity(file.n_rows() as usize);
-    for rg_idx in 0..file.row_groups().len() {
-        let batch = file.read_row_group(rg_idx, primary_key)?;
-        let columns: Vec<&dyn arrow::array::Array> = batch.columns.iter().map(|c| c.as_ref()).collect();
-        let encoded = keys(&columns, batch.n_rows)
-            .map_err(|e| StorageError::corrupted(file.path(), 0, format!("row group {rg_idx}: primary key: {e}")))?;
-        all.extend(encoded);
-    }
-    Ok(all)
+    segments.sort_by_key(|s| s.first_row());
+    table.restore(segments, key_index, entry.next_row);
+    Ok(table)
 }
 
-/// Applies one WAL record to the recovering catalog; returns the rows it appended.
+/// Applies one WAL record to the recovering catalog; returns the rows it appended. A commit
+/// is replayed as a transaction doing the same deletes and appends, so rows get the same ids.
 fn replay(
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     by_id: &mut HashMap<u64, Arc<Table>>,
     keys: &KeyEncoder,
     wal_dir: &Path,
@@ -229,7 +277,7 @@ fn replay(
 ) -> Result<u64> {
     let bad =
         |reason: String| StorageError::corrupted(wal_dir, 0, format!("WAL record LSN {}: {reason}", record.lsn.0));
-    let ts = catalog.assign_commit_ts();
+    let mut txn = catalog.begin();
     let mut n_rows = 0u64;
     for op in record.ops.iter() {
         match op {
@@ -249,30 +297,37 @@ fn replay(
             WalOp::Append { table_id, batch } => {
                 let table = by_id.get(table_id).ok_or_else(|| bad(format!("appends to unknown table {table_id}")))?;
                 check_batch(table, batch).map_err(bad)?;
-                let pk = &table.schema().primary_key;
-                let row_keys = if pk.is_empty() {
+                let row_keys = encode_keys(table, batch, keys).map_err(|e| bad(format!("primary key: {e}")))?;
+                n_rows += batch.n_rows as u64;
+                txn.append(table.clone(), batch.clone(), row_keys);
+            }
+            WalOp::Delete { table_id, row_ids } => {
+                let table = by_id.get(table_id).ok_or_else(|| bad(format!("deletes from unknown table {table_id}")))?;
+                let row_keys = if table.schema().primary_key.is_empty() {
                     Vec::new()
                 } else {
-                    let columns: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(c)).collect();
-                    keys(&columns, batch.n_rows).map_err(|e| bad(format!("primary key: {e}")))?
+                    let rows = table.fetch(txn.snapshot(), row_ids).map_err(|e| bad(format!("deleted rows: {e}")))?;
+                    encode_keys(table, &rows, keys).map_err(|e| bad(format!("primary key: {e}")))?
                 };
-                n_rows += batch.n_rows as u64;
-                table.publish(ts, batch.clone(), row_keys);
-            }
-            WalOp::Delete { .. } => {
-                // Deletes arrive with UPDATE/DELETE (the transactions work): apply them here, by
-                // row id = ordinal in the table (stored files first, then replayed appends).
-                return Err(StorageError::NotSupported(format!(
-                    "WAL record LSN {} in {} deletes rows, which this build cannot replay",
-                    record.lsn.0,
-                    wal_dir.display()
-                )));
+                txn.delete(table, row_ids, row_keys).map_err(|e| bad(format!("delete: {e}")))?;
             }
             other => return Err(bad(format!("unknown operation {other:?}"))),
         }
     }
-    catalog.publish_ts(ts);
+    if txn.has_writes() {
+        txn.commit().map_err(|e| bad(format!("commit: {e}")))?;
+    }
     Ok(n_rows)
+}
+
+/// The encoded primary keys of `batch`'s rows (none when the table has no key).
+fn encode_keys(table: &Table, batch: &Batch, keys: &KeyEncoder) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let pk = &table.schema().primary_key;
+    if pk.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(c)).collect();
+    keys(&columns, batch.n_rows)
 }
 
 /// Checks that a replayed batch has the table's column types.

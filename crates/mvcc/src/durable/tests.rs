@@ -38,7 +38,48 @@ fn append(catalog: &Arc<Catalog>, table: &str, vals: &[i64]) -> crate::Result<()
         vals.iter().map(|v| v.to_le_bytes().to_vec()).collect()
     };
     txn.append(table, batch(vals), row_keys);
-    txn.commit(|_, k| format!("{k:?}"))
+    txn.commit()
+}
+
+/// Deletes the rows with these values (and their keys).
+fn delete(catalog: &Arc<Catalog>, table: &str, vals: &[i64]) -> crate::Result<usize> {
+    let table = catalog.table(table).unwrap();
+    let mut txn = catalog.begin();
+    let ids: Vec<u64> =
+        rows_at(&table, txn.snapshot()).into_iter().filter(|(_, v)| vals.contains(v)).map(|(id, _)| id).collect();
+    let row_keys = if table.schema().primary_key.is_empty() {
+        vec![]
+    } else {
+        rows_at(&table, txn.snapshot())
+            .into_iter()
+            .filter(|(_, v)| vals.contains(v))
+            .map(|(_, v)| v.to_le_bytes().to_vec())
+            .collect()
+    };
+    let n = txn.delete(&table, &ids, row_keys)?;
+    txn.commit()?;
+    Ok(n)
+}
+
+/// (row id, value) of every row `snapshot` sees.
+fn rows_at(table: &crate::Table, snapshot: Snapshot) -> Vec<(u64, i64)> {
+    let mut cache = ReadCache::default();
+    let mut out = Vec::new();
+    for part in table.scan(snapshot) {
+        let b = part.read(&[0], &mut cache).unwrap();
+        let col = b.columns[0].as_any().downcast_ref::<Int64Array>().unwrap();
+        for k in 0..b.n_rows {
+            if part.live.as_ref().is_none_or(|l| l.get_bit(k)) {
+                out.push((part.first_row + k as u64, col.value(k)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether every committed row of `table` is read from a column file.
+fn all_in_files(catalog: &Catalog, table: &str) -> bool {
+    catalog.table(table).unwrap().scan(catalog.snapshot()).iter().all(|p| matches!(p.data, PartData::File { .. }))
 }
 
 fn values(catalog: &Catalog, table: &str) -> Vec<i64> {
@@ -46,12 +87,7 @@ fn values(catalog: &Catalog, table: &str) -> Vec<i64> {
 }
 
 fn values_at(catalog: &Catalog, table: &str, snapshot: Snapshot) -> Vec<i64> {
-    let table = catalog.table(table).unwrap();
-    let mut out = Vec::new();
-    for b in table.scan(snapshot).unwrap() {
-        out.extend(b.columns[0].as_any().downcast_ref::<Int64Array>().unwrap().values().iter().copied());
-    }
-    out
+    rows_at(&catalog.table(table).unwrap(), snapshot).into_iter().map(|(_, v)| v).collect()
 }
 
 #[test]
@@ -98,7 +134,7 @@ fn checkpoint_folds_tails_into_files_and_drops_the_wal() {
         // A snapshot from before the checkpoint still sees exactly its rows.
         assert_eq!(values_at(&catalog, "t", before).len(), 70_000);
         assert_eq!(values(&catalog, "t"), many);
-        assert_eq!(catalog.table("t").unwrap().n_segments(), 0);
+        assert!(all_in_files(&catalog, "t"));
         append(&catalog, "t", &[100_000]).unwrap();
         assert!(append(&catalog, "t", &[5]).is_err(), "keys of checkpointed rows still count");
     }
@@ -172,7 +208,7 @@ fn durability_modes_per_transaction() {
     let mut txn = catalog.begin();
     txn.set_durability(Some(Durability::Full));
     txn.append(table, batch(&[2]), vec![]);
-    txn.commit(|_, _| String::new()).unwrap();
+    txn.commit().unwrap();
     assert_eq!(wal.synced_lsn(), Lsn(wal.next_lsn().unwrap().0 - 1), "full: synced, with the earlier record");
 }
 
@@ -189,7 +225,7 @@ fn background_thread_checkpoints_by_rows_and_stops_on_drop() {
     catalog.create_table(schema("t", false)).unwrap();
     append(&catalog, "t", &(0..20).collect::<Vec<_>>()).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while catalog.table("t").unwrap().n_segments() > 0 {
+    while !all_in_files(&catalog, "t") {
         assert!(std::time::Instant::now() < deadline, "no background checkpoint");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -216,4 +252,54 @@ fn second_open_is_refused_and_foreign_directories_too() {
     let file = foreign.path().join("notes.txt");
     let err = open(&file, quiet(), keys()).unwrap_err();
     assert!(err.to_string().contains("is a file"), "{err}");
+}
+
+#[test]
+fn deletes_survive_the_wal_and_checkpoints_with_stable_row_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |catalog: &Arc<Catalog>| rows_at(&catalog.table("t").unwrap(), catalog.snapshot());
+    let expected;
+    {
+        let catalog = open(dir.path(), quiet(), keys()).unwrap();
+        catalog.create_table(schema("t", true)).unwrap();
+        append(&catalog, "t", &(0..10).collect::<Vec<_>>()).unwrap();
+        assert_eq!(delete(&catalog, "t", &[3, 4]).unwrap(), 2);
+        // An UPDATE of a key: delete the old row, append the new one in one transaction.
+        let table = catalog.table("t").unwrap();
+        let mut txn = catalog.begin();
+        txn.delete(&table, &[5], vec![5i64.to_le_bytes().to_vec()]).unwrap();
+        txn.append(table.clone(), batch(&[3]), vec![3i64.to_le_bytes().to_vec()]);
+        txn.commit().unwrap();
+        expected = ids(&catalog);
+        assert_eq!(expected.last(), Some(&(10, 3)));
+    }
+    let catalog = open(dir.path(), quiet(), keys()).unwrap();
+    assert_eq!(ids(&catalog), expected, "replayed deletes and appends keep row ids");
+    assert!(append(&catalog, "t", &[3]).is_err(), "key 3 is taken again");
+    append(&catalog, "t", &[4]).unwrap();
+    catalog.checkpoint().unwrap();
+    delete(&catalog, "t", &[0]).unwrap();
+    let mut expected: Vec<(u64, i64)> = expected.into_iter().filter(|&(_, v)| v != 0).collect();
+    expected.push((11, 4));
+    assert_eq!(ids(&catalog), expected);
+    drop(catalog);
+    let catalog = open(dir.path(), quiet(), keys()).unwrap();
+    assert_eq!(ids(&catalog), expected, "checkpointed deletes come from the manifest, the last from the WAL");
+    catalog.checkpoint().unwrap();
+    drop(catalog);
+    let catalog = open(dir.path(), quiet(), keys()).unwrap();
+    assert_eq!(ids(&catalog), expected);
+    assert!(append(&catalog, "t", &[4]).is_err());
+    append(&catalog, "t", &[0]).unwrap();
+    // Deleting everything and checkpointing drops the files.
+    let all: Vec<i64> = ids(&catalog).into_iter().map(|(_, v)| v).collect();
+    delete(&catalog, "t", &all).unwrap();
+    catalog.collect_garbage();
+    let stats = catalog.durable().unwrap().checkpoint(&catalog).unwrap();
+    assert_eq!((stats.files_written, stats.files_removed), (0, 1), "{stats:?}");
+    drop(catalog);
+    let catalog = open(dir.path(), quiet(), keys()).unwrap();
+    assert!(ids(&catalog).is_empty());
+    append(&catalog, "t", &[1]).unwrap();
+    assert_eq!(ids(&catalog), vec![(13, 1)], "row ids are never reused");
 }

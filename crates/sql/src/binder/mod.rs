@@ -6,7 +6,7 @@ mod expr;
 pub(crate) mod query;
 mod window;
 
-pub use coerce::assign_to;
+pub use coerce::{assign_to, boolean as coerce_boolean};
 pub use expr::Cx;
 pub use query::BoundQuery;
 
@@ -111,8 +111,6 @@ pub struct Binder<'a> {
     pub params_inlined: std::cell::Cell<bool>,
     /// The nesting depth of the expression being bound.
     pub depth: std::cell::Cell<usize>,
-    /// The session's `SET durability` for the statement's commit (`None`: the database's).
-    pub durability: std::cell::Cell<Option<mvcc::Durability>>,
 }
 
 /// The position of an AST node, when sqlparser knows it.
@@ -194,7 +192,6 @@ impl<'a> Binder<'a> {
             keep_params: Default::default(),
             params_inlined: Default::default(),
             depth: Default::default(),
-            durability: Default::default(),
         }
     }
 

@@ -43,7 +43,7 @@ const DELETE: u8 = 2;
 const CREATE_TABLE: u8 = 3;
 const DROP_TABLE: u8 = 4;
 
-fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) -> Result<()> {
     let n_pieces = array.len().div_ceil(MAX_CHUNK_ROWS).max(1);
     out.put_u32(n_pieces as u32);
     let mut frame = Vec::new();
@@ -61,7 +61,7 @@ fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) 
     Ok(())
 }
 
-fn read_column(r: &mut ByteReader<'_>) -> DecodeResult<ArrayRef> {
+pub(crate) fn read_column(r: &mut ByteReader<'_>) -> DecodeResult<ArrayRef> {
     let n_pieces = r.count(4)?;
     let mut pieces = Vec::with_capacity(n_pieces);
     for _ in 0..n_pieces {
