@@ -436,3 +436,51 @@ fn nulls_missing_columns_and_every_type_survive_wal_and_checkpoint() {
     assert_eq!(rows(&db, "SELECT count(*) FROM t WHERE a IS NULL"), "2");
     assert_eq!(rows(&db, "SELECT count(*) FROM t WHERE b IS NOT NULL"), "1");
 }
+
+#[test]
+fn updates_deletes_and_transactions_survive_reopen_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = "SELECT id, country, amount FROM orders ORDER BY id";
+    let expected;
+    {
+        let db = open(dir.path());
+        let conn = db.connect();
+        conn.execute_batch(SETUP).unwrap();
+        conn.execute("UPDATE orders SET amount = amount * 2 WHERE country = 'DE'", ()).unwrap();
+        conn.execute("DELETE FROM orders WHERE id = 2", ()).unwrap();
+        conn.execute("CHECKPOINT", ()).unwrap();
+        // After the checkpoint: changes to checkpointed rows live in the WAL.
+        conn.execute("UPDATE orders SET id = 20 WHERE id = 3", ()).unwrap();
+        conn.execute("INSERT INTO orders VALUES (2, 'NL', 4, NULL, NULL)", ()).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute("INSERT INTO orders VALUES (5, 'PL', 1, NULL, NULL)", ()).unwrap();
+        tx.execute("DELETE FROM orders WHERE id = 1", ()).unwrap();
+        tx.commit().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute("DELETE FROM orders", ()).unwrap();
+        tx.rollback().unwrap();
+        conn.execute(
+            "INSERT INTO orders VALUES (5, 'XX', 0, NULL, NULL) ON CONFLICT (id) DO UPDATE SET amount = 6",
+            (),
+        )
+        .unwrap();
+        expected = rows(&db, query);
+        assert_eq!(expected, "2|NL|4\n5|PL|6\n20|FR|7.25");
+    }
+    let db = open(dir.path());
+    assert_eq!(rows(&db, query), expected);
+    let err = db.connect().execute("INSERT INTO orders VALUES (20, 'XX', 1, NULL, NULL)", ()).unwrap_err();
+    assert!(err.to_string().contains("duplicate key"), "{err}");
+    db.connect().execute("INSERT INTO orders VALUES (3, 'FR', 1, NULL, NULL)", ()).unwrap();
+    db.checkpoint().unwrap();
+    db.connect().execute("DELETE FROM orders WHERE id = 3", ()).unwrap();
+    drop(db);
+    let db = open(dir.path());
+    assert_eq!(rows(&db, query), expected);
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = open(dir.path());
+    assert_eq!(db.recovery_report().unwrap().replayed_records, 0);
+    assert_eq!(rows(&db, query), expected);
+    assert_eq!(rows(&db, "SELECT count(*) FROM orders WHERE id = 1 OR id = 3"), "0");
+}
