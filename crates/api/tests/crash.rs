@@ -85,7 +85,7 @@ fn child(dir: &Path, base: u64) {
                 i += 1;
                 let victim = {
                     let acked = acked.lock().unwrap();
-                    (i % 5 == 0 && !acked.is_empty()).then(|| acked[(i as usize * 7919) % acked.len()])
+                    (i.is_multiple_of(5) && !acked.is_empty()).then(|| acked[(i as usize * 7919) % acked.len()])
                 };
                 let tx = conn.transaction().expect("begin");
                 if let Some(victim) = victim {
