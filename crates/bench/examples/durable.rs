@@ -98,9 +98,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         col_bytes as f64 / rows as f64
     );
 
+    // The best of three reopens (the first pays for cold page-cache misses on the manifest).
+    let mut reopen = Duration::MAX;
+    for _ in 0..2 {
+        let started = Instant::now();
+        let db = Database::open_with(&dir, options.clone())?;
+        reopen = reopen.min(started.elapsed());
+        drop(db);
+    }
     let started = Instant::now();
     let db = Database::open_with(&dir, options.clone())?;
-    let reopen = started.elapsed();
+    let reopen = reopen.min(started.elapsed());
     let started = Instant::now();
     let check = db.connect().query("SELECT count(*), sum(quantity) FROM orders", ())?;
     let first_query = started.elapsed();
@@ -113,6 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(db);
 
     let commit_dir = PathBuf::from(format!("{}-commits", dir.display()));
+    println!("raw fdatasync               {:>9.0} per second (100-byte appends, this disk, now)", fdatasyncs_per_sec(&dir)?);
     for (mode, sessions) in
         [(Durability::Full, 1), (Durability::Full, 8), (Durability::Normal, 1), (Durability::Off, 1)]
     {
@@ -179,6 +188,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(&csv);
     }
     Ok(())
+}
+
+/// How many append + fdatasync rounds the disk under `dir` does in half a second: the ceiling of
+/// one session's `full` commits, for context.
+fn fdatasyncs_per_sec(dir: &Path) -> std::io::Result<f64> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_millis(500) {
+        file.write_all(&[b'x'; 100])?;
+        file.sync_data()?;
+        n += 1;
+    }
+    drop(file);
+    std::fs::remove_file(&path)?;
+    Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The `orders` statement of the workload schema.

@@ -237,10 +237,12 @@ fn restore_table(dir: &Path, entry: &TableEntry, keys: &KeyEncoder, info: &mut R
                     (to - from) as usize,
                     PartData::File { file: stored.clone(), offset: from },
                 );
-                let dead: Vec<usize> = (from..to)
-                    .filter(|&offset| is_deleted(id_of(offset)))
-                    .map(|offset| (offset - from) as usize)
-                    .collect();
+                // The piece holds row ids `first .. first + (to - from)`: its deletes are that
+                // range of the (ascending) deleted list.
+                let first = first_row + (from - run_start);
+                let lo = entry.deleted.partition_point(|&id| id < first);
+                let hi = entry.deleted.partition_point(|&id| id < first + (to - from));
+                let dead: Vec<usize> = entry.deleted[lo..hi].iter().map(|&id| (id - first) as usize).collect();
                 if !dead.is_empty() {
                     segment.mark_recovered_deletes(&dead);
                 }
