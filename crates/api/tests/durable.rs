@@ -484,3 +484,65 @@ fn updates_deletes_and_transactions_survive_reopen_and_checkpoints() {
     assert_eq!(rows(&db, query), expected);
     assert_eq!(rows(&db, "SELECT count(*) FROM orders WHERE id = 1 OR id = 3"), "0");
 }
+
+#[test]
+fn transfers_and_readers_across_background_checkpoints() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    const ACCOUNTS: u64 = 40;
+    let dir = tempfile::tempdir().unwrap();
+    // Checkpoints every few dozen rows, while transfers and readers run.
+    let options = Options::default().checkpoint_rows(30).background_interval(Duration::from_millis(2));
+    let db = Database::open_with(dir.path(), options.clone()).unwrap();
+    let setup = db.connect();
+    setup.execute("CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)", ()).unwrap();
+    let values: Vec<String> = (0..ACCOUNTS).map(|i| format!("({i}, 100)")).collect();
+    setup.execute(&format!("INSERT INTO accounts VALUES {}", values.join(", ")), ()).unwrap();
+    let total = |conn: &heliosdb_nano::Connection| -> (i64, i64) {
+        let rows = conn.query("SELECT count(*), sum(balance) FROM accounts", ()).unwrap();
+        let row = rows.row(0).unwrap();
+        (row.get(0).unwrap(), row.get(1).unwrap())
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let commits = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for w in 0..3u64 {
+        let (conn, stop, commits) = (db.connect(), stop.clone(), commits.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut i = w;
+            while !stop.load(Ordering::Relaxed) {
+                i += 3;
+                let (from, to, amount) = (i * 7 % ACCOUNTS, (i * 11 + 1) % ACCOUNTS, (i % 9) as i64);
+                let result = (|| {
+                    let tx = conn.transaction()?;
+                    tx.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (amount, from as i64))?;
+                    tx.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", (amount, to as i64))?;
+                    tx.commit()
+                })();
+                match result {
+                    Ok(()) => {
+                        commits.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => assert_eq!(e.sqlstate(), Some("40001"), "{e}"),
+                }
+            }
+        }));
+    }
+    let reader = db.connect();
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    let mut reads = 0;
+    while std::time::Instant::now() < deadline {
+        assert_eq!(total(&reader), (ACCOUNTS as i64, ACCOUNTS as i64 * 100), "after {reads} reads");
+        reads += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert!(commits.load(Ordering::Relaxed) > 10, "too few transfers");
+    let files = files_with(dir.path(), ".col").len();
+    drop((setup, reader, db));
+    assert!(files >= 1, "no background checkpoint happened");
+    let db = Database::open_with(dir.path(), options).unwrap();
+    assert_eq!(total(&db.connect()), (ACCOUNTS as i64, ACCOUNTS as i64 * 100));
+}
