@@ -121,7 +121,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(db);
 
     let commit_dir = PathBuf::from(format!("{}-commits", dir.display()));
-    println!("raw fdatasync               {:>9.0} per second (100-byte appends, this disk, now)", fdatasyncs_per_sec(&dir)?);
+    println!(
+        "raw fdatasync               {:>9.0} per second (100-byte appends, this disk, now)",
+        fdatasyncs_per_sec(&dir)?
+    );
     for (mode, sessions) in
         [(Durability::Full, 1), (Durability::Full, 8), (Durability::Normal, 1), (Durability::Off, 1)]
     {
