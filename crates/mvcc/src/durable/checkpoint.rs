@@ -146,12 +146,23 @@ impl Durable {
                     }
                     !dead
                 });
+                // Only ids of rows the remaining files hold are worth recording.
+                let mut held: Vec<(u64, u64)> =
+                    files.iter().flat_map(|f| f.runs.iter().map(|&(start, n)| (start, start + n))).collect();
+                held.sort_unstable();
+                let deleted: Vec<u64> = deleted
+                    .into_iter()
+                    .filter(|&id| {
+                        let k = held.partition_point(|&(start, _)| start <= id);
+                        k > 0 && id < held[k - 1].1
+                    })
+                    .collect();
                 manifest.tables.push(TableEntry {
                     table_id: table.id(),
                     schema: table.schema().clone(),
                     compression: table.compression(),
                     next_row,
-                    deleted: deleted.into_iter().collect(),
+                    deleted,
                     files,
                 });
                 folds.push(fold);
