@@ -11,19 +11,20 @@
 //! One commit (`Transaction::commit`):
 //!
 //! ```text
-//! CommitLog::prepare   encode Append{table id, batch} ops          (no lock)
-//! ── commit lock ──     validate, assign commit ts, Wal::append     (LSN order = commit order)
-//!                      publish segments (invisible: ts > visible ts)
+//! CommitLog::prepare   encode Delete{table id, row ids} + Append{table id, batch} ops (no lock)
+//! ── commit lock ──     validate, assign commit ts, Wal::append_encoded (LSN order = commit order)
+//!                      stamp deletes, publish segments (invisible: ts > visible ts)
 //! ── unlock ──         CommitTicket::wait: Wal::sync_to_mode       (group commit: one fsync for
-//!                      then the catalog's visible ts moves to ts    all committers queued)
+//!                      then the catalog's visible ts moves to ts    all committers waiting)
 //! ```
 //!
-//! Recovery ([`open`]): the manifest's tables and column files, then every WAL record after the
-//! checkpoint LSN replayed in LSN order (so rows get the same ids), a torn tail cut and
-//! reported. Checkpoints ([`Durable::checkpoint`], `checkpoint.rs`) fold in-memory tails into
-//! new column files, swap the manifest, and drop the WAL before it. A background thread
-//! (`background.rs`) fsyncs for the `normal` and `off` modes and checkpoints by WAL size and
-//! tail rows.
+//! Recovery ([`open`]): the manifest's tables and column files (as segments, with the deletes
+//! the manifest lists), then every WAL record after the checkpoint LSN replayed in LSN order as
+//! a transaction (so rows get the same ids), a torn tail cut and reported. Checkpoints
+//! ([`Durable::checkpoint`], `checkpoint.rs`) write in-memory segments into a new column file
+//! and point them at it in place, record deleted row ids, swap the manifest, and drop the WAL
+//! before it. A background thread (`background.rs`) fsyncs for the `normal` and `off` modes and
+//! checkpoints by WAL size and rows appended.
 
 mod background;
 mod checkpoint;
