@@ -11,6 +11,9 @@
 //!
 //! `cargo xtask fuzz [options]` runs random SQL from a grammar against the workload schema and
 //! reports panics, crashes, hangs and internal errors (see the `fuzz` module).
+//!
+//! `cargo xtask crash [--kills N] [--seed S]` runs the crash test of `crates/api/tests/crash.rs`
+//! longer than CI does (500 SIGKILLs by default), in release mode.
 
 use anyhow::{bail, Context, Result};
 use heliosdb_tests::{install_quiet_panic_hook, run_file, test_files, Corpus, Options};
@@ -23,6 +26,9 @@ mod fuzz;
 const USAGE: &str = "\
 usage: cargo xtask slt [options] <FILE or DIR>...
        cargo xtask fuzz [options]      (cargo xtask fuzz --help)
+       cargo xtask crash [--kills N] [--seed S]
+                                       kill a committing process N times (default 500) and
+                                       check every acknowledged commit survives
 
 Runs sqllogictest files against HeliosDB Nano, each against a fresh in-memory database.
 
@@ -140,12 +146,37 @@ fn main() -> Result<ExitCode> {
     match args.next().as_deref() {
         Some("slt") => slt(parse_slt_args(args)?),
         Some("fuzz") => fuzz::main(args),
+        Some("crash") => crash(args),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         Some(other) => bail!("unknown command {other}\n\n{USAGE}"),
     }
+}
+
+/// `cargo xtask crash`: the crash test with more kills, in release mode.
+fn crash(args: impl Iterator<Item = String>) -> Result<ExitCode> {
+    let mut kills = "500".to_string();
+    let mut seed = None;
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--kills" => kills = args.next().context("--kills needs a number")?,
+            "--seed" => seed = Some(args.next().context("--seed needs a number")?),
+            other => bail!("unknown option {other} (cargo xtask crash [--kills N] [--seed S])"),
+        }
+    }
+    kills.parse::<usize>().with_context(|| format!("--kills: not a number: {kills}"))?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["test", "--release", "-p", "heliosdb-nano", "--test", "crash", "--", "--nocapture"]);
+    cmd.env("HELIOSDB_CRASH_KILLS", &kills);
+    if let Some(seed) = seed {
+        cmd.env("HELIOSDB_CRASH_SEED", seed);
+    }
+    let status = cmd.status().context("running cargo test")?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 #[cfg(test)]

@@ -31,11 +31,13 @@
 mod connection;
 mod error;
 mod params;
+mod persist;
 mod rows;
 
 pub use connection::{Connection, Database, Output, Statement, Transaction};
 pub use error::{Error, Result};
 pub use params::Params;
+pub use persist::{Durability, Options, RecoveryReport};
 pub use rows::{ArrowResult, Column, ColumnIndex, FromValue, Row, Rows};
 pub use sql::{ends_statement, split_statements};
 pub use sql::{CommitDelta, TableDelta, VersionStats};

@@ -11,8 +11,9 @@ Usage: heliosdb [OPTIONS] [PATH]
 The HeliosDB Nano SQL shell.
 
 Without PATH the database lives in memory and is gone when the shell exits.
-With PATH it is the database directory (persistent storage is not built yet,
-so a PATH is refused with an error).
+With PATH it is the database directory, created if it does not exist: every
+committed statement is durable, and the next run finds it. One process at a
+time owns a database directory.
 
 When standard input is a terminal the shell is interactive. Otherwise SQL is
 read from standard input and run statement by statement; the first error

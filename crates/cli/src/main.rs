@@ -20,8 +20,12 @@
 //!   usually depend on earlier ones. Error positions count lines and columns of the whole
 //!   input (of each `-c` argument), not of the failing statement.
 //!
-//! Exit codes: 0 success, 1 an error while running (including a database path, which is
-//! refused until persistent storage exists), 2 bad command-line arguments.
+//! `heliosdb PATH` opens (or creates) the durable database in the directory PATH: every
+//! commit is fsynced before the shell goes on, and the next `heliosdb PATH` finds it. A
+//! warning on stderr says when recovery cut a damaged WAL tail.
+//!
+//! Exit codes: 0 success, 1 an error while running (including a database that cannot be
+//! opened: locked by another process, damaged, not a database), 2 bad command-line arguments.
 
 #![forbid(unsafe_code)]
 
@@ -61,6 +65,9 @@ fn run(run_args: args::RunArgs) -> u8 {
             return 1;
         }
     };
+    if let Some(warning) = db.recovery_report().and_then(|r| r.torn_tail) {
+        report(&format!("Warning: {warning}"));
+    }
     let mut shell = Shell::new(db.connect());
 
     if !run_args.commands.is_empty() {
@@ -75,7 +82,12 @@ fn run(run_args: args::RunArgs) -> u8 {
         return 0;
     }
     if io::stdin().is_terminal() {
-        let banner = format!("HeliosDB Nano {} (in-memory database; data is lost on exit)", env!("CARGO_PKG_VERSION"));
+        let banner = match &run_args.path {
+            Some(path) => format!("HeliosDB Nano {} (database {})", env!("CARGO_PKG_VERSION"), path.display()),
+            None => {
+                format!("HeliosDB Nano {} (in-memory database; data is lost on exit)", env!("CARGO_PKG_VERSION"))
+            }
+        };
         return if repl::run(&mut shell, &banner) == 0 { 0 } else { 1 };
     }
     shell.track_lines(true);

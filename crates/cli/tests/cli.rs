@@ -119,18 +119,31 @@ fn unknown_dot_command_is_an_error() {
 }
 
 #[test]
-fn path_argument_is_refused() {
-    let dir = std::env::temp_dir().join("heliosdb-cli-test-path-refused");
-    let dir = dir.to_str().expect("utf-8 temp dir");
-    let out = run(&[dir, "-c", "SELECT 1"], b"");
+fn path_argument_opens_a_durable_database() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("shop");
+    let dir = db.to_str().expect("utf-8 temp dir");
+    let out =
+        run(&[dir, "-c", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t VALUES (1, 'one')"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&[dir], b"INSERT INTO t VALUES (2, 'two');\nCHECKPOINT;\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&[dir, "-c", "SELECT count(*) AS n FROM t"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains('2'), "{}", stdout(&out));
+    let out = run(&[dir, "-c", "INSERT INTO t VALUES (1, 'again')"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("duplicate key"), "{}", stderr(&out));
+
+    // A file is not a database directory: a clear error, no fallback to memory.
+    let file = tmp.path().join("file.db");
+    std::fs::write(&file, b"x").expect("write");
+    let file = file.to_str().expect("utf-8");
+    let out = run(&[file, "-c", "SELECT 1"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "", "must not fall back to an in-memory database");
     let err = stderr(&out);
-    assert!(err.starts_with("Error: ") && err.contains(dir) && err.contains("persistent storage"), "{err}");
-
-    let out = run(&[dir], b"SELECT 1;\n");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
+    assert!(err.starts_with("Error: ") && err.contains(file) && err.contains("not a HeliosDB database"), "{err}");
 }
 
 #[test]

@@ -17,6 +17,10 @@ pub enum ExecError {
     /// A function got an argument it cannot take.
     #[error("{0}")]
     InvalidArgument(String),
+    /// Reading table data from the database's files failed (a damaged file; the message names
+    /// it).
+    #[error("{0}")]
+    Storage(String),
     /// A bug in the engine: an invariant the planner should have guaranteed did not hold.
     #[error("internal error: {0}")]
     Internal(String),

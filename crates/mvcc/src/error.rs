@@ -11,6 +11,9 @@ pub enum TxnError {
     /// A committed row (or another row of the same transaction) already has this key.
     #[error("duplicate key value violates primary key of table \"{table}\": key ({key}) already exists")]
     DuplicateKey { table: String, key: String },
+    /// Reading or writing the database's files failed (the message names the file).
+    #[error("{0}")]
+    Storage(String),
     /// The table was dropped while the transaction wrote to it.
     #[error("table \"{0}\" was dropped by a concurrent statement")]
     TableDropped(String),
@@ -27,3 +30,9 @@ pub enum TxnError {
 }
 
 pub type Result<T, E = TxnError> = std::result::Result<T, E>;
+
+impl From<storage::StorageError> for TxnError {
+    fn from(e: storage::StorageError) -> TxnError {
+        TxnError::Storage(e.to_string())
+    }
+}

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! segments (epoch-managed list, replaced whole by commit and GC; readers never lock)
-//!   Segment { commit_ts, first_row, batch, stamps: [AtomicU64; n] (allocated on first delete) }
+//!   Segment { commit_ts, first_row, n_rows, data, stamps: [AtomicU64; n] (allocated on first delete) }
+//!   data: a batch in memory, or (after a checkpoint, in a durable database) a row range of a
+//!         column file; a checkpoint swaps it in place, so stamps and identity stay
 //! pending  (per running transaction: its own appends, invisible to everyone else)
 //! ```
 //!
@@ -17,6 +19,7 @@
 //! transaction's marker. Setting a marker is a compare-and-swap from `LIVE`: that is the
 //! write lock of a row, and losing it is a write-write conflict.
 
+use crate::durable::{PartData, ReadCache};
 use crate::error::{Result, TxnError};
 use crate::timestamp::{visible, Snapshot, Timestamp, TxnId, LIVE, TXN_BIT};
 use arrow::array::{growable::make_growable, Array, BooleanArray};
@@ -24,8 +27,8 @@ use arrow::bitmap::{Bitmap, MutableBitmap};
 use crossbeam_epoch::{self as epoch, Atomic, Owned};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use storage::{Batch, DataType, TableSchema};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use storage::{Batch, Compression, DataType, TableSchema, ZoneMap};
 
 /// The pseudo column index of a scan's row-id column (a BIGINT holding [`RowId`]s).
 pub const ROW_ID: usize = usize::MAX;
@@ -35,10 +38,12 @@ pub const ROW_ID: usize = usize::MAX;
 const PENDING_BIT: u64 = 1 << 63;
 
 /// A committed batch of rows and the delete stamps of its rows.
-struct Segment {
+pub(crate) struct Segment {
     commit_ts: Timestamp,
     first_row: u64,
-    batch: Batch,
+    n_rows: usize,
+    /// The rows: in memory until a checkpoint writes them to a column file.
+    data: RwLock<PartData>,
     /// One stamp per row, allocated by the first delete in the segment.
     stamps: OnceLock<Box<[AtomicU64]>>,
     /// Committed deletes, and the newest of their timestamps (for garbage collection).
@@ -47,8 +52,60 @@ struct Segment {
 }
 
 impl Segment {
+    pub(crate) fn new(commit_ts: Timestamp, first_row: u64, n_rows: usize, data: PartData) -> Segment {
+        Segment {
+            commit_ts,
+            first_row,
+            n_rows,
+            data: RwLock::new(data),
+            stamps: OnceLock::new(),
+            n_deleted: AtomicUsize::new(0),
+            last_delete: AtomicU64::new(0),
+        }
+    }
+
     fn stamps(&self) -> &[AtomicU64] {
-        self.stamps.get_or_init(|| (0..self.batch.n_rows).map(|_| AtomicU64::new(LIVE)).collect())
+        self.stamps.get_or_init(|| (0..self.n_rows).map(|_| AtomicU64::new(LIVE)).collect())
+    }
+
+    pub(crate) fn first_row(&self) -> u64 {
+        self.first_row
+    }
+
+    pub(crate) fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    pub(crate) fn data(&self) -> PartData {
+        self.data.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Points the segment at its rows in a column file (a checkpoint's last step).
+    pub(crate) fn set_data(&self, data: PartData) {
+        *self.data.write().unwrap_or_else(|p| p.into_inner()) = data;
+    }
+
+    /// Marks rows deleted for every snapshot (recovery: deletes a checkpoint recorded).
+    pub(crate) fn mark_recovered_deletes(&self, offsets: &[usize]) {
+        let stamps = self.stamps();
+        for &k in offsets {
+            stamps[k].store(Timestamp::ZERO.0, Ordering::Release);
+        }
+        self.n_deleted.fetch_add(offsets.len(), Ordering::AcqRel);
+    }
+
+    /// Offsets of rows whose delete committed at or before `ts`.
+    pub(crate) fn deleted_at_or_before(&self, ts: Timestamp) -> Vec<usize> {
+        let Some(stamps) = self.stamps.get() else { return Vec::new() };
+        stamps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let stamp = s.load(Ordering::Acquire);
+                stamp & TXN_BIT == 0 && stamp <= ts.0
+            })
+            .map(|(k, _)| k)
+            .collect()
     }
 
     /// The rows of this segment `snapshot` sees, or `None` when it sees all of them.
@@ -67,8 +124,7 @@ impl Segment {
     }
 
     fn is_dead_before(&self, oldest: Timestamp) -> bool {
-        self.n_deleted.load(Ordering::Acquire) == self.batch.n_rows
-            && self.last_delete.load(Ordering::Acquire) <= oldest.0
+        self.n_deleted.load(Ordering::Acquire) == self.n_rows && self.last_delete.load(Ordering::Acquire) <= oldest.0
     }
 }
 
@@ -82,7 +138,7 @@ impl SegmentList {
         let idx = self.segments.partition_point(|s| s.first_row <= row_id).checked_sub(1)?;
         let seg = &self.segments[idx];
         let offset = (row_id - seg.first_row) as usize;
-        (offset < seg.batch.n_rows).then_some((seg, offset))
+        (offset < seg.n_rows).then_some((seg, offset))
     }
 }
 
@@ -104,11 +160,26 @@ struct WriteState {
 /// A part of a table as one scan sees it.
 #[derive(Debug, Clone)]
 pub struct ScanPart {
-    pub batch: Batch,
-    /// The row id of the batch's first row; row `k` has id `first_row + k`.
+    /// The part's rows (in memory, or in a column file: read them with [`ScanPart::read`]).
+    pub data: PartData,
+    pub n_rows: usize,
+    /// The row id of the part's first row; row `k` has id `first_row + k`.
     pub first_row: u64,
     /// The rows the scan sees, when it does not see them all.
     pub live: Option<Bitmap>,
+}
+
+impl ScanPart {
+    /// Table columns `projection` of every row of the part (`live` not applied). A damaged
+    /// column file is an error naming it.
+    pub fn read(&self, projection: &[usize], cache: &mut ReadCache) -> Result<Batch> {
+        self.data.read(self.n_rows, projection, cache)
+    }
+
+    /// The zone map of table column `col_idx` when the part lies in one row group of a file.
+    pub fn zone_map(&self, col_idx: usize) -> Option<&ZoneMap> {
+        self.data.zone_map(self.n_rows, col_idx)
+    }
 }
 
 /// What a transaction's snapshot knows of a primary key.
@@ -132,7 +203,11 @@ pub struct TableDelta {
 
 /// A table: schema, committed data, pending appends, and the primary-key index.
 pub struct Table {
+    /// Never reused within a database; names the table in the WAL and the manifest.
+    id: u64,
     schema: TableSchema,
+    /// Block compression of the table's column files.
+    compression: Compression,
     segments: Atomic<SegmentList>,
     write: Mutex<WriteState>,
     pending: Mutex<HashMap<TxnId, Vec<PendingBatch>>>,
@@ -161,9 +236,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Table {
-    pub(crate) fn new(schema: TableSchema) -> Table {
+    pub(crate) fn new(id: u64, schema: TableSchema, compression: Compression) -> Table {
         Table {
+            id,
             schema,
+            compression,
             segments: Atomic::new(SegmentList { segments: Vec::new() }),
             write: Mutex::new(WriteState::default()),
             pending: Mutex::new(HashMap::new()),
@@ -172,6 +249,14 @@ impl Table {
 
     pub fn schema(&self) -> &TableSchema {
         &self.schema
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn compression(&self) -> Compression {
+        self.compression
     }
 
     /// The type of scan column `idx` ([`ROW_ID`] included).
@@ -223,13 +308,18 @@ impl Table {
             if live.as_ref().is_some_and(|l| l.unset_bits() == l.len()) {
                 continue;
             }
-            parts.push(ScanPart { batch: seg.batch.clone(), first_row: seg.first_row, live });
+            parts.push(ScanPart { data: seg.data(), n_rows: seg.n_rows, first_row: seg.first_row, live });
         }
         if let Some(txn) = snapshot.txn {
             if let Some(own) = lock(&self.pending).get(&txn) {
                 for (idx, p) in own.iter().enumerate() {
                     let live = p.deleted.iter().any(|&d| d).then(|| p.deleted.iter().map(|&d| !d).collect());
-                    parts.push(ScanPart { batch: p.batch.clone(), first_row: PENDING_BIT | (idx as u64) << 32, live });
+                    parts.push(ScanPart {
+                        data: PartData::Batch(p.batch.clone()),
+                        n_rows: p.batch.n_rows,
+                        first_row: PENDING_BIT | (idx as u64) << 32,
+                        live,
+                    });
                 }
             }
         }
@@ -242,7 +332,7 @@ impl Table {
         self.segments()
             .iter()
             .filter(|s| visible(s.commit_ts, snapshot))
-            .map(|s| s.batch.n_rows - s.n_deleted.load(Ordering::Relaxed).min(s.batch.n_rows))
+            .map(|s| s.n_rows - s.n_deleted.load(Ordering::Relaxed).min(s.n_rows))
             .sum()
     }
 
@@ -252,27 +342,34 @@ impl Table {
         let list = SegmentList { segments: list };
         let pending = lock(&self.pending);
         let own = snapshot.txn.and_then(|t| pending.get(&t));
-        let mut sources: Vec<&Batch> = Vec::new();
+        let all: Vec<usize> = (0..self.schema.columns.len()).collect();
+        let mut cache = ReadCache::default();
+        let mut sources: Vec<Batch> = Vec::new();
         let mut picks: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
         let mut source_of: HashMap<u64, usize> = HashMap::new();
         for &id in ids {
-            let (key, batch, offset) = if id & PENDING_BIT != 0 {
+            let (key, offset) = if id & PENDING_BIT != 0 {
                 let idx = ((id & !PENDING_BIT) >> 32) as usize;
                 let offset = (id & 0xffff_ffff) as usize;
                 let p = own.and_then(|o| o.get(idx)).ok_or(TxnError::NoSuchRow(id))?;
-                (PENDING_BIT | (idx as u64) << 32, &p.batch, offset)
+                if offset >= p.batch.n_rows {
+                    return Err(TxnError::NoSuchRow(id));
+                }
+                let key = PENDING_BIT | (idx as u64) << 32;
+                if let std::collections::hash_map::Entry::Vacant(slot) = source_of.entry(key) {
+                    slot.insert(sources.len());
+                    sources.push(p.batch.clone());
+                }
+                (key, offset)
             } else {
                 let (seg, offset) = list.find(id).ok_or(TxnError::NoSuchRow(id))?;
-                (seg.first_row, &seg.batch, offset)
+                if let std::collections::hash_map::Entry::Vacant(slot) = source_of.entry(seg.first_row) {
+                    slot.insert(sources.len());
+                    sources.push(seg.data().read(seg.n_rows, &all, &mut cache)?);
+                }
+                (seg.first_row, offset)
             };
-            if offset >= batch.n_rows {
-                return Err(TxnError::NoSuchRow(id));
-            }
-            let src = *source_of.entry(key).or_insert_with(|| {
-                sources.push(batch);
-                sources.len() - 1
-            });
-            picks.push((src, offset));
+            picks.push((source_of[&key], offset));
         }
         let mut columns = Vec::with_capacity(self.schema.columns.len());
         for (c, def) in self.schema.columns.iter().enumerate() {
@@ -467,20 +564,55 @@ impl Table {
                 write.keys.insert(key, first_row + k as u64);
             }
             write.next_row += batch.n_rows as u64;
-            segments.push(Arc::new(Segment {
-                commit_ts: ts,
-                first_row,
-                batch,
-                stamps: OnceLock::new(),
-                n_deleted: AtomicUsize::new(0),
-                last_delete: AtomicU64::new(0),
-            }));
+            let n_rows = batch.n_rows;
+            segments.push(Arc::new(Segment::new(ts, first_row, n_rows, PartData::Batch(batch))));
         }
         let appended = start..write.next_row;
         if !appended.is_empty() {
             self.replace_segments(segments, &write);
         }
         TableDelta { table: self.schema.name.clone(), appended, deleted: deleted.iter().map(|(id, _)| *id).collect() }
+    }
+
+    /// The rows `txn` will append on commit (its pending batches without the rows it deleted
+    /// again, empty ones left out): exactly the segments `publish` will create, for the WAL.
+    pub(crate) fn pending_for_log(&self, txn: TxnId) -> Vec<Batch> {
+        let pending = lock(&self.pending);
+        let Some(own) = pending.get(&txn) else { return Vec::new() };
+        let mut out = Vec::with_capacity(own.len());
+        for p in own {
+            let batch = if p.deleted.iter().any(|&d| d) {
+                let keep: BooleanArray = p.deleted.iter().map(|&d| Some(!d)).collect();
+                let columns = p
+                    .batch
+                    .columns
+                    .iter()
+                    .map(|c| arrow::compute::filter::filter(c.as_ref(), &keep).expect("filter of equal lengths"))
+                    .collect::<Vec<_>>();
+                Batch { columns, n_rows: p.deleted.iter().filter(|&&d| !d).count() }
+            } else {
+                p.batch.clone()
+            };
+            if batch.n_rows > 0 {
+                out.push(batch);
+            }
+        }
+        out
+    }
+
+    /// The committed segments and the next row id (a checkpoint, under the commit lock).
+    pub(crate) fn checkpoint_capture(&self) -> (Vec<Arc<Segment>>, u64) {
+        let write = lock(&self.write);
+        (self.segments(), write.next_row)
+    }
+
+    /// Installs what recovery rebuilt from column files: segments in row-id order, the key
+    /// index of their live rows, and the next row id.
+    pub(crate) fn restore(&self, segments: Vec<Arc<Segment>>, keys: HashMap<Vec<u8>, u64>, next_row: u64) {
+        let mut write = lock(&self.write);
+        write.keys = keys;
+        write.next_row = next_row;
+        self.replace_segments(segments, &write);
     }
 
     /// Drops segments whose every row was deleted at or before `oldest` (so no running or
@@ -493,7 +625,7 @@ impl Table {
         }
         let (dead, live): (Vec<_>, Vec<_>) = list.into_iter().partition(|s| s.is_dead_before(oldest));
         self.replace_segments(live, &write);
-        dead.iter().map(|s| s.batch.n_rows).sum()
+        dead.iter().map(|s| s.n_rows).sum()
     }
 
     /// What the table holds in memory: row versions (live or not yet reclaimed), committed
@@ -501,7 +633,7 @@ impl Table {
     pub fn storage_stats(&self) -> VersionStats {
         let list = self.segments();
         VersionStats {
-            rows: list.iter().map(|s| s.batch.n_rows).sum(),
+            rows: list.iter().map(|s| s.n_rows).sum(),
             deleted: list.iter().map(|s| s.n_deleted.load(Ordering::Relaxed)).sum(),
             segments: list.len(),
         }

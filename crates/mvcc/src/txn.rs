@@ -2,12 +2,13 @@
 //! commit (or vanish on rollback).
 
 use crate::catalog::Catalog;
+use crate::durable::{CommitLog, Durability};
 use crate::error::{Result, TxnError};
 use crate::table::{Table, TableDelta};
 use crate::timestamp::{Snapshot, TxnId};
 use std::collections::HashSet;
 use std::sync::Arc;
-use storage::Batch;
+use storage::{Batch, WalOp};
 
 /// The writes of one transaction to one table.
 struct TableWrites {
@@ -26,6 +27,8 @@ pub struct Transaction {
     snapshot: Snapshot,
     writes: Vec<TableWrites>,
     done: bool,
+    /// How durable the commit must be before it returns; `None` is the database's default.
+    durability: Option<Durability>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -36,7 +39,30 @@ impl std::fmt::Debug for Transaction {
 
 impl Transaction {
     pub(crate) fn new(catalog: Arc<Catalog>, id: TxnId, snapshot: Snapshot) -> Transaction {
-        Transaction { catalog, id, snapshot, writes: Vec::new(), done: false }
+        Transaction { catalog, id, snapshot, writes: Vec::new(), done: false, durability: None }
+    }
+
+    /// Sets how durable the commit must be before [`commit`](Self::commit) returns (the
+    /// session's `SET durability`); `None` keeps the database's default.
+    pub fn set_durability(&mut self, durability: Option<Durability>) {
+        self.durability = durability;
+    }
+
+    /// The commit's WAL operations, in the order replay applies them: per table, the deleted
+    /// committed rows (by row id), then the appended batches exactly as `publish` will make
+    /// them segments (so replay gives every row the same id).
+    fn wal_ops(&self) -> Vec<WalOp> {
+        let mut ops = Vec::new();
+        for w in &self.writes {
+            let table_id = w.table.id();
+            if !w.deleted.is_empty() {
+                ops.push(WalOp::Delete { table_id, row_ids: w.deleted.iter().map(|(id, _)| *id).collect() });
+            }
+            if w.appended {
+                ops.extend(w.table.pending_for_log(self.id).into_iter().map(|batch| WalOp::Append { table_id, batch }));
+            }
+        }
+        ops
     }
 
     /// What this transaction reads: its snapshot and its own writes.
@@ -102,22 +128,28 @@ impl Transaction {
             self.catalog.end(self.snapshot);
             return Ok(());
         }
-        let result = self.catalog.clone().commit(self.id, |ts| {
-            // Validate everything before publishing anything, so a failure changes nothing.
-            for w in &self.writes {
-                if !self.catalog.is_live(&w.table) {
-                    return Err(TxnError::TableDropped(w.table.schema().name.clone()));
-                }
-                if w.appended {
-                    let deleted: HashSet<u64> = w.deleted.iter().map(|(id, _)| *id).collect();
-                    if let Some(key) = w.table.find_duplicate(self.id, &deleted) {
-                        return Err(TxnError::DuplicateKey { table: w.table.schema().name.clone(), key });
+        // Durable databases: the WAL record is encoded before the commit lock is taken.
+        let result = CommitLog::prepare(&self.catalog, self.durability, || self.wal_ops()).and_then(|log| {
+            self.catalog.clone().commit(
+                self.id,
+                log,
+                || {
+                    // Validate everything before publishing anything, so a failure changes nothing.
+                    for w in &self.writes {
+                        if !self.catalog.is_live(&w.table) {
+                            return Err(TxnError::TableDropped(w.table.schema().name.clone()));
+                        }
+                        if w.appended {
+                            let deleted: HashSet<u64> = w.deleted.iter().map(|(id, _)| *id).collect();
+                            if let Some(key) = w.table.find_duplicate(self.id, &deleted) {
+                                return Err(TxnError::DuplicateKey { table: w.table.schema().name.clone(), key });
+                            }
+                        }
                     }
-                }
-            }
-            let deltas: Vec<TableDelta> =
-                self.writes.iter().map(|w| w.table.publish(self.id, ts, &w.deleted)).collect();
-            Ok(deltas)
+                    Ok(())
+                },
+                |ts| self.writes.iter().map(|w| w.table.publish(self.id, ts, &w.deleted)).collect::<Vec<TableDelta>>(),
+            )
         });
         if result.is_err() {
             self.release();
@@ -177,7 +209,11 @@ mod tests {
     /// (row id, value) of every row `snapshot` sees.
     fn rows(table: &Table, snapshot: Snapshot) -> Vec<(u64, i64)> {
         let mut out = Vec::new();
-        for ScanPart { batch, first_row, live } in table.scan(snapshot) {
+        let mut cache = crate::durable::ReadCache::default();
+        for part in table.scan(snapshot) {
+            let ScanPart { first_row, live, .. } = &part;
+            let (first_row, live) = (*first_row, live.clone());
+            let batch = part.read(&[0], &mut cache).unwrap();
             let col = batch.columns[0].as_any().downcast_ref::<PrimitiveArray<i64>>().unwrap();
             for k in 0..batch.n_rows {
                 if live.as_ref().is_none_or(|l| l.get_bit(k)) {

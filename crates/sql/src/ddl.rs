@@ -3,7 +3,7 @@
 use crate::binder::{bind_type, ident_pos, normalize, object_name, unknown_name};
 use crate::error::{Result, SqlError};
 use sqlparser::ast::{self, ColumnOption, TableConstraint};
-use storage::{ColumnDef, DataType, TableSchema};
+use storage::{ColumnDef, Compression, DataType, TableSchema};
 
 fn index_columns(cols: &[ast::IndexColumn], schema: &TableSchema) -> Result<Vec<usize>> {
     cols.iter()
@@ -17,6 +17,40 @@ fn index_columns(cols: &[ast::IndexColumn], schema: &TableSchema) -> Result<Vec<
             other => crate::unsupported!("key expression {other}"),
         })
         .collect()
+}
+
+/// The table options of CREATE TABLE: `WITH (compression = 'lz4' | 'zstd' | 'none')` chooses
+/// the block compression of the table's column files (lz4 when not given).
+pub fn table_compression(ct: &ast::CreateTable) -> Result<Compression> {
+    let options = match &ct.table_options {
+        ast::CreateTableOptions::None => return Ok(Compression::default()),
+        ast::CreateTableOptions::With(options) => options,
+        other => return crate::unsupported!("table options {other}"),
+    };
+    let mut compression = Compression::default();
+    for option in options {
+        let ast::SqlOption::KeyValue { key, value } = option else {
+            return crate::unsupported!("table option {option}");
+        };
+        if key.to_string().to_lowercase() != "compression" {
+            return crate::unsupported!("table option {key} (only compression is known)");
+        }
+        let name = match value {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            ast::Expr::Identifier(id) => id.value.clone(),
+            other => other.to_string(),
+        };
+        compression = match name.to_lowercase().as_str() {
+            "lz4" => Compression::Lz4,
+            "zstd" => Compression::Zstd,
+            "none" | "uncompressed" => Compression::None,
+            _ => return crate::bind_err!("unknown compression \"{name}\" (use 'lz4', 'zstd' or 'none')"),
+        };
+    }
+    Ok(compression)
 }
 
 /// Turns a CREATE TABLE statement into a table definition.

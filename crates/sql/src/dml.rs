@@ -180,7 +180,12 @@ pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -
 /// `CREATE TABLE t [(columns)] AS query`: the query runs first, so a failing query creates
 /// nothing; the table's columns take the query's names and types (or the listed ones, whose
 /// types may be given), and its rows arrive in one commit.
-pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::CreateTable) -> Result<u64> {
+pub fn create_table_as(
+    binder: &Binder,
+    catalog: &Arc<mvcc::Catalog>,
+    ct: &ast::CreateTable,
+    durability: Option<mvcc::Durability>,
+) -> Result<u64> {
     let Some(query) = &ct.query else {
         return crate::unsupported!("CREATE TABLE without AS");
     };
@@ -237,7 +242,8 @@ pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::
         batches.push(Batch { columns: cols, n_rows: b.n_rows });
     }
     let schema = storage::TableSchema { name: name.clone(), columns, primary_key: Vec::new() };
-    let table = catalog.create_table(schema)?;
+    let table = catalog.create_table_with(schema, crate::ddl::table_compression(ct)?)?;
+    txn.set_durability(durability);
     append_batches(&mut txn, &table, batches).and_then(|n| Ok(txn.commit().map(|_| n)?)).inspect_err(|_| {
         let _ = catalog.drop_table(&name);
     })

@@ -70,8 +70,14 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine on a new in-memory catalog.
     pub fn new() -> Arc<Engine> {
-        Arc::new(Engine { catalog: mvcc::Catalog::new() })
+        Engine::with_catalog(mvcc::Catalog::new())
+    }
+
+    /// An engine on `catalog` (a durable one opened by `mvcc::durable::open`, say).
+    pub fn with_catalog(catalog: Arc<mvcc::Catalog>) -> Arc<Engine> {
+        Arc::new(Engine { catalog })
     }
 
     pub fn catalog(&self) -> &Arc<mvcc::Catalog> {
@@ -92,6 +98,15 @@ impl Engine {
 pub struct Session {
     engine: Arc<Engine>,
     txn: Option<OpenTxn>,
+    /// `SET durability = full | normal | off`; `None` (or `DEFAULT`) is the database's.
+    durability: Option<mvcc::Durability>,
+}
+
+/// Whether `sql` is the `CHECKPOINT` statement (sqlparser has no such statement).
+fn is_checkpoint(sql: &str) -> bool {
+    let words: Vec<String> =
+        sql.trim().trim_end_matches(';').split_whitespace().map(|w| w.to_ascii_lowercase()).collect();
+    matches!(words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), ["checkpoint"] | ["force", "checkpoint"])
 }
 
 /// An explicit transaction (BEGIN ... COMMIT | ROLLBACK).
@@ -104,7 +119,12 @@ struct OpenTxn {
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine, txn: None }
+        Session { engine, txn: None, durability: None }
+    }
+
+    /// The durability this session's commits ask for.
+    pub fn durability(&self) -> mvcc::Durability {
+        self.durability.or_else(|| self.engine.catalog.durable().map(|d| d.options().durability)).unwrap_or_default()
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -118,6 +138,11 @@ impl Session {
 
     /// Parses, plans and runs exactly one statement.
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
+        if is_checkpoint(sql) {
+            self.no_open_txn("CHECKPOINT")?;
+            self.engine.catalog.checkpoint()?;
+            return Ok(QueryOutput::Done);
+        }
         let statement = match parse_one(sql) {
             Ok(s) => s,
             Err(e) => {
@@ -155,6 +180,7 @@ impl Session {
                 let mut txn = self.engine.catalog.begin();
                 let out = f(&mut txn)?;
                 if txn.has_writes() {
+                    txn.set_durability(self.durability);
                     txn.commit()?;
                 }
                 Ok(out)
@@ -187,7 +213,10 @@ impl Session {
                     "the transaction failed earlier and was rolled back; nothing was committed".into(),
                 ))
             }
-            Some(OpenTxn { txn, failed: false }) => Ok(txn.commit().map(|_| QueryOutput::Done)?),
+            Some(OpenTxn { mut txn, failed: false }) => {
+                txn.set_durability(self.durability);
+                Ok(txn.commit().map(|_| QueryOutput::Done)?)
+            }
         }
     }
 
@@ -203,6 +232,9 @@ impl Session {
 
     /// Parses one statement for [`Session::execute_prepared`].
     pub fn prepare(&self, sql: &str) -> Result<Prepared> {
+        if is_checkpoint(sql) {
+            return crate::unsupported!("preparing CHECKPOINT (run it directly)");
+        }
         Ok(Prepared { statement: parse_one(sql)?, cache: std::sync::Mutex::new(None) })
     }
 
@@ -275,6 +307,18 @@ impl Session {
             return self.in_txn(|_| Ok(QueryOutput::Done));
         }
         match statement {
+            Statement::Set(set) => self.set(set),
+            Statement::ShowVariable { variable } => {
+                let name = variable.iter().map(|v| v.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+                if name != "durability" {
+                    return crate::unsupported!("SHOW {name} (only durability is known)");
+                }
+                let value = Value::Text(self.durability().name().to_string());
+                Ok(QueryOutput::Rows {
+                    columns: vec![("durability".to_string(), DataType::Text)],
+                    batches: vec![Batch { columns: vec![values_to_array(DataType::Text, &[value])], n_rows: 1 }],
+                })
+            }
             Statement::Query(q) => {
                 let bound = binder.query(q)?;
                 let types = bound.types();
@@ -311,12 +355,12 @@ impl Session {
             )),
             Statement::CreateTable(ct) if ct.query.is_some() => {
                 self.no_open_txn("CREATE TABLE ... AS")?;
-                Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct)?))
+                Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct, self.durability)?))
             }
             Statement::CreateTable(ct) => {
                 self.no_open_txn("CREATE TABLE")?;
                 let schema = ddl::table_schema(ct)?;
-                match catalog.create_table(schema) {
+                match catalog.create_table_with(schema, ddl::table_compression(ct)?) {
                     Ok(_) => Ok(QueryOutput::Done),
                     Err(mvcc::TxnError::TableExists(_)) if ct.if_not_exists => Ok(QueryOutput::Done),
                     Err(e) => Err(e.into()),
@@ -395,6 +439,37 @@ impl Session {
             }
         }
         self.in_txn(|txn| dml::append_batches(txn, &t, vec![batch]))
+    }
+
+    /// `SET durability = full | normal | off | DEFAULT` (also `TO`, quoted or not): how durable
+    /// this session's commits are before they return.
+    fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
+        let ast::Set::SingleAssignment { variable, values, .. } = set else {
+            return crate::unsupported!("SET {set}");
+        };
+        let name = variable.to_string().to_lowercase();
+        if name != "durability" {
+            return crate::unsupported!("SET {name} (only durability is known)");
+        }
+        let value = match values.as_slice() {
+            [ast::Expr::Identifier(id)] => id.value.clone(),
+            [ast::Expr::Value(v)] => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            _ => return crate::bind_err!("SET durability needs one of full, normal, off or DEFAULT"),
+        };
+        if value.eq_ignore_ascii_case("default") {
+            self.durability = None;
+            return Ok(QueryOutput::Done);
+        }
+        match mvcc::Durability::from_name(&value) {
+            Some(mode) => {
+                self.durability = Some(mode);
+                Ok(QueryOutput::Done)
+            }
+            None => crate::bind_err!("invalid value for durability: \"{value}\" (use full, normal or off)"),
+        }
     }
 }
 

@@ -21,6 +21,13 @@ pub enum StorageError {
     /// do not match the file being written: a bug in the layer above.
     #[error("invalid storage request: {0}")]
     Invalid(String),
+    /// The path is not a database directory (a file, or a directory of something else), or a
+    /// file every database has is missing.
+    #[error("{path} is not a HeliosDB database directory: {reason}")]
+    NotADatabase { path: PathBuf, reason: String },
+    /// Another process (or another open handle in this one) owns the database directory.
+    #[error("database {path} is locked by {}", match .pid { Some(pid) => format!("pid {pid}"), None => "another process".to_string() })]
+    Locked { path: PathBuf, pid: Option<u32> },
     /// The feature exists in the design but not yet in this build.
     #[error("not supported yet: {0}")]
     NotSupported(String),

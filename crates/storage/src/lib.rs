@@ -19,7 +19,7 @@
 //! Module map: [`encoding`] (plain, dictionary, frame of reference, delta, RLE, scaled decimal;
 //! chosen per chunk by estimate), [`compression`] (lz4 default, zstd, none), [`zone_map`]
 //! (min/max/NULL count), [`checksum`] (CRC-32), [`column_file`] (row groups + footer),
-//! [`mmap`] (the only `unsafe`), [`fsutil`] (temp + fsync + rename + directory fsync),
+//! [`mmap`] (the only `unsafe`), [`fsutil`] (temp + fsync + rename + directory fsync), [`dir_lock`] (one owner per directory),
 //! [`wal`] (segments, records, group commit, recovery), [`manifest`] (catalog + live files).
 //! The byte layouts are in `docs/format.md`.
 //!
@@ -38,6 +38,7 @@ pub mod column_file;
 mod compat_tests;
 pub mod compression;
 pub mod datetime;
+pub mod dir_lock;
 pub mod encoding;
 pub mod error;
 pub mod fsutil;
@@ -58,5 +59,5 @@ pub use manifest::Manifest;
 pub use schema::{ColumnDef, TableSchema};
 pub use types::DataType;
 pub use value::Value;
-pub use wal::{Lsn, Wal, WalOp, WalOptions, WalRecord};
+pub use wal::{Lsn, SyncMode, Wal, WalOp, WalOptions, WalRecord};
 pub use zone_map::ZoneMap;

@@ -22,7 +22,11 @@ use std::path::Path;
 
 pub const MANIFEST_FILE: &str = "MANIFEST";
 pub const MANIFEST_MAGIC: [u8; 8] = *b"HELIOSMF";
-pub const MANIFEST_FORMAT_VERSION: u32 = 1;
+/// The version this build writes. Version 2 added each table's next row id and deleted row
+/// ids, and each file's row-id runs; version 1 manifests are still read.
+pub const MANIFEST_FORMAT_VERSION: u32 = 2;
+/// The oldest version this build reads.
+pub const MANIFEST_OLDEST_READABLE_VERSION: u32 = 1;
 const HEADER_LEN: usize = 24;
 
 /// One column file of a table.
@@ -32,6 +36,17 @@ pub struct FileEntry {
     pub name: String,
     pub n_rows: u64,
     pub size_bytes: u64,
+    /// `(first row id, n_rows)`: the file's rows, in file order, have these row ids (a
+    /// table's row ids are ordinals in commit order; gaps are rows reclaimed before they were
+    /// ever checkpointed). The runs add up to `n_rows`.
+    pub runs: Vec<(u64, u64)>,
+}
+
+impl FileEntry {
+    /// A file whose `n_rows` rows have row ids `first_row ..`.
+    pub fn contiguous(name: impl Into<String>, n_rows: u64, size_bytes: u64, first_row: u64) -> FileEntry {
+        FileEntry { name: name.into(), n_rows, size_bytes, runs: vec![(first_row, n_rows)] }
+    }
 }
 
 /// One table: its definition, settings and files (in row order).
@@ -40,6 +55,11 @@ pub struct TableEntry {
     pub table_id: u64,
     pub schema: TableSchema,
     pub compression: Compression,
+    /// The row id the table's next appended row gets (after every row of its files and of the
+    /// WAL records up to the checkpoint).
+    pub next_row: u64,
+    /// Row ids of file rows deleted by commits up to the checkpoint, ascending.
+    pub deleted: Vec<u64>,
     pub files: Vec<FileEntry>,
 }
 
@@ -82,19 +102,11 @@ impl Manifest {
         payload.put_u32(self.tables.len() as u32);
         for table in &self.tables {
             payload.put_u64(table.table_id);
-            let schema = &table.schema;
-            payload.put_str(&schema.name);
-            payload.put_u32(schema.columns.len() as u32);
-            for column in &schema.columns {
-                payload.put_str(&column.name);
-                payload.put_u8(column.data_type.code());
-                payload.put_u8(column.nullable as u8);
-            }
-            payload.put_u32(schema.primary_key.len() as u32);
-            for &col_idx in &schema.primary_key {
-                payload.put_u32(col_idx as u32);
-            }
-            payload.put_u8(table.compression.code());
+            put_table_def(&table.schema, table.compression, &mut payload);
+            payload.put_u64(table.next_row);
+            let deleted =
+                arrow::array::PrimitiveArray::<i64>::from_vec(table.deleted.iter().map(|&id| id as i64).collect());
+            crate::wal::write_column(&deleted, Compression::Lz4, &mut payload)?;
             payload.put_u32(table.files.len() as u32);
             for file in &table.files {
                 if !is_plain_file_name(&file.name) {
@@ -106,6 +118,11 @@ impl Manifest {
                 payload.put_str(&file.name);
                 payload.put_u64(file.n_rows);
                 payload.put_u64(file.size_bytes);
+                payload.put_u32(file.runs.len() as u32);
+                for &(first_row, n_rows) in &file.runs {
+                    payload.put_u64(first_row);
+                    payload.put_u64(n_rows);
+                }
             }
         }
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + 4);
@@ -137,7 +154,7 @@ impl Manifest {
         })()
         .map_err(|e| e.in_file(path, 0))?;
         let (version, flags, payload_len) = header;
-        if version != MANIFEST_FORMAT_VERSION {
+        if !(MANIFEST_OLDEST_READABLE_VERSION..=MANIFEST_FORMAT_VERSION).contains(&version) {
             return Err(StorageError::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
@@ -148,7 +165,7 @@ impl Manifest {
             return Err(StorageError::corrupted(path, 12, "bad manifest flags or payload length"));
         }
         let mut r = ByteReader::new(&bytes[HEADER_LEN..body_len]);
-        decode_payload(&mut r).map_err(|e| e.in_file(path, HEADER_LEN as u64))
+        decode_payload(&mut r, version).map_err(|e| e.in_file(path, HEADER_LEN as u64))
     }
 
     /// Reads `dir/MANIFEST`; `None` when there is none yet (a new database).
@@ -170,7 +187,55 @@ impl Manifest {
     }
 }
 
-fn decode_payload(r: &mut ByteReader<'_>) -> DecodeResult<Manifest> {
+/// Writes a table definition: `str name | u32 n_columns | (str name | u8 type code | u8 nullable)*
+/// | u32 n_primary_key | u32 column index* | u8 compression code` (shared with the WAL's
+/// CreateTable record).
+pub(crate) fn put_table_def(schema: &TableSchema, compression: Compression, out: &mut Vec<u8>) {
+    out.put_str(&schema.name);
+    out.put_u32(schema.columns.len() as u32);
+    for column in &schema.columns {
+        out.put_str(&column.name);
+        out.put_u8(column.data_type.code());
+        out.put_u8(column.nullable as u8);
+    }
+    out.put_u32(schema.primary_key.len() as u32);
+    for &col_idx in &schema.primary_key {
+        out.put_u32(col_idx as u32);
+    }
+    out.put_u8(compression.code());
+}
+
+/// Reads what [`put_table_def`] wrote.
+pub(crate) fn read_table_def(r: &mut ByteReader<'_>) -> DecodeResult<(TableSchema, Compression)> {
+    let name = r.str()?.to_string();
+    let n_columns = r.count(6)?;
+    let mut columns = Vec::with_capacity(n_columns);
+    for _ in 0..n_columns {
+        let name = r.str()?.to_string();
+        let code = r.u8()?;
+        let data_type = DataType::try_from_code(code).ok_or_else(|| r.error(format!("unknown type code {code}")))?;
+        let nullable = match r.u8()? {
+            0 => false,
+            1 => true,
+            b => return Err(r.error(format!("nullable byte {b}"))),
+        };
+        columns.push(ColumnDef { name, data_type, nullable });
+    }
+    let n_pk = r.count(4)?;
+    let mut primary_key = Vec::with_capacity(n_pk);
+    for _ in 0..n_pk {
+        let col_idx = r.u32()? as usize;
+        if col_idx >= n_columns {
+            return Err(r.error(format!("primary key column {col_idx} of {n_columns}")));
+        }
+        primary_key.push(col_idx);
+    }
+    let code = r.u8()?;
+    let compression = Compression::try_from_code(code).ok_or_else(|| r.error(format!("unknown compression {code}")))?;
+    Ok((TableSchema { name, columns, primary_key }, compression))
+}
+
+fn decode_payload(r: &mut ByteReader<'_>, version: u32) -> DecodeResult<Manifest> {
     let generation = r.u64()?;
     let checkpoint_lsn = Lsn(r.u64()?);
     let next_table_id = r.u64()?;
@@ -184,44 +249,63 @@ fn decode_payload(r: &mut ByteReader<'_>) -> DecodeResult<Manifest> {
         if !seen_ids.insert(table_id) {
             return Err(DecodeError::new(start, format!("table id {table_id} listed twice")));
         }
-        let name = r.str()?.to_string();
-        let n_columns = r.count(6)?;
-        let mut columns = Vec::with_capacity(n_columns);
-        for _ in 0..n_columns {
-            let name = r.str()?.to_string();
-            let code = r.u8()?;
-            let data_type =
-                DataType::try_from_code(code).ok_or_else(|| r.error(format!("unknown type code {code}")))?;
-            let nullable = match r.u8()? {
-                0 => false,
-                1 => true,
-                b => return Err(r.error(format!("nullable byte {b}"))),
-            };
-            columns.push(ColumnDef { name, data_type, nullable });
-        }
-        let n_pk = r.count(4)?;
-        let mut primary_key = Vec::with_capacity(n_pk);
-        for _ in 0..n_pk {
-            let col_idx = r.u32()? as usize;
-            if col_idx >= n_columns {
-                return Err(r.error(format!("primary key column {col_idx} of {n_columns}")));
+        let (schema, compression) = read_table_def(r)?;
+        let (next_row, deleted) = if version >= 2 {
+            let next_row = r.u64()?;
+            let at = r.pos();
+            let column = crate::wal::read_column(r)?;
+            let ids = column
+                .as_any()
+                .downcast_ref::<arrow::array::PrimitiveArray<i64>>()
+                .filter(|a| {
+                    a.data_type() == &arrow::datatypes::DataType::Int64 && arrow::array::Array::null_count(*a) == 0
+                })
+                .ok_or_else(|| DecodeError::new(at, "deleted row ids are not a BIGINT column without NULLs"))?;
+            let deleted: Vec<u64> = ids.values().iter().map(|&id| id as u64).collect();
+            if deleted.windows(2).any(|w| w[0] >= w[1]) || deleted.last().is_some_and(|&id| id >= next_row) {
+                return Err(DecodeError::new(at, "deleted row ids are not ascending below the next row id"));
             }
-            primary_key.push(col_idx);
-        }
-        let code = r.u8()?;
-        let compression =
-            Compression::try_from_code(code).ok_or_else(|| r.error(format!("unknown compression {code}")))?;
+            (next_row, deleted)
+        } else {
+            (0, Vec::new())
+        };
         let n_files = r.count(20)?;
         let mut files = Vec::with_capacity(n_files);
+        let mut v1_next_row = 0u64;
         for _ in 0..n_files {
             let name_start = r.pos();
             let name = r.str()?.to_string();
             if !is_plain_file_name(&name) {
                 return Err(DecodeError::new(name_start, format!("file name {name:?} is not a plain file name")));
             }
-            files.push(FileEntry { name, n_rows: r.u64()?, size_bytes: r.u64()? });
+            let (n_rows, size_bytes) = (r.u64()?, r.u64()?);
+            let runs = if version >= 2 {
+                let n_runs = r.count(16)?;
+                let mut runs = Vec::with_capacity(n_runs);
+                for _ in 0..n_runs {
+                    let (first_row, run_rows) = (r.u64()?, r.u64()?);
+                    if first_row.checked_add(run_rows).is_none_or(|end| end > next_row) {
+                        return Err(r.error(format!("rows {first_row}+{run_rows} past the next row id {next_row}")));
+                    }
+                    runs.push((first_row, run_rows));
+                }
+                if runs.iter().map(|r| r.1).sum::<u64>() != n_rows {
+                    return Err(DecodeError::new(
+                        name_start,
+                        format!("row-id runs of {name} do not add up to {n_rows}"),
+                    ));
+                }
+                runs
+            } else {
+                // Version 1: files hold consecutive rows, in order.
+                let run = vec![(v1_next_row, n_rows)];
+                v1_next_row = v1_next_row.saturating_add(n_rows);
+                run
+            };
+            files.push(FileEntry { name, n_rows, size_bytes, runs });
         }
-        tables.push(TableEntry { table_id, schema: TableSchema { name, columns, primary_key }, compression, files });
+        let next_row = if version >= 2 { next_row } else { v1_next_row };
+        tables.push(TableEntry { table_id, schema, compression, next_row, deleted, files });
     }
     r.finish()?;
     Ok(Manifest { generation, checkpoint_lsn, next_table_id, next_file_id, tables })
@@ -252,12 +336,26 @@ mod tests {
                     table_id: 1,
                     schema,
                     compression: Compression::Zstd,
+                    next_row: 70_000,
+                    deleted: vec![3, 4, 5, 65_540],
                     files: vec![
-                        FileEntry { name: "t1-000005.col".into(), n_rows: 65_536, size_bytes: 123_456 },
-                        FileEntry { name: "t1-000007.col".into(), n_rows: 10, size_bytes: 999 },
+                        FileEntry::contiguous("t1-000005.col", 65_536, 123_456, 0),
+                        FileEntry {
+                            name: "t1-000007.col".into(),
+                            n_rows: 10,
+                            size_bytes: 999,
+                            runs: vec![(65_536, 4), (69_990, 6)],
+                        },
                     ],
                 },
-                TableEntry { table_id: 2, schema: other, compression: Compression::Lz4, files: vec![] },
+                TableEntry {
+                    table_id: 2,
+                    schema: other,
+                    compression: Compression::Lz4,
+                    next_row: 0,
+                    deleted: vec![],
+                    files: vec![],
+                },
             ],
         }
     }
@@ -310,9 +408,9 @@ mod tests {
     fn version_mismatch_and_unsafe_names() {
         let path = Path::new("MANIFEST");
         let mut bytes = sample().encode().unwrap();
-        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        bytes[8..12].copy_from_slice(&9u32.to_le_bytes());
         let err = Manifest::decode(&resealed(bytes), path).unwrap_err();
-        assert!(matches!(err, StorageError::UnsupportedVersion { found: 2, supported: 1, .. }), "{err}");
+        assert!(matches!(err, StorageError::UnsupportedVersion { found: 9, supported: 2, .. }), "{err}");
 
         let mut escaping = sample();
         escaping.tables[0].files[0].name = "../../etc/passwd".into();

@@ -276,7 +276,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
     let mut last = Instant::now();
     let quiet = args.quiet;
     let mut progress = |s: &Stats| {
-        if !quiet && (s.cases % every == 0 || last.elapsed() > Duration::from_secs(10)) {
+        if !quiet && (s.cases.is_multiple_of(every) || last.elapsed() > Duration::from_secs(10)) {
             last = Instant::now();
             println!("{}", s.progress_line(opts.cases));
         }

@@ -12,6 +12,7 @@ pub mod filter;
 mod join;
 mod limit;
 mod project;
+mod prune;
 mod recursive;
 mod scan;
 mod setop;

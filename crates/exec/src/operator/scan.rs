@@ -1,7 +1,9 @@
-//! Sources: ScanExec over a table snapshot, and ValuesExec over literal rows.
+//! Sources: ScanExec over a table snapshot (parts in row order: row ranges of column files,
+//! decoded as they come and skipped by their zone maps when the filter cannot hold, and
+//! in-memory batches), and ValuesExec over literal rows.
 
 use super::{filter::filter_batch, Flow, Sink};
-use crate::error::Result;
+use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::downcast_bool;
@@ -19,21 +21,29 @@ pub(super) fn run_scan(
     sink: &mut dyn Sink,
 ) -> Result<Flow> {
     let size = crate::batch_size();
+    let skip = filter.map(|f| super::prune::RowGroupFilter::new(f, columns));
+    // The table columns to read (the row-id pseudo column is made here).
+    let stored: Vec<usize> = columns.iter().copied().filter(|&c| c != mvcc::ROW_ID).collect();
+    let mut cache = mvcc::ReadCache::default();
     for part in table.scan(snapshot) {
+        if skip.as_ref().is_some_and(|s| s.skips(&part)) {
+            continue;
+        }
+        let read = part.read(&stored, &mut cache).map_err(|e| ExecError::Storage(e.to_string()))?;
+        let mut read_columns = read.columns.into_iter();
         let batch = Batch {
             columns: columns
                 .iter()
                 .map(|&c| {
                     if c == mvcc::ROW_ID {
-                        let ids: Vec<i64> =
-                            (0..part.batch.n_rows as u64).map(|k| (part.first_row + k) as i64).collect();
+                        let ids: Vec<i64> = (0..part.n_rows as u64).map(|k| (part.first_row + k) as i64).collect();
                         Int64Array::from_vec(ids).boxed()
                     } else {
-                        part.batch.columns[c].clone()
+                        read_columns.next().expect("one column per stored column")
                     }
                 })
                 .collect(),
-            n_rows: part.batch.n_rows,
+            n_rows: part.n_rows,
         };
         let mut offset = 0;
         while offset < batch.n_rows {

@@ -22,7 +22,8 @@ mod segment;
 mod tests;
 
 pub use record::WalOp;
-pub use segment::{SEGMENT_MAGIC, WAL_FORMAT_VERSION};
+pub(crate) use record::{read_column, write_column};
+pub use segment::{SEGMENT_MAGIC, WAL_FORMAT_VERSION, WAL_OLDEST_READABLE_VERSION};
 
 use crate::compression::Compression;
 use crate::error::{Result, StorageError};
@@ -32,7 +33,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// A log sequence number: records are numbered 1, 2, 3, ... without gaps; `Lsn(0)` means
 /// "no record".
@@ -49,8 +50,9 @@ impl Lsn {
     }
 }
 
-/// What [`Wal::sync_to`] promises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What [`Wal::sync_to`] promises. The log's [`WalOptions::sync_mode`] is the default; each
+/// committer may ask for another with [`Wal::sync_to_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum SyncMode {
     /// Records are written and fdatasync'ed: a commit survives power loss.
     #[default]
@@ -59,8 +61,47 @@ pub enum SyncMode {
     /// not the machine. Segments are fsynced when they are closed.
     Normal,
     /// Nothing is promised: records are written when the buffer fills, on [`Wal::sync_all`],
-    /// on rotation and when the log is dropped.
+    /// [`Wal::flush`], on rotation and when the log is dropped.
     Off,
+}
+
+impl SyncMode {
+    /// `full`, `normal` or `off`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncMode::Full => "full",
+            SyncMode::Normal => "normal",
+            SyncMode::Off => "off",
+        }
+    }
+
+    /// Parses `full`, `normal` or `off` (any case).
+    pub fn from_name(name: &str) -> Option<SyncMode> {
+        match name.to_ascii_lowercase().as_str() {
+            "full" => Some(SyncMode::Full),
+            "normal" => Some(SyncMode::Normal),
+            "off" => Some(SyncMode::Off),
+            _ => None,
+        }
+    }
+}
+
+/// A commit's operations serialized by [`Wal::encode`] (outside any lock), waiting for
+/// [`Wal::append_encoded`] to give it a commit timestamp and an LSN.
+#[derive(Debug, Clone)]
+pub struct EncodedRecord {
+    payload: Vec<u8>,
+}
+
+impl EncodedRecord {
+    /// The payload's size in bytes.
+    pub fn len(&self) -> usize {
+        self.payload.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.payload.is_empty()
+    }
 }
 
 /// Settings of a log.
@@ -132,6 +173,8 @@ struct Writer {
     len: u64,
     /// Live segments, oldest first; the last one is `file`.
     segments: Vec<(Lsn, PathBuf)>,
+    /// Whether records were written to `file` since its last fsync.
+    dirty: bool,
 }
 
 /// An open log. Share it between committers (`&Wal` is `Sync`).
@@ -140,8 +183,13 @@ pub struct Wal {
     options: WalOptions,
     pending: Mutex<Pending>,
     writer: Mutex<Writer>,
-    /// The highest LSN the sync mode's promise covers.
-    durable: AtomicU64,
+    /// Group commit: whether a leader is writing for everyone, and the signal that it is done.
+    group: Mutex<bool>,
+    group_done: Condvar,
+    /// The highest LSN handed to the operating system.
+    written: AtomicU64,
+    /// The highest LSN fsynced.
+    synced: AtomicU64,
     /// Set after a failed write or fsync: what reached the disk is unknown, so every later
     /// call fails until the database is reopened and recovers.
     poisoned: AtomicBool,
@@ -172,14 +220,14 @@ impl Wal {
     ) -> Result<(Wal, RecoveryReport)> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
         let segments = segment::list_segments(dir)?;
-        let mut live: Vec<(Lsn, PathBuf, u64)> = Vec::new();
+        let mut live: Vec<(Lsn, PathBuf, u64, u32)> = Vec::new();
         let mut expected: Option<Lsn> = None;
         let mut report = RecoveryReport { last_lsn: Lsn::ZERO, n_replayed: 0, torn_tail: None };
         for (seg_idx, (name_lsn, path)) in segments.iter().enumerate() {
             let is_last = seg_idx + 1 == segments.len();
             let bytes = std::fs::read(path).map_err(|e| StorageError::io(path, e))?;
-            let first = match segment::check_header(&bytes) {
-                Ok(first) => first,
+            let (first, version) = match segment::check_header(&bytes) {
+                Ok(header) => header,
                 Err(BadHeader::Version(found)) => {
                     return Err(StorageError::UnsupportedVersion {
                         path: path.clone(),
@@ -222,8 +270,8 @@ impl Wal {
             let (records, stop) = segment::scan(&bytes, first);
             for rec in &records {
                 if rec.lsn >= replay_from {
-                    let (commit_ts, ops) =
-                        record::decode_payload(rec.payload).map_err(|e| e.in_file(path, (rec.offset + 12) as u64))?;
+                    let (commit_ts, ops) = record::decode_payload(rec.payload, version)
+                        .map_err(|e| e.in_file(path, (rec.offset + 12) as u64))?;
                     apply(WalRecord { lsn: rec.lsn, commit_ts, ops })?;
                     report.n_replayed += 1;
                 }
@@ -249,22 +297,24 @@ impl Wal {
                     reason: stop.reason,
                 });
             }
-            live.push((first, path.clone(), good_len));
+            live.push((first, path.clone(), good_len, version));
         }
 
         let next_lsn = expected.unwrap_or(Lsn(1)).max(replay_from).max(Lsn(1));
+        // New records go on in the last segment, unless the log jumps ahead or that segment is of
+        // an older format version (whose readers would not know this build's operations).
         let writer = match live.last() {
-            Some((_, path, len)) if expected == Some(next_lsn) => {
+            Some((_, path, len, version)) if expected == Some(next_lsn) && *version == WAL_FORMAT_VERSION => {
                 let file = OpenOptions::new().append(true).open(path).map_err(|e| StorageError::io(path, e))?;
-                let segments = live.iter().map(|(first, path, _)| (*first, path.clone())).collect();
-                Writer { file, path: path.clone(), len: *len, segments }
+                let segments = live.iter().map(|(first, path, _, _)| (*first, path.clone())).collect();
+                Writer { file, path: path.clone(), len: *len, segments, dirty: false }
             }
             _ => {
                 let mut segments: Vec<(Lsn, PathBuf)> =
-                    live.iter().map(|(first, path, _)| (*first, path.clone())).collect();
+                    live.iter().map(|(first, path, _, _)| (*first, path.clone())).collect();
                 let (file, path) = create_segment(dir, next_lsn)?;
                 segments.push((next_lsn, path.clone()));
-                Writer { file, path, len: HEADER_LEN as u64, segments }
+                Writer { file, path, len: HEADER_LEN as u64, segments, dirty: false }
             }
         };
         let wal = Wal {
@@ -272,7 +322,10 @@ impl Wal {
             options,
             pending: Mutex::new(Pending { bytes: Vec::new(), next_lsn }),
             writer: Mutex::new(writer),
-            durable: AtomicU64::new(next_lsn.0 - 1),
+            group: Mutex::new(false),
+            group_done: Condvar::new(),
+            written: AtomicU64::new(next_lsn.0 - 1),
+            synced: AtomicU64::new(next_lsn.0 - 1),
             poisoned: AtomicBool::new(false),
             n_appends: AtomicU64::new(0),
             n_writes: AtomicU64::new(0),
@@ -294,9 +347,22 @@ impl Wal {
         Ok(lock(&self.pending)?.next_lsn)
     }
 
-    /// The highest LSN covered by the sync mode's promise.
+    /// The highest LSN covered by the default sync mode's promise.
     pub fn durable_lsn(&self) -> Lsn {
-        Lsn(self.durable.load(Ordering::Acquire))
+        match self.options.sync_mode {
+            SyncMode::Full => self.synced_lsn(),
+            SyncMode::Normal | SyncMode::Off => self.written_lsn(),
+        }
+    }
+
+    /// The highest LSN handed to the operating system (survives a crash of the process).
+    pub fn written_lsn(&self) -> Lsn {
+        Lsn(self.written.load(Ordering::Acquire))
+    }
+
+    /// The highest LSN fsynced (survives a crash of the machine).
+    pub fn synced_lsn(&self) -> Lsn {
+        Lsn(self.synced.load(Ordering::Acquire))
     }
 
     pub fn stats(&self) -> WalStats {
@@ -325,11 +391,26 @@ impl Wal {
     /// Logs one commit and returns its LSN. The record is durable only after
     /// [`sync_to`](Wal::sync_to) with this LSN (or a later one) returns.
     pub fn append(&self, commit_ts: u64, ops: &[WalOp]) -> Result<Lsn> {
-        self.check_poisoned()?;
-        let payload = record::encode_payload(commit_ts, ops, self.options.compression)?;
+        let record = self.encode(ops)?;
+        self.append_encoded(commit_ts, record)
+    }
+
+    /// Serializes a commit's operations without taking any lock, so that committers can encode
+    /// in parallel and then append in commit order.
+    pub fn encode(&self, ops: &[WalOp]) -> Result<EncodedRecord> {
+        let payload = record::encode_payload(0, ops, self.options.compression)?;
         if payload.len() > u32::MAX as usize {
             return Err(StorageError::Invalid(format!("WAL record of {} bytes is over 4 GiB", payload.len())));
         }
+        Ok(EncodedRecord { payload })
+    }
+
+    /// Logs a record made by [`encode`](Wal::encode) at `commit_ts` and returns its LSN. The
+    /// record is durable only after [`sync_to`](Wal::sync_to) with this LSN (or a later one).
+    pub fn append_encoded(&self, commit_ts: u64, record: EncodedRecord) -> Result<Lsn> {
+        self.check_poisoned()?;
+        let mut payload = record.payload;
+        record::set_commit_ts(&mut payload, commit_ts);
         let (lsn, full) = {
             let mut pending = lock(&self.pending)?;
             let lsn = pending.next_lsn;
@@ -345,9 +426,19 @@ impl Wal {
         Ok(lsn)
     }
 
-    /// Makes every record up to `lsn` durable as the sync mode promises. Committers calling
-    /// this concurrently share one write and one fsync.
+    /// Makes every record up to `lsn` durable as the default sync mode promises.
     pub fn sync_to(&self, lsn: Lsn) -> Result<()> {
+        self.sync_to_mode(lsn, self.options.sync_mode)
+    }
+
+    /// Makes every record up to `lsn` durable as `mode` promises.
+    ///
+    /// Group commit, leader and followers: a committer that finds no leader becomes one; it
+    /// writes everything appended so far (its own record and every record appended before it
+    /// took the buffer) and fsyncs once. Committers arriving meanwhile wait for it as followers;
+    /// when it is done they all wake, those it covered return at once, and one of the others
+    /// becomes the next leader, taking along everyone behind it.
+    pub fn sync_to_mode(&self, lsn: Lsn, mode: SyncMode) -> Result<()> {
         self.check_poisoned()?;
         let next = self.next_lsn()?;
         if lsn >= next {
@@ -357,20 +448,61 @@ impl Wal {
                 next.0 - 1
             )));
         }
-        if self.options.sync_mode == SyncMode::Off || self.durable_lsn() >= lsn {
+        let covered = || match mode {
+            SyncMode::Full => self.synced_lsn() >= lsn,
+            SyncMode::Normal => self.written_lsn() >= lsn,
+            SyncMode::Off => true,
+        };
+        if covered() {
+            return Ok(());
+        }
+        let mut leader_active = lock(&self.group)?;
+        loop {
+            // The previous leader may have covered our record.
+            if covered() {
+                return Ok(());
+            }
+            self.check_poisoned()?;
+            if !*leader_active {
+                break;
+            }
+            // A follower: wait for the leader's write (and fsync) to end, then look again.
+            leader_active = self
+                .group_done
+                .wait(leader_active)
+                .map_err(|_| StorageError::Invalid("a WAL lock was poisoned by a panic".into()))?;
+        }
+        // The leader: write everything appended so far (our record and every follower's that
+        // was appended before the buffer is taken) and fsync once for all of them.
+        *leader_active = true;
+        drop(leader_active);
+        let result = (|| {
+            let mut writer = lock(&self.writer)?;
+            self.write_pending(&mut writer)?;
+            if mode == SyncMode::Full {
+                self.fsync(&mut writer)?;
+            }
+            Ok(())
+        })();
+        *lock(&self.group)? = false;
+        self.group_done.notify_all();
+        result
+    }
+
+    /// Writes what is buffered and, when `sync` is set and something was written since the
+    /// last fsync, fsyncs: the periodic flush behind the `normal` and `off` modes. Cheap when
+    /// there is nothing to do.
+    pub fn flush(&self, sync: bool) -> Result<()> {
+        self.check_poisoned()?;
+        let appended = Lsn(self.next_lsn()?.0 - 1);
+        if self.synced_lsn() >= appended || (!sync && self.written_lsn() >= appended) {
             return Ok(());
         }
         let mut writer = lock(&self.writer)?;
-        // Whoever held the lock before us may have synced our record already.
-        if self.durable_lsn() >= lsn {
-            return Ok(());
+        self.write_pending(&mut writer)?;
+        if sync && writer.dirty {
+            self.fsync(&mut writer)?;
         }
-        self.check_poisoned()?;
-        let last = self.write_pending(&mut writer)?;
-        if self.options.sync_mode == SyncMode::Full {
-            self.fsync(&writer)?;
-        }
-        self.durable.fetch_max(last.0, Ordering::AcqRel);
         Ok(())
     }
 
@@ -387,16 +519,19 @@ impl Wal {
         self.check_poisoned()?;
         let mut writer = lock(&self.writer)?;
         let last = self.write_pending(&mut writer)?;
-        self.fsync(&writer)?;
-        self.durable.fetch_max(last.0, Ordering::AcqRel);
+        self.fsync(&mut writer)?;
         Ok(last)
     }
 
-    fn fsync(&self, writer: &Writer) -> Result<()> {
+    /// Fsyncs the current segment; everything written to it (and to older segments, which
+    /// were fsynced when closed) is then synced.
+    fn fsync(&self, writer: &mut Writer) -> Result<()> {
         if let Err(e) = writer.file.sync_data() {
             return self.poison(&writer.path, e);
         }
+        writer.dirty = false;
         self.n_fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.synced.fetch_max(self.written.load(Ordering::Acquire), Ordering::AcqRel);
         Ok(())
     }
 
@@ -412,7 +547,9 @@ impl Wal {
                 return self.poison(&writer.path, e);
             }
             writer.len += bytes.len() as u64;
+            writer.dirty = true;
             self.n_writes.fetch_add(1, Ordering::Relaxed);
+            self.written.fetch_max(last.0, Ordering::AcqRel);
         }
         if writer.len >= self.options.segment_bytes {
             self.rotate_locked(writer, last.next())?;
@@ -425,7 +562,9 @@ impl Wal {
         if writer.segments.last().is_some_and(|(first, _)| *first == first_lsn) {
             return Ok(());
         }
-        if self.options.sync_mode != SyncMode::Off {
+        // A closed segment is always fsynced (whatever the mode), so only the current segment
+        // can hold written but unsynced records.
+        if writer.dirty {
             self.fsync(writer)?;
         }
         let (file, path) = match create_segment(&self.dir, first_lsn) {
@@ -436,7 +575,8 @@ impl Wal {
             }
         };
         writer.segments.push((first_lsn, path.clone()));
-        *writer = Writer { file, path, len: HEADER_LEN as u64, segments: std::mem::take(&mut writer.segments) };
+        *writer =
+            Writer { file, path, len: HEADER_LEN as u64, segments: std::mem::take(&mut writer.segments), dirty: false };
         Ok(())
     }
 

@@ -4,8 +4,10 @@
 //! ```text
 //! payload  = u64 commit_ts | u32 n_ops | op*
 //! op       = u8 kind, then
-//!   1 Append  u64 table_id | u64 n_rows | u32 n_columns | column*
-//!   2 Delete  u64 table_id | column (BIGINT row ids, as i64 bit patterns)
+//!   1 Append       u64 table_id | u64 n_rows | u32 n_columns | column*
+//!   2 Delete       u64 table_id | column (BIGINT row ids, as i64 bit patterns)
+//!   3 CreateTable  u64 table_id | table definition (as in the manifest)      (format version 2)
+//!   4 DropTable    u64 table_id                                              (format version 2)
 //! column   = u32 n_pieces | (u32 frame length | compression frame of an encoded chunk)*
 //! ```
 //!
@@ -16,6 +18,8 @@ use crate::bytes::{ByteReader, DecodeResult, PutLe};
 use crate::compression::{compress, decompress, Compression};
 use crate::encoding::{decode, encode, MAX_CHUNK_ROWS};
 use crate::error::{DecodeError, Result, StorageError};
+use crate::manifest::{put_table_def, read_table_def};
+use crate::schema::TableSchema;
 use crate::types::DataType;
 use arrow::array::{Array, PrimitiveArray};
 
@@ -25,14 +29,21 @@ use arrow::array::{Array, PrimitiveArray};
 pub enum WalOp {
     /// Rows appended to a table.
     Append { table_id: u64, batch: Batch },
-    /// Rows deleted from a table, by row id.
+    /// Rows deleted from a table, by row id: the table-wide ordinal of the row in commit order
+    /// (rows of column files first, in manifest order, then replayed appends).
     Delete { table_id: u64, row_ids: Vec<u64> },
+    /// A table created with `table_id` (never reused).
+    CreateTable { table_id: u64, schema: TableSchema, compression: Compression },
+    /// A table dropped.
+    DropTable { table_id: u64 },
 }
 
 const APPEND: u8 = 1;
 const DELETE: u8 = 2;
+const CREATE_TABLE: u8 = 3;
+const DROP_TABLE: u8 = 4;
 
-fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) -> Result<()> {
     let n_pieces = array.len().div_ceil(MAX_CHUNK_ROWS).max(1);
     out.put_u32(n_pieces as u32);
     let mut frame = Vec::new();
@@ -50,7 +61,7 @@ fn write_column(array: &dyn Array, compression: Compression, out: &mut Vec<u8>) 
     Ok(())
 }
 
-fn read_column(r: &mut ByteReader<'_>) -> DecodeResult<ArrayRef> {
+pub(crate) fn read_column(r: &mut ByteReader<'_>) -> DecodeResult<ArrayRef> {
     let n_pieces = r.count(4)?;
     let mut pieces = Vec::with_capacity(n_pieces);
     for _ in 0..n_pieces {
@@ -72,6 +83,11 @@ fn read_column(r: &mut ByteReader<'_>) -> DecodeResult<ArrayRef> {
             arrow::compute::concatenate::concatenate(&refs).map_err(|e| r.error(format!("concatenating pieces: {e}")))
         }
     }
+}
+
+/// Overwrites the commit timestamp of an encoded payload (its first eight bytes).
+pub(crate) fn set_commit_ts(payload: &mut [u8], commit_ts: u64) {
+    payload[..8].copy_from_slice(&commit_ts.to_le_bytes());
 }
 
 /// Serializes a commit's operations.
@@ -105,13 +121,22 @@ pub(crate) fn encode_payload(commit_ts: u64, ops: &[WalOp], compression: Compres
                 let ids = PrimitiveArray::<i64>::from_vec(row_ids.iter().map(|&id| id as i64).collect());
                 write_column(&ids, compression, &mut out)?;
             }
+            WalOp::CreateTable { table_id, schema, compression } => {
+                out.put_u8(CREATE_TABLE);
+                out.put_u64(*table_id);
+                put_table_def(schema, *compression, &mut out);
+            }
+            WalOp::DropTable { table_id } => {
+                out.put_u8(DROP_TABLE);
+                out.put_u64(*table_id);
+            }
         }
     }
     Ok(out)
 }
 
-/// Parses a payload written by [`encode_payload`].
-pub(crate) fn decode_payload(bytes: &[u8]) -> DecodeResult<(u64, Vec<WalOp>)> {
+/// Parses a payload written by [`encode_payload`] into a segment of format `version`.
+pub(crate) fn decode_payload(bytes: &[u8], version: u32) -> DecodeResult<(u64, Vec<WalOp>)> {
     let mut r = ByteReader::new(bytes);
     let commit_ts = r.u64()?;
     let n_ops = r.count(9)?;
@@ -152,6 +177,12 @@ pub(crate) fn decode_payload(bytes: &[u8]) -> DecodeResult<(u64, Vec<WalOp>)> {
                     .ok_or_else(|| DecodeError::new(col_start, "row ids are not a BIGINT column without NULLs"))?;
                 ops.push(WalOp::Delete { table_id, row_ids: ids.values().iter().map(|&id| id as u64).collect() });
             }
+            CREATE_TABLE if version >= 2 => {
+                let table_id = r.u64()?;
+                let (schema, compression) = read_table_def(&mut r)?;
+                ops.push(WalOp::CreateTable { table_id, schema, compression });
+            }
+            DROP_TABLE if version >= 2 => ops.push(WalOp::DropTable { table_id: r.u64()? }),
             kind => return Err(DecodeError::new(start, format!("unknown WAL operation {kind}"))),
         }
     }

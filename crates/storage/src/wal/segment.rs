@@ -14,7 +14,11 @@ use crate::error::{Result, StorageError};
 use std::path::{Path, PathBuf};
 
 pub const SEGMENT_MAGIC: [u8; 8] = *b"HELIOSWL";
-pub const WAL_FORMAT_VERSION: u32 = 1;
+/// The version this build writes. Version 2 added the CreateTable and DropTable operations;
+/// version 1 segments (Append and Delete only) are still read.
+pub const WAL_FORMAT_VERSION: u32 = 2;
+/// The oldest version this build reads.
+pub const WAL_OLDEST_READABLE_VERSION: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 28;
 /// Length, LSN and CRC around each payload.
 pub(crate) const RECORD_OVERHEAD: usize = 16;
@@ -87,8 +91,8 @@ pub(crate) enum BadHeader {
     Damaged(String),
 }
 
-/// Checks a segment header and returns its first LSN.
-pub(crate) fn check_header(bytes: &[u8]) -> Result<Lsn, BadHeader> {
+/// Checks a segment header and returns its first LSN and format version.
+pub(crate) fn check_header(bytes: &[u8]) -> Result<(Lsn, u32), BadHeader> {
     if bytes.len() < HEADER_LEN {
         return Err(BadHeader::Damaged(format!("header of {} bytes", bytes.len())));
     }
@@ -99,7 +103,7 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<Lsn, BadHeader> {
     if crc32_parts(&[&bytes[..24]]) != le_u32(bytes, 24) {
         return Err(BadHeader::Damaged("header checksum mismatch".into()));
     }
-    if version != WAL_FORMAT_VERSION {
+    if !(WAL_OLDEST_READABLE_VERSION..=WAL_FORMAT_VERSION).contains(&version) {
         return Err(BadHeader::Version(version));
     }
     if le_u32(bytes, 12) != 0 {
@@ -110,7 +114,7 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<Lsn, BadHeader> {
     if first == 0 || first > u64::MAX / 2 {
         return Err(BadHeader::Damaged(format!("first LSN {first} out of range")));
     }
-    Ok(Lsn(first))
+    Ok((Lsn(first), version))
 }
 
 /// One valid record found by [`scan`].

@@ -65,7 +65,7 @@ fn assert_ops_equal(expected: &[WalOp], actual: &[WalOp]) {
 fn record_offsets(path: &Path) -> Vec<usize> {
     let bytes = std::fs::read(path).unwrap();
     let first = match segment::check_header(&bytes) {
-        Ok(first) => first,
+        Ok((first, _)) => first,
         Err(_) => panic!("bad header"),
     };
     let (records, stop) = segment::scan(&bytes, first);
@@ -333,7 +333,7 @@ fn long_columns_are_split_into_pieces() {
         WalOp::Delete { table_id: 1, row_ids: ids },
     ];
     let payload = record::encode_payload(5, &op, Compression::Lz4).unwrap();
-    let (ts, back) = record::decode_payload(&payload).unwrap();
+    let (ts, back) = record::decode_payload(&payload, WAL_FORMAT_VERSION).unwrap();
     assert_eq!(ts, 5);
     assert_ops_equal(&op, &back);
 }
@@ -361,6 +361,80 @@ proptest! {
 
     #[test]
     fn prop_random_payloads_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        let _ = record::decode_payload(&bytes);
+        let _ = record::decode_payload(&bytes, WAL_FORMAT_VERSION);
     }
+}
+
+#[test]
+fn catalog_operations_round_trip() {
+    use crate::schema::{ColumnDef, TableSchema};
+    let dir = tempfile::tempdir().unwrap();
+    let schema = TableSchema {
+        name: "événements".into(),
+        columns: vec![
+            ColumnDef { name: "id".into(), data_type: DataType::BigInt, nullable: false },
+            ColumnDef { name: "note".into(), data_type: DataType::Text, nullable: true },
+        ],
+        primary_key: vec![0],
+    };
+    let (wal, _, _) = open(dir.path(), fast(), Lsn(1));
+    let create = vec![WalOp::CreateTable { table_id: 7, schema: schema.clone(), compression: Compression::Zstd }];
+    wal.append_sync(1, &create).unwrap();
+    // Encoding outside the lock, appending later with the timestamp.
+    let record = wal.encode(&[WalOp::DropTable { table_id: 7 }]).unwrap();
+    assert!(!record.is_empty());
+    let lsn = wal.append_encoded(2, record).unwrap();
+    wal.sync_to_mode(lsn, SyncMode::Off).unwrap();
+    wal.flush(true).unwrap();
+    assert_eq!(wal.synced_lsn(), lsn);
+    drop(wal);
+    let (_, records, _) = open(dir.path(), fast(), Lsn(1));
+    assert_eq!(records.len(), 2);
+    match (&records[0].ops[..], &records[1].ops[..]) {
+        (
+            [WalOp::CreateTable { table_id: 7, schema: back, compression: Compression::Zstd }],
+            [WalOp::DropTable { table_id: 7 }],
+        ) => assert_eq!(back, &schema),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((records[0].commit_ts, records[1].commit_ts), (1, 2));
+}
+
+#[test]
+fn per_commit_sync_modes_and_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _, _) = open(dir.path(), WalOptions::default(), Lsn(1));
+    let lsn = wal.append(1, &ops(1)).unwrap();
+    wal.sync_to_mode(lsn, SyncMode::Off).unwrap();
+    assert_eq!((wal.written_lsn(), wal.synced_lsn()), (Lsn(0), Lsn(0)));
+    wal.sync_to_mode(lsn, SyncMode::Normal).unwrap();
+    assert_eq!((wal.written_lsn(), wal.synced_lsn(), wal.stats().n_fsyncs), (lsn, Lsn(0), 0));
+    wal.flush(true).unwrap();
+    assert_eq!((wal.synced_lsn(), wal.stats().n_fsyncs), (lsn, 1));
+    wal.flush(true).unwrap();
+    assert_eq!(wal.stats().n_fsyncs, 1, "nothing new: no fsync");
+    let lsn = wal.append(2, &ops(2)).unwrap();
+    wal.sync_to_mode(lsn, SyncMode::Full).unwrap();
+    assert_eq!((wal.synced_lsn(), wal.stats().n_fsyncs), (lsn, 2));
+    assert_eq!(SyncMode::from_name("NORMAL"), Some(SyncMode::Normal));
+    assert_eq!(SyncMode::from_name("sometimes"), None);
+    assert_eq!(SyncMode::Off.name(), "off");
+}
+
+#[test]
+fn version_1_segment_is_continued_in_a_new_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/v1/wal/wal-00000000000000000001.log"),
+        dir.path().join("wal-00000000000000000001.log"),
+    )
+    .unwrap();
+    let (wal, records, _) = open(dir.path(), fast(), Lsn(1));
+    assert_eq!(records.len(), 3);
+    wal.append_sync(9, &[WalOp::DropTable { table_id: 1 }]).unwrap();
+    assert_eq!(wal.segments().unwrap().len(), 2, "a v2 record never goes into a v1 segment");
+    drop(wal);
+    let (_, records, _) = open(dir.path(), fast(), Lsn(1));
+    assert_eq!(records.len(), 4);
+    assert!(matches!(records[3].ops[..], [WalOp::DropTable { table_id: 1 }]));
 }
