@@ -25,6 +25,10 @@ pub mod fixture;
 pub mod gen;
 pub mod load;
 pub mod queries;
+pub mod runner;
+pub mod stats;
+pub mod sys;
+pub mod timings;
 
 pub use chunks::{ArrowChunk, Chunks, DEFAULT_BATCH_ROWS};
 pub use gen::{Table, Workload};
