@@ -11,6 +11,9 @@
 //!
 //! `cargo xtask fuzz [options]` runs random SQL from a grammar against the workload schema and
 //! reports panics, crashes, hangs and internal errors (see the `fuzz` module).
+//!
+//! `cargo xtask bench [options]` benchmarks the dashboard workload against DuckDB (see the
+//! `bench` module).
 
 use anyhow::{bail, Context, Result};
 use heliosdb_tests::{install_quiet_panic_hook, run_file, test_files, Corpus, Options};
@@ -18,11 +21,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod bench;
 mod fuzz;
 
 const USAGE: &str = "\
 usage: cargo xtask slt [options] <FILE or DIR>...
        cargo xtask fuzz [options]      (cargo xtask fuzz --help)
+       cargo xtask bench [options]     (cargo xtask bench --help)
 
 Runs sqllogictest files against HeliosDB Nano, each against a fresh in-memory database.
 
@@ -140,6 +145,7 @@ fn main() -> Result<ExitCode> {
     match args.next().as_deref() {
         Some("slt") => slt(parse_slt_args(args)?),
         Some("fuzz") => fuzz::main(args),
+        Some("bench") => bench::main(args),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
