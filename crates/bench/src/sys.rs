@@ -69,6 +69,52 @@ pub fn cpu() -> (String, usize) {
     (model, std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// CPU time counters, in clock ticks: the whole machine's (`/proc/stat`) and this process's
+/// plus its waited-for children's (`/proc/self/stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuTicks {
+    /// Every CPU's busy time (everything but idle and iowait).
+    pub machine_busy: u64,
+    /// Every CPU's time, busy or not.
+    pub machine_total: u64,
+    /// This process and its finished children.
+    pub ours: u64,
+}
+
+/// Reads the CPU counters; `None` off Linux.
+pub fn cpu_ticks() -> Option<CpuTicks> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+    parse_ticks(&stat, &own)
+}
+
+fn parse_ticks(stat: &str, own: &str) -> Option<CpuTicks> {
+    let cpu: Vec<u64> =
+        stat.lines().next()?.strip_prefix("cpu ")?.split_whitespace().map(|v| v.parse().ok()).collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user and nice]
+    let total: u64 = cpu.iter().take(8).sum();
+    let idle = cpu.get(3)? + cpu.get(4).unwrap_or(&0);
+    // Fields after the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    let fields: Vec<&str> = own.rsplit_once(')')?.1.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    let ours = field(14)? + field(15)? + field(16)? + field(17)?;
+    Some(CpuTicks { machine_busy: total - idle, machine_total: total, ours })
+}
+
+/// How many cores' worth of CPU other processes used between two readings (the machine's busy
+/// time minus this process's and its children's, over the elapsed time); `None` if the readings
+/// are missing or no time passed.
+pub fn others_cores(before: Option<CpuTicks>, after: Option<CpuTicks>, cores: usize) -> Option<f64> {
+    let (a, b) = (before?, after?);
+    let total = b.machine_total.checked_sub(a.machine_total)?;
+    if total == 0 {
+        return None;
+    }
+    let busy = b.machine_busy.saturating_sub(a.machine_busy);
+    let ours = b.ours.saturating_sub(a.ours);
+    Some(busy.saturating_sub(ours) as f64 / total as f64 * cores as f64)
+}
+
 /// The measured bandwidth of summing a large `i64` array.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bandwidth {
@@ -127,6 +173,21 @@ mod tests {
         let text = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
         assert_eq!(parse_status(text), Some(Memory { rss: 1 << 20, peak: 2 << 20 }));
         assert_eq!(parse_status("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn parses_cpu_ticks() {
+        let stat = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n";
+        let own = "42 (heliosdb bench) S 1 2 3 4 5 6 7 8 9 10 7 3 20 10 0\n";
+        let t = parse_ticks(stat, own).unwrap();
+        assert_eq!((t.machine_busy, t.machine_total, t.ours), (150, 1000, 40));
+        let later = CpuTicks { machine_busy: 350, machine_total: 1400, ours: 140 };
+        // 200 busy ticks of 400, 100 of them ours: others used a quarter of 2 cores.
+        assert_eq!(others_cores(Some(t), Some(later), 2), Some(0.5));
+        assert_eq!(others_cores(None, Some(later), 2), None);
+        if cfg!(target_os = "linux") {
+            assert!(cpu_ticks().is_some());
+        }
     }
 
     #[test]

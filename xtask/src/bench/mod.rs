@@ -245,6 +245,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
     let csv_dir = run_dir.join("csv");
     let with_duckdb = matches!(python, Some(Ok(_)));
 
+    let ticks_before = bench::sys::cpu_ticks();
     eprintln!("== HeliosDB Nano: N = {}, {} timed runs per query after 1 warm-up", args.rows, args.runs);
     let mut cmd = Command::new(&runner);
     cmd.arg("--rows").arg(args.rows.to_string());
@@ -346,6 +347,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
         gates_path: &gates_path,
         checked_against_fixtures: duck.is_none() && args.rows == bench::FIXTURE_N,
         rustflags: RUSTFLAGS,
+        others_cores: bench::sys::others_cores(ticks_before, bench::sys::cpu_ticks(), bench::sys::cpu().1),
     };
     let verdict = report.print();
     eprintln!("(build {build_secs:.1} s, whole run {:.1} s)", started.elapsed().as_secs_f64());

@@ -70,6 +70,8 @@ pub struct Report<'a> {
     pub gates_path: &'a Path,
     pub checked_against_fixtures: bool,
     pub rustflags: &'a str,
+    /// How many cores' worth of CPU other processes used while the engines ran.
+    pub others_cores: Option<f64>,
 }
 
 /// `12345678` as `12,345,678`.
@@ -127,6 +129,10 @@ impl Report<'_> {
             self.rustflags,
             self.ours.get("target_features").unwrap_or("(unknown)")
         );
+        if let Some(others) = self.others_cores {
+            let note = if others >= 0.2 { ": timings are noisy" } else { "" };
+            println!("   other processes used {others:.2} cores on average while the engines ran{note}");
+        }
         if let Some(size) = self.ours.get("batch_size") {
             println!("   HELIOSDB_BATCH_SIZE={size}");
         }
