@@ -180,7 +180,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     eprintln!("heliosdb-bench: N = {} on {cpu} ({cores} cores); target features: {}", args.rows, features.join(" "));
 
     let bw_bytes = args.bandwidth_bytes.unwrap_or((args.rows * 8).max(128 << 20));
-    let bw = sys::measure_bandwidth((bw_bytes / 8).max(1) as usize, 5);
+    let bw = sys::measure_bandwidth((bw_bytes / 8).max(1) as usize, 10);
     timings.set(
         "bandwidth",
         &[&bw.bytes.to_string(), &bw.one_thread.to_string(), &bw.all_threads.to_string(), &bw.threads.to_string()],
