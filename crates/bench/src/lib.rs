@@ -7,6 +7,7 @@
 //!                                                                ├─► csv   (DuckDB, scripts/make_fixtures.py)
 //!                                                                └─► checksum (the README's checks)
 //! queries (q01..q15 + seed dialect) ─► engine ─► fixture::compare ◄─ fixtures/*.result (DuckDB)
+//! runner (heliosdb-bench: load, warm timed runs, peak RSS) ─► timings + answers ─► cargo xtask bench
 //! ```
 //!
 //! ```
