@@ -195,7 +195,8 @@ pub fn run(args: &Args) -> Result<(), String> {
 
     if let Some(dir) = &args.csv_dir {
         let t = Instant::now();
-        csv::write_dir(&workload, dir, DEFAULT_BATCH_ROWS).map_err(|e| format!("writing CSV to {}: {e}", dir.display()))?;
+        csv::write_dir(&workload, dir, DEFAULT_BATCH_ROWS)
+            .map_err(|e| format!("writing CSV to {}: {e}", dir.display()))?;
         timings.set("csv_ms", &[&ms(t.elapsed()).to_string()]);
         eprintln!("wrote the workload as CSV to {} in {:.2?}", dir.display(), t.elapsed());
     }

@@ -51,8 +51,27 @@ macro_rules! features {
 /// turns on whatever the build machine has).
 pub fn target_features() -> Vec<&'static str> {
     let all = features![
-        "sse2", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "bmi1", "bmi2", "lzcnt",
-        "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vpopcntdq", "neon", "sve", "sve2",
+        "sse2",
+        "sse3",
+        "ssse3",
+        "sse4.1",
+        "sse4.2",
+        "popcnt",
+        "avx",
+        "avx2",
+        "fma",
+        "bmi1",
+        "bmi2",
+        "lzcnt",
+        "f16c",
+        "avx512f",
+        "avx512bw",
+        "avx512vl",
+        "avx512dq",
+        "avx512vpopcntdq",
+        "neon",
+        "sve",
+        "sve2",
     ];
     all.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect()
 }

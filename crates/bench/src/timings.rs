@@ -151,8 +151,8 @@ mod tests {
 
     #[test]
     fn reads_the_python_side() {
-        let t = Timings::parse("# duckdb\nversion\t2.0.1\nquery\tq01\t3.5,4\nquery\tq02\t-\t-\t-\tParser Error\n")
-            .unwrap();
+        let t =
+            Timings::parse("# duckdb\nversion\t2.0.1\nquery\tq01\t3.5,4\nquery\tq02\t-\t-\t-\tParser Error\n").unwrap();
         assert_eq!(t.query("q01").unwrap().runs_ms, [3.5, 4.0]);
         assert_eq!(t.query("q02").unwrap().error.as_deref(), Some("Parser Error"));
         assert!(Timings::parse("query\tq01\tfast\n").is_err());

@@ -105,8 +105,10 @@ mod tests {
 
     #[test]
     fn parses_tiers() {
-        let g = Gates::parse("# gates\n[10m]\ngeomean = 3.5 # the mean\nq01 = 6\nq02_totals = 2.5\n\n[\"1m\"]\nq01 = 1.5\n")
-            .unwrap();
+        let g = Gates::parse(
+            "# gates\n[10m]\ngeomean = 3.5 # the mean\nq01 = 6\nq02_totals = 2.5\n\n[\"1m\"]\nq01 = 1.5\n",
+        )
+        .unwrap();
         let t = &g.tiers["10m"];
         assert_eq!(t.geomean, Some(3.5));
         assert_eq!(t.query("q01_kpi_last_day"), Some(6.0));

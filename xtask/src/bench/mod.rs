@@ -90,9 +90,11 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Bench
             "--rows" => rows = Some(parse_rows(&args.next().context("--rows needs a value")?)?),
             "--runs" => {
                 let value = args.next().context("--runs needs a number")?;
-                let k: usize = value.parse().ok().filter(|k| *k >= 1).with_context(|| {
-                    format!("--runs: not a positive number: {value:?}")
-                })?;
+                let k: usize = value
+                    .parse()
+                    .ok()
+                    .filter(|k| *k >= 1)
+                    .with_context(|| format!("--runs: not a positive number: {value:?}"))?;
                 runs = Some(k);
             }
             "--quick" => quick = true,
@@ -391,6 +393,27 @@ mod tests {
         assert!(parse(&["--runs", "0"]).is_err());
         assert!(parse(&["--rows"]).is_err());
         assert!(parse(&["--fast"]).unwrap_err().to_string().contains("unknown argument --fast"));
+    }
+
+    #[test]
+    fn checks_answers() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, n: u64, order: &str, rows: &str| {
+            let path = dir.join(name);
+            let text = format!("n\t{n}\ncolumns\tc\tv\ntypes\tT\tR\norder\t{order}\n----\n{rows}");
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let ours = file("ours", 10, "query", "b\t2.0000000000001\na\t1\n");
+        let same = file("same", 10, "rowsort", "a\t1\nb\t2\n");
+        let ordered = file("ordered", 10, "query", "a\t1\nb\t2\n");
+        let other_n = file("other_n", 11, "rowsort", "a\t1\nb\t2\n");
+        assert_eq!(check_answer(&ours, &same, 10), report::Check::Ok);
+        assert!(matches!(check_answer(&ours, &ordered, 10), report::Check::Diff(d) if d.contains("row 0")));
+        assert!(matches!(check_answer(&ours, &other_n, 10), report::Check::Diff(d) if d.contains("N = 11")));
+        assert!(matches!(check_answer(&dir.join("missing"), &same, 10), report::Check::Diff(_)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -147,7 +147,10 @@ impl Report<'_> {
             );
         }
         if let Some((n, load_ms)) = self.duck.and_then(load_fact) {
-            let csv = self.ours.get_f64("csv_ms").map_or(String::new(), |c| format!("; writing the CSV took {:.2} s", c / 1e3));
+            let csv = self
+                .ours
+                .get_f64("csv_ms")
+                .map_or(String::new(), |c| format!("; writing the CSV took {:.2} s", c / 1e3));
             println!(
                 "         DuckDB   {} rows in {:.2} s from CSV (parsing included{csv})",
                 thousands(n),
@@ -155,19 +158,20 @@ impl Report<'_> {
             );
         }
         if let Some(why) = &self.duck_problem {
-            println!("   {why}: HeliosDB alone{}", if self.checked_against_fixtures {
-                ", answers checked against crates/bench/fixtures (DuckDB's, made at this N)"
-            } else {
-                ", answers not checked"
-            });
+            println!(
+                "   {why}: HeliosDB alone{}",
+                if self.checked_against_fixtures {
+                    ", answers checked against crates/bench/fixtures (DuckDB's, made at this N)"
+                } else {
+                    ", answers not checked"
+                }
+            );
         }
         println!();
     }
 
     fn table(&self) {
-        let header = [
-            "query", "HeliosDB ms", "p99", "DuckDB ms", "p99", "ratio", "gate", "peak MB", "+MB", "check",
-        ];
+        let header = ["query", "HeliosDB ms", "p99", "DuckDB ms", "p99", "ratio", "gate", "peak MB", "+MB", "check"];
         let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for row in &self.queries {
             let ratio = row.ratio();
@@ -275,7 +279,12 @@ impl Report<'_> {
         if self.duck.is_none() {
             println!("gates: not applied (no DuckDB timings to compare with).");
         } else if self.tier.is_none() {
-            println!("gates: none for N = {} (no [{}] tier in {}).", thousands(self.rows), self.tier_name, self.gates_path.display());
+            println!(
+                "gates: none for N = {} (no [{}] tier in {}).",
+                thousands(self.rows),
+                self.tier_name,
+                self.gates_path.display()
+            );
         } else if self.quick {
             println!("gates: not applied (--quick never gates on timing; {where_} shown for reference).");
         } else {
