@@ -37,6 +37,18 @@ impl Database {
         ))))
     }
 
+    /// A channel that receives what every later commit changed, per table (appended row-id
+    /// range, deleted row ids), in commit order: the feed for live queries.
+    pub fn subscribe_commits(&self) -> std::sync::mpsc::Receiver<Arc<sql::CommitDelta>> {
+        self.engine.catalog().subscribe()
+    }
+
+    /// Row versions held in memory (live rows plus old versions some snapshot may still
+    /// read); old versions are reclaimed once no running transaction can see them.
+    pub fn version_stats(&self) -> sql::VersionStats {
+        self.engine.catalog().version_stats()
+    }
+
     /// A new connection with its own session.
     pub fn connect(&self) -> Connection {
         Connection { session: Arc::new(Mutex::new(Session::new(self.engine.clone()))) }
@@ -143,6 +155,34 @@ impl Connection {
         Ok(session.append(table, storage::Batch::new(chunk.into_arrays()))?)
     }
 
+    /// Starts a transaction on this connection (`BEGIN`): statements run on the connection
+    /// (or its clones, which share the session) until [`Transaction::commit`] or
+    /// [`Transaction::rollback`] read one snapshot and become visible to others all at once.
+    /// Dropping the handle without committing rolls back.
+    ///
+    /// ```
+    /// use heliosdb_nano::Database;
+    /// let conn = Database::open_in_memory()?.connect();
+    /// conn.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance BIGINT)", ())?;
+    /// conn.execute("INSERT INTO acct VALUES (1, 100), (2, 0)", ())?;
+    /// let tx = conn.transaction()?;
+    /// tx.execute("UPDATE acct SET balance = balance - 30 WHERE id = 1", ())?;
+    /// tx.execute("UPDATE acct SET balance = balance + 30 WHERE id = 2", ())?;
+    /// tx.commit()?;
+    /// let total: i64 = conn.query("SELECT sum(balance) FROM acct", ())?.row(0).unwrap().get(0)?;
+    /// assert_eq!(total, 100);
+    /// # Ok::<(), heliosdb_nano::Error>(())
+    /// ```
+    pub fn transaction(&self) -> Result<Transaction> {
+        self.run_one("BEGIN", Vec::new())?;
+        Ok(Transaction { conn: self.clone(), done: false })
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.session.lock().unwrap_or_else(|p| p.into_inner()).in_transaction()
+    }
+
     /// The names of all tables, sorted.
     pub fn table_names(&self) -> Vec<String> {
         let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
@@ -153,6 +193,45 @@ impl Connection {
     pub fn table_sql(&self, name: &str) -> Option<String> {
         let session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         session.engine().table_schema(name).map(|s| s.to_sql())
+    }
+}
+
+/// An open transaction on a [`Connection`] (see [`Connection::transaction`]). Runs statements
+/// like the connection it came from (it dereferences to it); rolls back when dropped
+/// uncommitted.
+#[derive(Debug)]
+pub struct Transaction {
+    conn: Connection,
+    done: bool,
+}
+
+impl Transaction {
+    /// Commits. On a write-write conflict the error's [`Error::sqlstate`] is `40001` and the
+    /// transaction was rolled back: run it again.
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.conn.run_one("COMMIT", Vec::new()).map(|_| ())
+    }
+
+    /// Discards every change of the transaction.
+    pub fn rollback(mut self) -> Result<()> {
+        self.done = true;
+        self.conn.run_one("ROLLBACK", Vec::new()).map(|_| ())
+    }
+}
+
+impl std::ops::Deref for Transaction {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if !self.done && self.conn.in_transaction() {
+            let _ = self.conn.run_one("ROLLBACK", Vec::new());
+        }
     }
 }
 

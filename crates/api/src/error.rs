@@ -26,6 +26,26 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The SQLSTATE code of the error, for the kinds applications act on: `40001`
+    /// (serialization failure: retry the transaction), `23505` (duplicate key), `25P02`
+    /// (statement in a failed transaction).
+    pub fn sqlstate(&self) -> Option<&'static str> {
+        match self {
+            Error::Sql(sql::SqlError::Txn(mvcc_error)) => {
+                let text = mvcc_error.to_string();
+                if text.contains("SQLSTATE 40001") {
+                    Some("40001")
+                } else if text.starts_with("duplicate key") {
+                    Some("23505")
+                } else {
+                    None
+                }
+            }
+            Error::Sql(sql::SqlError::TxnState(m)) if m.starts_with("current transaction is aborted") => Some("25P02"),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -33,11 +33,12 @@ mod error;
 mod params;
 mod rows;
 
-pub use connection::{Connection, Database, Output, Statement};
+pub use connection::{Connection, Database, Output, Statement, Transaction};
 pub use error::{Error, Result};
 pub use params::Params;
 pub use rows::{ArrowResult, Column, ColumnIndex, FromValue, Row, Rows};
 pub use sql::{ends_statement, split_statements};
+pub use sql::{CommitDelta, TableDelta, VersionStats};
 pub use storage::{DataType, Value};
 
 /// The arrow2 crate, re-exported so callers of [`Connection::query_arrow`] name the same types.

@@ -1,14 +1,17 @@
-//! MVCC: commit timestamps, snapshots, the catalog of tables, and the rule that decides which
-//! committed data a reader sees.
+//! MVCC: commit timestamps, snapshots, transactions, the catalog of tables, and the rules
+//! that decide which committed data a reader sees.
 //!
 //! ```text
-//! writer: Transaction::append(table, batch) ──commit()──► commit_ts assigned, segments published
-//! reader: Catalog::snapshot() ──► read_ts ──► Table::scan(snapshot) ──► visible batches only
+//! writer: Catalog::begin() ─► Transaction::{append, delete} ─► commit(): validate, stamp, publish ts
+//! reader: Transaction::snapshot() ─► Table::scan(snapshot) ─► visible parts (+ live-row bitmaps)
 //! ```
 //!
-//! Today every table is append-only: a committed batch becomes a segment stamped with its
-//! commit timestamp, and a snapshot sees exactly the segments committed at or before its
-//! `read_ts` ([`visible`]). Version chains for UPDATE/DELETE arrive with the transactions issue.
+//! A committed batch becomes a segment stamped with its commit timestamp; a snapshot sees the
+//! segments committed at or before its `read_ts` ([`visible`]), minus rows whose delete
+//! stamp it sees, plus its own transaction's pending appends. An UPDATE is a delete plus an
+//! append; deletes are per-row stamps set by compare-and-swap (first writer wins, the other
+//! gets [`TxnError::SerializationFailure`]). Segments no running snapshot can see are
+//! reclaimed through `crossbeam-epoch`. Every commit sends a [`CommitDelta`] to subscribers.
 //! This crate knows nothing of SQL, operators or encodings.
 
 mod catalog;
@@ -17,8 +20,8 @@ mod table;
 mod timestamp;
 mod txn;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, CommitDelta};
 pub use error::{Result, TxnError};
-pub use table::Table;
-pub use timestamp::{visible, Snapshot, Timestamp};
+pub use table::{is_pending_row, KeyLookup, ScanPart, Table, TableDelta, VersionStats, ROW_ID};
+pub use timestamp::{visible, Snapshot, Timestamp, TxnId};
 pub use txn::Transaction;

@@ -1,67 +1,535 @@
-//! [`Table`]: a table's definition and its committed segments.
+//! [`Table`]: a table's definition, its committed segments with their delete stamps, the
+//! uncommitted appends of running transactions, and the primary-key index.
+//!
+//! ```text
+//! segments (epoch-managed list, replaced whole by commit and GC; readers never lock)
+//!   Segment { commit_ts, first_row, batch, stamps: [AtomicU64; n] (allocated on first delete) }
+//! pending  (per running transaction: its own appends, invisible to everyone else)
+//! ```
+//!
+//! Every committed row has a **row id**: the table-wide ordinal it got when its commit was
+//! published, so row ids are assigned in commit order and stay stable (a WAL replay reproduces
+//! them). An UPDATE is a delete of the old version plus an append of the new one; the old
+//! version stays readable by every snapshot older than the delete until garbage collection
+//! drops segments whose rows no running snapshot can see any more.
+//!
+//! A row's delete stamp is `LIVE`, the commit timestamp of its delete, or an uncommitted
+//! transaction's marker. Setting a marker is a compare-and-swap from `LIVE`: that is the
+//! write lock of a row, and losing it is a write-write conflict.
 
-use crate::timestamp::{visible, Snapshot, Timestamp};
-use std::collections::HashSet;
-use std::sync::{Mutex, RwLock};
-use storage::{Batch, TableSchema};
+use crate::error::{Result, TxnError};
+use crate::timestamp::{visible, Snapshot, Timestamp, TxnId, LIVE, TXN_BIT};
+use arrow::array::{growable::make_growable, Array, BooleanArray};
+use arrow::bitmap::{Bitmap, MutableBitmap};
+use crossbeam_epoch::{self as epoch, Atomic, Owned};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use storage::{Batch, DataType, TableSchema};
 
-/// One committed batch and the timestamp it was committed at.
-#[derive(Debug)]
+/// The pseudo column index of a scan's row-id column (a BIGINT holding [`RowId`]s).
+pub const ROW_ID: usize = usize::MAX;
+
+/// Row ids of a transaction's own uncommitted rows have this bit set; the rest of the id is
+/// `(index of the pending batch) << 32 | offset`.
+const PENDING_BIT: u64 = 1 << 63;
+
+/// A committed batch of rows and the delete stamps of its rows.
 struct Segment {
     commit_ts: Timestamp,
+    first_row: u64,
     batch: Batch,
+    /// One stamp per row, allocated by the first delete in the segment.
+    stamps: OnceLock<Box<[AtomicU64]>>,
+    /// Committed deletes, and the newest of their timestamps (for garbage collection).
+    n_deleted: AtomicUsize,
+    last_delete: AtomicU64,
 }
 
-/// A table: schema, committed data, and the primary-key index.
-#[derive(Debug)]
+impl Segment {
+    fn stamps(&self) -> &[AtomicU64] {
+        self.stamps.get_or_init(|| (0..self.batch.n_rows).map(|_| AtomicU64::new(LIVE)).collect())
+    }
+
+    /// The rows of this segment `snapshot` sees, or `None` when it sees all of them.
+    fn live_rows(&self, snapshot: Snapshot) -> Option<Bitmap> {
+        let stamps = self.stamps.get()?;
+        let mut any_deleted = false;
+        let bits: MutableBitmap = stamps
+            .iter()
+            .map(|s| {
+                let deleted = snapshot.sees_deleted(s.load(Ordering::Acquire));
+                any_deleted |= deleted;
+                !deleted
+            })
+            .collect();
+        any_deleted.then(|| bits.into())
+    }
+
+    fn is_dead_before(&self, oldest: Timestamp) -> bool {
+        self.n_deleted.load(Ordering::Acquire) == self.batch.n_rows
+            && self.last_delete.load(Ordering::Acquire) <= oldest.0
+    }
+}
+
+/// The immutable list of a table's segments, in row-id order. Replaced whole, never mutated.
+struct SegmentList {
+    segments: Vec<Arc<Segment>>,
+}
+
+impl SegmentList {
+    fn find(&self, row_id: u64) -> Option<(&Arc<Segment>, usize)> {
+        let idx = self.segments.partition_point(|s| s.first_row <= row_id).checked_sub(1)?;
+        let seg = &self.segments[idx];
+        let offset = (row_id - seg.first_row) as usize;
+        (offset < seg.batch.n_rows).then_some((seg, offset))
+    }
+}
+
+/// Rows a running transaction appended to this table.
+struct PendingBatch {
+    batch: Batch,
+    keys: Vec<Vec<u8>>,
+    deleted: Vec<bool>,
+}
+
+/// State only writers touch, under the table's lock.
+#[derive(Default)]
+struct WriteState {
+    next_row: u64,
+    /// Encoded primary key -> row id of the newest committed live row with that key.
+    keys: HashMap<Vec<u8>, u64>,
+}
+
+/// A part of a table as one scan sees it.
+#[derive(Debug, Clone)]
+pub struct ScanPart {
+    pub batch: Batch,
+    /// The row id of the batch's first row; row `k` has id `first_row + k`.
+    pub first_row: u64,
+    /// The rows the scan sees, when it does not see them all.
+    pub live: Option<Bitmap>,
+}
+
+/// What a transaction's snapshot knows of a primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLookup {
+    /// No row with the key is visible, and none was committed after the snapshot.
+    Absent,
+    /// This visible row has the key.
+    Visible(u64),
+    /// A transaction that committed after the snapshot wrote a row with this key.
+    Concurrent,
+}
+
+/// Appended row range and deleted row ids of one table in one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDelta {
+    pub table: String,
+    pub appended: std::ops::Range<u64>,
+    pub deleted: Vec<u64>,
+}
+
+/// A table: schema, committed data, pending appends, and the primary-key index.
 pub struct Table {
     schema: TableSchema,
-    /// Segments in commit order (so in `commit_ts` order).
-    segments: RwLock<Vec<Segment>>,
-    /// Encoded primary keys of every committed row; empty when the table has no key.
-    keys: Mutex<HashSet<Vec<u8>>>,
+    segments: Atomic<SegmentList>,
+    write: Mutex<WriteState>,
+    pending: Mutex<HashMap<TxnId, Vec<PendingBatch>>>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table").field("name", &self.schema.name).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self` proves no other thread can reach this table, so no reader holds
+        // a reference into the current list; older lists were handed to `defer_destroy`.
+        let list = unsafe { self.segments.load(Ordering::Acquire, epoch::unprotected()) };
+        if !list.is_null() {
+            // SAFETY: as above; the pointer came from `Owned::new` and is dropped once.
+            drop(unsafe { list.into_owned() });
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Table {
     pub(crate) fn new(schema: TableSchema) -> Table {
-        Table { schema, segments: RwLock::new(Vec::new()), keys: Mutex::new(HashSet::new()) }
+        Table {
+            schema,
+            segments: Atomic::new(SegmentList { segments: Vec::new() }),
+            write: Mutex::new(WriteState::default()),
+            pending: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn schema(&self) -> &TableSchema {
         &self.schema
     }
 
-    /// The batches visible to `snapshot`, in commit order. Cloning a batch shares its buffers.
-    pub fn scan(&self, snapshot: Snapshot) -> Vec<Batch> {
-        let segments = self.segments.read().unwrap_or_else(|p| p.into_inner());
-        segments.iter().take_while(|s| visible(s.commit_ts, snapshot)).map(|s| s.batch.clone()).collect()
-    }
-
-    /// The number of rows visible to `snapshot`.
-    pub fn n_rows(&self, snapshot: Snapshot) -> usize {
-        let segments = self.segments.read().unwrap_or_else(|p| p.into_inner());
-        segments.iter().take_while(|s| visible(s.commit_ts, snapshot)).map(|s| s.batch.n_rows).sum()
-    }
-
-    /// Whether a committed row has this encoded primary key.
-    pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner()).contains(key)
-    }
-
-    /// Returns the first key of `keys` already committed or repeated within `keys`.
-    pub(crate) fn find_duplicate<'k>(&self, keys: &'k [Vec<u8>]) -> Option<&'k [u8]> {
-        let committed = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        let mut seen = HashSet::with_capacity(keys.len());
-        keys.iter().find(|k| committed.contains(*k) || !seen.insert(k.as_slice())).map(|k| k.as_slice())
-    }
-
-    /// Publishes a batch at `commit_ts`. Called only under the commit lock, in timestamp order.
-    pub(crate) fn publish(&self, commit_ts: Timestamp, batch: Batch, keys: Vec<Vec<u8>>) {
-        if !keys.is_empty() {
-            self.keys.lock().unwrap_or_else(|p| p.into_inner()).extend(keys);
+    /// The type of scan column `idx` ([`ROW_ID`] included).
+    pub fn column_type(&self, idx: usize) -> DataType {
+        if idx == ROW_ID {
+            DataType::BigInt
+        } else {
+            self.schema.columns[idx].data_type
         }
-        let mut segments = self.segments.write().unwrap_or_else(|p| p.into_inner());
-        debug_assert!(segments.last().is_none_or(|s| s.commit_ts <= commit_ts), "commit order");
-        segments.push(Segment { commit_ts, batch });
+    }
+
+    /// The name of scan column `idx` ([`ROW_ID`] included).
+    pub fn column_name(&self, idx: usize) -> &str {
+        if idx == ROW_ID {
+            "rowid"
+        } else {
+            &self.schema.columns[idx].name
+        }
+    }
+
+    /// The current segment list (a lock-free read: pin the epoch, clone the handles).
+    fn segments(&self) -> Vec<Arc<Segment>> {
+        let guard = epoch::pin();
+        let list = self.segments.load(Ordering::Acquire, &guard);
+        // SAFETY: the list pointer is never null (set in `new`, replaced only by non-null
+        // lists), and a replaced list is destroyed only after every guard pinned before the
+        // replacement is dropped (`defer_destroy`), so it is valid while `guard` lives.
+        unsafe { list.deref() }.segments.clone()
+    }
+
+    /// Replaces the segment list; the caller holds the write lock.
+    fn replace_segments(&self, segments: Vec<Arc<Segment>>, _write: &MutexGuard<'_, WriteState>) {
+        let guard = epoch::pin();
+        let old = self.segments.swap(Owned::new(SegmentList { segments }), Ordering::AcqRel, &guard);
+        // SAFETY: `old` is no longer reachable from the table; readers that loaded it pinned
+        // the epoch first, so destruction waits for them.
+        unsafe { guard.defer_destroy(old) };
+    }
+
+    /// The parts of the table `snapshot` sees, in row-id order (its own appends last).
+    /// Cloning a batch shares its buffers.
+    pub fn scan(&self, snapshot: Snapshot) -> Vec<ScanPart> {
+        let mut parts = Vec::new();
+        for seg in self.segments() {
+            if !visible(seg.commit_ts, snapshot) {
+                continue;
+            }
+            let live = seg.live_rows(snapshot);
+            if live.as_ref().is_some_and(|l| l.unset_bits() == l.len()) {
+                continue;
+            }
+            parts.push(ScanPart { batch: seg.batch.clone(), first_row: seg.first_row, live });
+        }
+        if let Some(txn) = snapshot.txn {
+            if let Some(own) = lock(&self.pending).get(&txn) {
+                for (idx, p) in own.iter().enumerate() {
+                    let live = p.deleted.iter().any(|&d| d).then(|| p.deleted.iter().map(|&d| !d).collect());
+                    parts.push(ScanPart { batch: p.batch.clone(), first_row: PENDING_BIT | (idx as u64) << 32, live });
+                }
+            }
+        }
+        parts
+    }
+
+    /// The number of rows `snapshot` sees (committed deletes after it are not subtracted;
+    /// an estimate for planning).
+    pub fn n_rows(&self, snapshot: Snapshot) -> usize {
+        self.segments()
+            .iter()
+            .filter(|s| visible(s.commit_ts, snapshot))
+            .map(|s| s.batch.n_rows - s.n_deleted.load(Ordering::Relaxed).min(s.batch.n_rows))
+            .sum()
+    }
+
+    /// Gathers the rows `ids` (visible to `snapshot`) into one batch, in the order given.
+    pub fn fetch(&self, snapshot: Snapshot, ids: &[u64]) -> Result<Batch> {
+        let list = self.segments();
+        let list = SegmentList { segments: list };
+        let pending = lock(&self.pending);
+        let own = snapshot.txn.and_then(|t| pending.get(&t));
+        let mut sources: Vec<&Batch> = Vec::new();
+        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
+        let mut source_of: HashMap<u64, usize> = HashMap::new();
+        for &id in ids {
+            let (key, batch, offset) = if id & PENDING_BIT != 0 {
+                let idx = ((id & !PENDING_BIT) >> 32) as usize;
+                let offset = (id & 0xffff_ffff) as usize;
+                let p = own.and_then(|o| o.get(idx)).ok_or(TxnError::NoSuchRow(id))?;
+                (PENDING_BIT | (idx as u64) << 32, &p.batch, offset)
+            } else {
+                let (seg, offset) = list.find(id).ok_or(TxnError::NoSuchRow(id))?;
+                (seg.first_row, &seg.batch, offset)
+            };
+            if offset >= batch.n_rows {
+                return Err(TxnError::NoSuchRow(id));
+            }
+            let src = *source_of.entry(key).or_insert_with(|| {
+                sources.push(batch);
+                sources.len() - 1
+            });
+            picks.push((src, offset));
+        }
+        let mut columns = Vec::with_capacity(self.schema.columns.len());
+        for (c, def) in self.schema.columns.iter().enumerate() {
+            if sources.is_empty() {
+                columns.push(arrow::array::new_empty_array(def.data_type.to_arrow()));
+                continue;
+            }
+            let arrays: Vec<&dyn Array> = sources.iter().map(|b| b.columns[c].as_ref()).collect();
+            let mut growable = make_growable(&arrays, true, picks.len());
+            for &(src, offset) in &picks {
+                growable.extend(src, offset, 1);
+            }
+            columns.push(growable.as_box());
+        }
+        Ok(Batch { columns, n_rows: ids.len() })
+    }
+
+    /// Where the newest row with primary key `key` stands for `snapshot`.
+    pub fn lookup_key(&self, snapshot: Snapshot, key: &[u8]) -> KeyLookup {
+        if let Some(txn) = snapshot.txn {
+            if let Some(own) = lock(&self.pending).get(&txn) {
+                for (idx, p) in own.iter().enumerate() {
+                    if let Some(off) = p.keys.iter().enumerate().position(|(k, kk)| !p.deleted[k] && kk == key) {
+                        return KeyLookup::Visible(PENDING_BIT | (idx as u64) << 32 | off as u64);
+                    }
+                }
+            }
+        }
+        let Some(&id) = lock(&self.write).keys.get(key) else {
+            return KeyLookup::Absent;
+        };
+        let list = SegmentList { segments: self.segments() };
+        let Some((seg, offset)) = list.find(id) else {
+            return KeyLookup::Absent;
+        };
+        if !visible(seg.commit_ts, snapshot) {
+            return KeyLookup::Concurrent;
+        }
+        let stamp = seg.stamps.get().map_or(LIVE, |s| s[offset].load(Ordering::Acquire));
+        if snapshot.sees_deleted(stamp) {
+            KeyLookup::Absent
+        } else {
+            KeyLookup::Visible(id)
+        }
+    }
+
+    /// Buffers an uncommitted append of transaction `txn`.
+    pub(crate) fn add_pending(&self, txn: TxnId, batch: Batch, keys: Vec<Vec<u8>>) {
+        let deleted = vec![false; batch.n_rows];
+        lock(&self.pending).entry(txn).or_default().push(PendingBatch { batch, keys, deleted });
+    }
+
+    /// Drops the pending appends of `txn` (rollback).
+    pub(crate) fn drop_pending(&self, txn: TxnId) {
+        lock(&self.pending).remove(&txn);
+    }
+
+    /// Marks rows deleted by `txn`. Committed rows get the transaction's marker (their write
+    /// lock); `locked` collects them so a failure or a rollback can release them. A row
+    /// another transaction deleted (committed after our snapshot, or still running) is a
+    /// write-write conflict: everything this call marked is released again.
+    pub(crate) fn mark_deleted(&self, txn: TxnId, ids: &[u64], locked: &mut Vec<u64>) -> Result<usize> {
+        let list = SegmentList { segments: self.segments() };
+        let start = locked.len();
+        let mut own_marked: Vec<(usize, usize)> = Vec::new();
+        let mut n = 0;
+        let result = (|| {
+            for &id in ids {
+                if id & PENDING_BIT != 0 {
+                    let idx = ((id & !PENDING_BIT) >> 32) as usize;
+                    let offset = (id & 0xffff_ffff) as usize;
+                    let mut pending = lock(&self.pending);
+                    let p = pending.get_mut(&txn).and_then(|o| o.get_mut(idx)).ok_or(TxnError::NoSuchRow(id))?;
+                    let flag = p.deleted.get_mut(offset).ok_or(TxnError::NoSuchRow(id))?;
+                    if !*flag {
+                        *flag = true;
+                        own_marked.push((idx, offset));
+                        n += 1;
+                    }
+                    continue;
+                }
+                let (seg, offset) = list.find(id).ok_or(TxnError::NoSuchRow(id))?;
+                let stamp = &seg.stamps()[offset];
+                match stamp.compare_exchange(LIVE, txn.marker(), Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => {
+                        locked.push(id);
+                        n += 1;
+                    }
+                    Err(cur) if cur == txn.marker() => {}
+                    Err(_) => return Err(TxnError::SerializationFailure { table: self.schema.name.clone() }),
+                }
+            }
+            Ok(n)
+        })();
+        if result.is_err() {
+            self.unmark(txn, &locked[start..]);
+            locked.truncate(start);
+            let mut pending = lock(&self.pending);
+            if let Some(own) = pending.get_mut(&txn) {
+                for (idx, offset) in own_marked {
+                    own[idx].deleted[offset] = false;
+                }
+            }
+        }
+        result
+    }
+
+    /// Releases row locks of `txn` (rollback, or a failed statement).
+    pub(crate) fn unmark(&self, txn: TxnId, ids: &[u64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let list = SegmentList { segments: self.segments() };
+        for &id in ids {
+            if let Some((seg, offset)) = list.find(id) {
+                let _ = seg.stamps()[offset].compare_exchange(txn.marker(), LIVE, Ordering::AcqRel, Ordering::Acquire);
+            }
+        }
+    }
+
+    /// The first primary key `txn` would duplicate on commit, if any (a key repeated among
+    /// its appends, or held by a committed row it has not deleted), rendered as
+    /// `a, b)=(1, 2` for the error message. Called under the commit lock.
+    pub(crate) fn find_duplicate(&self, txn: TxnId, deleted: &HashSet<u64>) -> Option<String> {
+        let pk = &self.schema.primary_key;
+        if pk.is_empty() {
+            return None;
+        }
+        let pending = lock(&self.pending);
+        let own = pending.get(&txn)?;
+        let write = lock(&self.write);
+        let mut seen = HashSet::new();
+        for p in own {
+            for (k, key) in p.keys.iter().enumerate() {
+                if p.deleted[k] {
+                    continue;
+                }
+                let committed = write.keys.get(key).is_some_and(|id| !deleted.contains(id));
+                if committed || !seen.insert(key.as_slice()) {
+                    let names: Vec<&str> = pk.iter().map(|&c| self.schema.columns[c].name.as_str()).collect();
+                    let values: Vec<String> = pk
+                        .iter()
+                        .map(|&c| storage::Value::from_array(p.batch.columns[c].as_ref(), k).to_string())
+                        .collect();
+                    return Some(format!("{})=({}", names.join(", "), values.join(", ")));
+                }
+            }
+        }
+        None
+    }
+
+    /// Publishes `txn`'s writes to this table at `ts`: stamps its deletes, appends its rows
+    /// as new segments, updates the key index. Called under the commit lock, before the
+    /// catalog publishes `ts`, so no reader sees any of it until then.
+    pub(crate) fn publish(&self, txn: TxnId, ts: Timestamp, deleted: &[(u64, Vec<u8>)]) -> TableDelta {
+        let mut write = lock(&self.write);
+        let list = self.segments();
+        let by_id = SegmentList { segments: list.clone() };
+        for (id, key) in deleted {
+            if let Some((seg, offset)) = by_id.find(*id) {
+                seg.stamps()[offset].store(ts.0, Ordering::Release);
+                seg.n_deleted.fetch_add(1, Ordering::AcqRel);
+                seg.last_delete.fetch_max(ts.0, Ordering::AcqRel);
+            }
+            if !key.is_empty() && write.keys.get(key) == Some(id) {
+                write.keys.remove(key);
+            }
+        }
+        let own = lock(&self.pending).remove(&txn).unwrap_or_default();
+        let start = write.next_row;
+        let mut segments = list;
+        for p in own {
+            let (batch, keys) = if p.deleted.iter().any(|&d| d) {
+                let keep: BooleanArray = p.deleted.iter().map(|&d| Some(!d)).collect();
+                let columns = p
+                    .batch
+                    .columns
+                    .iter()
+                    .map(|c| arrow::compute::filter::filter(c.as_ref(), &keep).expect("filter of equal lengths"))
+                    .collect::<Vec<_>>();
+                let n_rows = p.deleted.iter().filter(|&&d| !d).count();
+                let keys = p.keys.into_iter().zip(&p.deleted).filter(|(_, &d)| !d).map(|(k, _)| k).collect();
+                (Batch { columns, n_rows }, keys)
+            } else {
+                (p.batch, p.keys)
+            };
+            if batch.n_rows == 0 {
+                continue;
+            }
+            let first_row = write.next_row;
+            for (k, key) in keys.into_iter().enumerate() {
+                write.keys.insert(key, first_row + k as u64);
+            }
+            write.next_row += batch.n_rows as u64;
+            segments.push(Arc::new(Segment {
+                commit_ts: ts,
+                first_row,
+                batch,
+                stamps: OnceLock::new(),
+                n_deleted: AtomicUsize::new(0),
+                last_delete: AtomicU64::new(0),
+            }));
+        }
+        let appended = start..write.next_row;
+        if !appended.is_empty() {
+            self.replace_segments(segments, &write);
+        }
+        TableDelta { table: self.schema.name.clone(), appended, deleted: deleted.iter().map(|(id, _)| *id).collect() }
+    }
+
+    /// Drops segments whose every row was deleted at or before `oldest` (so no running or
+    /// future snapshot sees any of them). Returns the number of rows reclaimed.
+    pub(crate) fn collect_garbage(&self, oldest: Timestamp) -> usize {
+        let write = lock(&self.write);
+        let list = self.segments();
+        if !list.iter().any(|s| s.is_dead_before(oldest)) {
+            return 0;
+        }
+        let (dead, live): (Vec<_>, Vec<_>) = list.into_iter().partition(|s| s.is_dead_before(oldest));
+        self.replace_segments(live, &write);
+        dead.iter().map(|s| s.batch.n_rows).sum()
+    }
+
+    /// What the table holds in memory: row versions (live or not yet reclaimed), committed
+    /// deletes among them, and segments.
+    pub fn storage_stats(&self) -> VersionStats {
+        let list = self.segments();
+        VersionStats {
+            rows: list.iter().map(|s| s.batch.n_rows).sum(),
+            deleted: list.iter().map(|s| s.n_deleted.load(Ordering::Relaxed)).sum(),
+            segments: list.len(),
+        }
     }
 }
+
+/// Row versions a table holds (see [`Table::storage_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionStats {
+    pub rows: usize,
+    pub deleted: usize,
+    pub segments: usize,
+}
+
+impl std::ops::Add for VersionStats {
+    type Output = VersionStats;
+    fn add(self, o: VersionStats) -> VersionStats {
+        VersionStats {
+            rows: self.rows + o.rows,
+            deleted: self.deleted + o.deleted,
+            segments: self.segments + o.segments,
+        }
+    }
+}
+
+/// Whether `id` names a transaction's own uncommitted row.
+pub fn is_pending_row(id: u64) -> bool {
+    id & PENDING_BIT != 0
+}
+
+const _: () = assert!(PENDING_BIT == TXN_BIT);

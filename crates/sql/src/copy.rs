@@ -159,7 +159,7 @@ fn finish_field(field: String, quoted: bool, f: &Format) -> Option<String> {
 
 /// `COPY ... FROM 'file'`: returns the number of rows imported.
 fn copy_from(
-    catalog: &Arc<mvcc::Catalog>,
+    txn: &mut mvcc::Transaction,
     table: &Arc<mvcc::Table>,
     columns: &[ast::Ident],
     path: &str,
@@ -219,7 +219,7 @@ fn copy_from(
         let columns = schema.columns.iter().zip(&values).map(|(d, v)| values_to_array(d.data_type, v)).collect();
         batches.push(Batch { columns, n_rows: chunk.len() });
     }
-    crate::dml::append_batches(catalog, table, batches)
+    crate::dml::append_batches(txn, table, batches)
 }
 
 fn csv_field(v: &Value, f: &Format) -> String {
@@ -281,7 +281,7 @@ fn copy_to(names: &[String], batches: &[Batch], path: &str, f: &Format) -> Resul
 /// Runs a COPY statement.
 pub fn copy(
     binder: &Binder,
-    catalog: &Arc<mvcc::Catalog>,
+    txn: &mut mvcc::Transaction,
     source: &ast::CopySource,
     to: bool,
     target: &ast::CopyTarget,
@@ -296,7 +296,7 @@ pub fn copy(
     match (source, to) {
         (ast::CopySource::Table { table_name, columns }, false) => {
             let table = binder.table(table_name)?;
-            copy_from(catalog, &table, columns, path, &format)
+            copy_from(txn, &table, columns, path, &format)
         }
         (ast::CopySource::Query(_), false) => crate::bind_err!("COPY FROM needs a table, not a query"),
         (source, true) => {
@@ -315,7 +315,7 @@ pub fn copy(
                 return crate::unsupported!("COPY source");
             };
             let bound = binder.query(&q)?;
-            let snapshot = catalog.snapshot();
+            let snapshot = txn.snapshot();
             let plan = optimize(crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?);
             let batches = exec::collect(&plan.to_physical(snapshot))?;
             copy_to(&bound.names, &batches, path, &format)

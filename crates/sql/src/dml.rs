@@ -9,54 +9,48 @@ use exec::row_key::encode_rows;
 use exec::{ExecError, Expr, PhysicalPlan};
 use sqlparser::ast;
 use std::sync::Arc;
-use storage::{Batch, DataType, Value};
+use storage::{Batch, DataType};
 
-/// Checks NOT NULL, computes primary keys, and commits `batches` to `table` in one transaction.
-pub fn append_batches(catalog: &Arc<mvcc::Catalog>, table: &Arc<mvcc::Table>, batches: Vec<Batch>) -> Result<u64> {
+/// Checks NOT NULL, computes primary keys, and buffers `batches` for `table` in `txn`
+/// (key uniqueness is checked when `txn` commits).
+pub fn append_batches(txn: &mut mvcc::Transaction, table: &Arc<mvcc::Table>, batches: Vec<Batch>) -> Result<u64> {
     let schema = table.schema();
-    let mut txn = catalog.begin();
+    let mut checked = Vec::with_capacity(batches.len());
     let mut n_rows = 0u64;
-    for batch in &batches {
+    for batch in batches {
         for (col, def) in batch.columns.iter().zip(&schema.columns) {
             let has_null = col.data_type() == &arrow::datatypes::DataType::Null || col.null_count() > 0;
             if !def.nullable && has_null && batch.n_rows > 0 {
                 return Err(ExecError::NotNull { table: schema.name.clone(), column: def.name.clone() }.into());
             }
         }
-        let keys = if schema.primary_key.is_empty() {
-            Vec::new()
-        } else {
-            let cols: Vec<&dyn arrow::array::Array> = schema.primary_key.iter().map(|&c| batch.column(c)).collect();
-            encode_rows(&cols, batch.n_rows)?
-        };
+        let keys = primary_keys(table, &batch, 0)?;
         n_rows += batch.n_rows as u64;
-        txn.append(table.clone(), batch.clone(), keys);
+        checked.push((batch, keys));
     }
-    txn.commit(|t, key| describe_key(t, &batches, key))?;
+    // Only after every batch passed: a failing statement buffers nothing.
+    for (batch, keys) in checked {
+        txn.append(table.clone(), batch, keys);
+    }
     Ok(n_rows)
 }
 
-/// Renders the primary-key values of the row whose encoded key is `key`.
-fn describe_key(table: &mvcc::Table, batches: &[Batch], key: &[u8]) -> String {
+/// The encoded primary keys of `batch`'s rows, whose table columns start at column `first`
+/// (empty when the table has no primary key).
+pub fn primary_keys(table: &mvcc::Table, batch: &Batch, first: usize) -> Result<Vec<Vec<u8>>> {
     let pk = &table.schema().primary_key;
-    for batch in batches {
-        let cols: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(c)).collect();
-        if let Ok(keys) = encode_rows(&cols, batch.n_rows) {
-            if let Some(row_idx) = keys.iter().position(|k| k.as_slice() == key) {
-                let values: Vec<String> = cols.iter().map(|c| Value::from_array(*c, row_idx).to_string()).collect();
-                let names: Vec<&str> = pk.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
-                return format!("{})=({}", names.join(", "), values.join(", "));
-            }
-        }
+    if pk.is_empty() {
+        return Ok(Vec::new());
     }
-    "?".into()
+    let cols: Vec<&dyn arrow::array::Array> = pk.iter().map(|&c| batch.column(first + c)).collect();
+    Ok(encode_rows(&cols, batch.n_rows)?)
 }
 
 /// Runs INSERT: binds the source, casts it to the target columns, fills the others with NULL,
 /// and appends everything in one commit. Any failure leaves the table unchanged.
-pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) -> Result<u64> {
-    if ins.on.is_some() || ins.returning.is_some() || ins.or.is_some() || ins.ignore || ins.overwrite {
-        return crate::unsupported!("INSERT with ON CONFLICT / RETURNING / OR (coming with transactions)");
+pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -> Result<u64> {
+    if ins.returning.is_some() || ins.ignore || ins.overwrite {
+        return crate::unsupported!("INSERT with RETURNING / IGNORE / OVERWRITE");
     }
     let table = match &ins.table {
         ast::TableObject::TableName(name) => binder.table(name)?,
@@ -154,7 +148,7 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
             crate::plan::LogicalPlan::Project { input: Box::new(bound.plan), exprs }
         }
     };
-    let snapshot = catalog.snapshot();
+    let snapshot = txn.snapshot();
     let plan = optimize(crate::subquery::resolve(plan, binder.subqueries.take(), snapshot)?);
     let physical: PhysicalPlan = plan.to_physical(snapshot);
     let produced = exec::collect(&physical)?;
@@ -177,7 +171,10 @@ pub fn insert(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ins: &ast::Insert) 
         }
         batches.push(Batch { columns, n_rows: b.n_rows });
     }
-    append_batches(catalog, &table, batches)
+    match crate::write::on_conflict(binder, &table, ins)? {
+        Some(action) => crate::write::upsert(binder, txn, &table, batches, action),
+        None => append_batches(txn, &table, batches),
+    }
 }
 
 /// `CREATE TABLE t [(columns)] AS query`: the query runs first, so a failing query creates
@@ -223,7 +220,8 @@ pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::
         }
         columns.push(storage::ColumnDef { name: col_name, data_type, nullable: true });
     }
-    let snapshot = catalog.snapshot();
+    let mut txn = catalog.begin();
+    let snapshot = txn.snapshot();
     let plan = optimize(crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?);
     let produced = exec::collect(&plan.to_physical(snapshot))?;
     let mut batches = Vec::with_capacity(produced.len());
@@ -240,7 +238,7 @@ pub fn create_table_as(binder: &Binder, catalog: &Arc<mvcc::Catalog>, ct: &ast::
     }
     let schema = storage::TableSchema { name: name.clone(), columns, primary_key: Vec::new() };
     let table = catalog.create_table(schema)?;
-    append_batches(catalog, &table, batches).inspect_err(|_| {
+    append_batches(&mut txn, &table, batches).and_then(|n| Ok(txn.commit().map(|_| n)?)).inspect_err(|_| {
         let _ = catalog.drop_table(&name);
     })
 }

@@ -34,6 +34,13 @@ pub enum SqlError {
     /// The transaction layer refused the statement (duplicate key, missing table, ...).
     #[error(transparent)]
     Txn(#[from] mvcc::TxnError),
+    /// A statement that does not fit the session's transaction state (COMMIT without BEGIN,
+    /// anything but ROLLBACK after an error inside a transaction).
+    #[error("{0}")]
+    TxnState(String),
+    /// A bug: an invariant of the engine does not hold.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 fn fmt_pos(pos: &Option<Pos>) -> String {

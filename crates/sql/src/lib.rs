@@ -22,8 +22,10 @@ mod plan;
 mod session;
 mod split;
 mod subquery;
+mod write;
 
 pub use error::{Pos, Result, SqlError};
+pub use mvcc::{CommitDelta, TableDelta, VersionStats};
 pub use plan::LogicalPlan;
 pub use session::{Engine, Prepared, QueryOutput, Session};
 pub use split::{ends_statement, split_statements};

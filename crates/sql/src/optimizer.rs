@@ -19,7 +19,7 @@ pub fn optimize(plan: LogicalPlan) -> LogicalPlan {
 
 /// Row estimates for join ordering count every committed row.
 fn estimate(plan: &LogicalPlan) -> usize {
-    plan.estimated_rows(mvcc::Snapshot { read_ts: mvcc::Timestamp(u64::MAX) })
+    plan.estimated_rows(mvcc::Snapshot::at(mvcc::Timestamp(u64::MAX >> 1)))
 }
 
 /// Collects the inputs of a tree of inner joins (in output-column order) and their

@@ -129,9 +129,7 @@ impl LogicalPlan {
     /// The types of the output columns.
     pub fn output_types(&self) -> Vec<DataType> {
         match self {
-            LogicalPlan::Scan { table, columns, .. } => {
-                columns.iter().map(|&c| table.schema().columns[c].data_type).collect()
-            }
+            LogicalPlan::Scan { table, columns, .. } => columns.iter().map(|&c| table.column_type(c)).collect(),
             LogicalPlan::Values { types, .. } => types.clone(),
             LogicalPlan::Filter { input, .. } | LogicalPlan::Sort { input, .. } | LogicalPlan::Limit { input, .. } => {
                 input.output_types()

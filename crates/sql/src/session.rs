@@ -87,27 +87,118 @@ impl Engine {
     }
 }
 
-/// A connection's state: settings and (later) its open transaction.
+/// A connection's state: its open transaction, if any.
 #[derive(Debug)]
 pub struct Session {
     engine: Arc<Engine>,
+    txn: Option<OpenTxn>,
+}
+
+/// An explicit transaction (BEGIN ... COMMIT | ROLLBACK).
+#[derive(Debug)]
+struct OpenTxn {
+    txn: mvcc::Transaction,
+    /// A statement failed: the transaction can only be rolled back (as in PostgreSQL).
+    failed: bool,
 }
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine }
+        Session { engine, txn: None }
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
 
+    /// Whether an explicit transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
     /// Parses, plans and runs exactly one statement.
     pub fn execute_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryOutput> {
-        let statement = parse_one(sql)?;
+        let statement = match parse_one(sql) {
+            Ok(s) => s,
+            Err(e) => {
+                self.fail();
+                return Err(e);
+            }
+        };
         let out = self.execute_statement(&statement, params);
         drop_statement(statement, sql.len());
         out
+    }
+
+    /// Marks the open transaction failed after an error.
+    fn fail(&mut self) {
+        if let Some(open) = &mut self.txn {
+            open.failed = true;
+        }
+    }
+
+    /// Runs `f` in the open transaction, or in a new one committed when `f` succeeds (and
+    /// rolled back when it fails). An error inside an explicit transaction fails it.
+    fn in_txn<R>(&mut self, f: impl FnOnce(&mut mvcc::Transaction) -> Result<R>) -> Result<R> {
+        match &mut self.txn {
+            Some(open) if open.failed => Err(SqlError::TxnState(
+                "current transaction is aborted, commands ignored until end of transaction block".into(),
+            )),
+            Some(open) => {
+                let out = f(&mut open.txn);
+                if out.is_err() {
+                    open.failed = true;
+                }
+                out
+            }
+            None => {
+                let mut txn = self.engine.catalog.begin();
+                let out = f(&mut txn)?;
+                if txn.has_writes() {
+                    txn.commit()?;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Refuses a schema change inside an explicit transaction.
+    fn no_open_txn(&self, what: &str) -> Result<()> {
+        match self.txn {
+            Some(_) => crate::unsupported!("{what} inside a transaction block (run it outside BEGIN ... COMMIT)"),
+            None => Ok(()),
+        }
+    }
+
+    fn begin(&mut self) -> Result<QueryOutput> {
+        if self.txn.is_some() {
+            return Err(SqlError::TxnState("there is already a transaction in progress".into()));
+        }
+        self.txn = Some(OpenTxn { txn: self.engine.catalog.begin(), failed: false });
+        Ok(QueryOutput::Done)
+    }
+
+    fn commit(&mut self) -> Result<QueryOutput> {
+        match self.txn.take() {
+            None => Err(SqlError::TxnState("there is no transaction in progress".into())),
+            Some(OpenTxn { txn, failed: true }) => {
+                txn.rollback();
+                Err(SqlError::TxnState(
+                    "the transaction failed earlier and was rolled back; nothing was committed".into(),
+                ))
+            }
+            Some(OpenTxn { txn, failed: false }) => Ok(txn.commit().map(|_| QueryOutput::Done)?),
+        }
+    }
+
+    fn rollback(&mut self) -> Result<QueryOutput> {
+        match self.txn.take() {
+            None => Err(SqlError::TxnState("there is no transaction in progress".into())),
+            Some(open) => {
+                open.txn.rollback();
+                Ok(QueryOutput::Done)
+            }
+        }
     }
 
     /// Parses one statement for [`Session::execute_prepared`].
@@ -155,25 +246,52 @@ impl Session {
             );
             sub.captures.iter_mut().for_each(subst);
         }
-        let snapshot = catalog.snapshot();
-        let plan = crate::subquery::resolve(plan, subqueries, snapshot)?;
-        let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+        let batches = self.in_txn(|txn| {
+            let snapshot = txn.snapshot();
+            let plan = crate::subquery::resolve(plan, subqueries, snapshot)?;
+            Ok(exec::collect(&optimize(plan).to_physical(snapshot))?)
+        })?;
         Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
     }
 
     fn execute_statement(&mut self, statement: &Statement, params: &[Value]) -> Result<QueryOutput> {
+        match statement {
+            Statement::StartTransaction { .. } => return self.begin(),
+            Statement::Commit { chain: false, .. } => return self.commit(),
+            Statement::Rollback { chain: false, savepoint: None } => return self.rollback(),
+            _ => {}
+        }
+        let out = self.execute_in_session(statement, params);
+        if out.is_err() {
+            self.fail();
+        }
+        out
+    }
+
+    fn execute_in_session(&mut self, statement: &Statement, params: &[Value]) -> Result<QueryOutput> {
         let catalog = self.engine.catalog.clone();
         let binder = Binder::new(&catalog, params);
+        if self.txn.as_ref().is_some_and(|t| t.failed) {
+            return self.in_txn(|_| Ok(QueryOutput::Done));
+        }
         match statement {
             Statement::Query(q) => {
                 let bound = binder.query(q)?;
                 let types = bound.types();
-                let snapshot = catalog.snapshot();
-                let plan = crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?;
-                let batches = exec::collect(&optimize(plan).to_physical(snapshot))?;
+                let batches = self.in_txn(|txn| {
+                    let snapshot = txn.snapshot();
+                    let plan = crate::subquery::resolve(bound.plan, binder.subqueries.take(), snapshot)?;
+                    Ok(exec::collect(&optimize(plan).to_physical(snapshot))?)
+                })?;
                 Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
             }
-            Statement::Insert(ins) => Ok(QueryOutput::Affected(dml::insert(&binder, &catalog, ins)?)),
+            Statement::Insert(ins) => Ok(QueryOutput::Affected(self.in_txn(|txn| dml::insert(&binder, txn, ins))?)),
+            Statement::Update(upd) => {
+                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::update(&binder, txn, upd))?))
+            }
+            Statement::Delete(del) => {
+                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::delete(&binder, txn, del))?))
+            }
             Statement::CreateIndex(ci) => {
                 // Scans are columnar and skip data by zone maps; a secondary index would not be
                 // used, so a plain CREATE INDEX is checked (table and columns exist) and accepted.
@@ -189,12 +307,14 @@ impl Session {
                 Ok(QueryOutput::Done)
             }
             Statement::Copy { source, to, target, options, legacy_options, .. } => Ok(QueryOutput::Affected(
-                crate::copy::copy(&binder, &catalog, source, *to, target, options, legacy_options)?,
+                self.in_txn(|txn| crate::copy::copy(&binder, txn, source, *to, target, options, legacy_options))?,
             )),
             Statement::CreateTable(ct) if ct.query.is_some() => {
+                self.no_open_txn("CREATE TABLE ... AS")?;
                 Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct)?))
             }
             Statement::CreateTable(ct) => {
+                self.no_open_txn("CREATE TABLE")?;
                 let schema = ddl::table_schema(ct)?;
                 match catalog.create_table(schema) {
                     Ok(_) => Ok(QueryOutput::Done),
@@ -203,6 +323,7 @@ impl Session {
                 }
             }
             Statement::Drop { object_type: ast::ObjectType::Table, if_exists, names, .. } => {
+                self.no_open_txn("DROP TABLE")?;
                 // Check every name first so a failing DROP drops nothing.
                 let mut found = Vec::new();
                 for name in names {
@@ -273,7 +394,7 @@ impl Session {
                 );
             }
         }
-        dml::append_batches(&catalog, &t, vec![batch])
+        self.in_txn(|txn| dml::append_batches(txn, &t, vec![batch]))
     }
 }
 

@@ -8,7 +8,7 @@
 
 mod accumulate;
 mod aggregate;
-mod filter;
+pub mod filter;
 mod join;
 mod limit;
 mod project;
@@ -314,7 +314,7 @@ impl PhysicalPlan {
         let join = |v: &[Expr]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
         let _ = match self {
             PhysicalPlan::Scan { table, columns, filter, .. } => {
-                let names: Vec<&str> = columns.iter().map(|&c| table.schema().columns[c].name.as_str()).collect();
+                let names: Vec<&str> = columns.iter().map(|&c| table.column_name(c)).collect();
                 write!(out, "{pad}ScanExec: {} [{}]", table.schema().name, names.join(", ")).and_then(
                     |_| match filter {
                         Some(f) => write!(out, " filter={f}"),

@@ -5,10 +5,12 @@ use crate::error::Result;
 use crate::expr::Expr;
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::downcast_bool;
+use arrow::array::{BooleanArray, Int64Array};
 use storage::value::values_to_array;
 use storage::{Batch, DataType};
 
 /// Pushes the visible rows of `table` in morsels of at most [`crate::batch_size`] rows.
+/// `columns` are table column indexes; [`mvcc::ROW_ID`] among them yields each row's id.
 pub(super) fn run_scan(
     table: &mvcc::Table,
     snapshot: mvcc::Snapshot,
@@ -17,13 +19,35 @@ pub(super) fn run_scan(
     sink: &mut dyn Sink,
 ) -> Result<Flow> {
     let size = crate::batch_size();
-    for batch in table.scan(snapshot) {
-        let batch = batch.project(columns);
+    for part in table.scan(snapshot) {
+        let batch = Batch {
+            columns: columns
+                .iter()
+                .map(|&c| {
+                    if c == mvcc::ROW_ID {
+                        let ids: Vec<i64> =
+                            (0..part.batch.n_rows as u64).map(|k| (part.first_row + k) as i64).collect();
+                        Int64Array::from_vec(ids).boxed()
+                    } else {
+                        part.batch.columns[c].clone()
+                    }
+                })
+                .collect(),
+            n_rows: part.batch.n_rows,
+        };
         let mut offset = 0;
         while offset < batch.n_rows {
             let len = size.min(batch.n_rows - offset);
             let mut morsel = batch.slice(offset, len);
+            if let Some(live) = &part.live {
+                let live =
+                    BooleanArray::new(arrow::datatypes::DataType::Boolean, live.clone().sliced(offset, len), None);
+                morsel = filter_batch(&morsel, &live)?;
+            }
             offset += len;
+            if morsel.n_rows == 0 {
+                continue;
+            }
             if let Some(pred) = filter {
                 let mask = pred.evaluate(&morsel)?;
                 morsel = filter_batch(&morsel, downcast_bool(mask.as_ref())?)?;

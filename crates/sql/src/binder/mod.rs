@@ -6,7 +6,7 @@ mod expr;
 pub(crate) mod query;
 mod window;
 
-pub use coerce::assign_to;
+pub use coerce::{assign_to, boolean as coerce_boolean};
 pub use expr::Cx;
 pub use query::BoundQuery;
 

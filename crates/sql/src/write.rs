@@ -1,0 +1,356 @@
+//! UPDATE, DELETE and `INSERT ... ON CONFLICT`: statements that change existing rows.
+//!
+//! Both UPDATE and DELETE first run a query over the table's scan with its row-id column
+//! ([`mvcc::ROW_ID`]): `SELECT rowid, <old key columns>, <new row> FROM t WHERE ...`, through
+//! the ordinary planner (so WHERE may hold subqueries, correlated or not). Then the
+//! transaction deletes the matched row ids and, for UPDATE, appends the new versions. All of
+//! it reads one snapshot, so an UPDATE never sees its own output (no Halloween problem).
+
+use crate::binder::{assign_to, expr_cx, ident_pos, normalize, object_name, unknown_name, Binder, Scope, ScopeColumn};
+use crate::dml::{append_batches, primary_keys};
+use crate::error::{Result, SqlError};
+use crate::optimizer::optimize;
+use crate::plan::LogicalPlan;
+use arrow::array::{Array, BooleanArray, PrimitiveArray};
+use exec::kernels::compare::downcast_bool;
+use exec::Expr;
+use sqlparser::ast;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use storage::{Batch, DataType};
+
+/// The target table of UPDATE or DELETE and the scope its expressions see.
+fn target(binder: &Binder, relation: &ast::TableFactor) -> Result<(Arc<mvcc::Table>, Scope)> {
+    let ast::TableFactor::Table { name, alias, args: None, .. } = relation else {
+        return crate::unsupported!("UPDATE or DELETE of {relation}");
+    };
+    let table = binder.table(name)?;
+    let qualifier = match alias {
+        Some(a) if !a.columns.is_empty() => return crate::unsupported!("column aliases on the target table"),
+        Some(a) => normalize(&a.name),
+        None => object_name(name)?.0,
+    };
+    let scope = Scope {
+        columns: table
+            .schema()
+            .columns
+            .iter()
+            .map(|c| ScopeColumn::new(Some(qualifier.clone()), c.name.clone(), c.data_type))
+            .collect(),
+    };
+    Ok((table, scope))
+}
+
+/// Runs `SELECT rowid, <old primary key columns>, <exprs> FROM table WHERE selection` at the
+/// transaction's snapshot.
+fn matching_rows(
+    binder: &Binder,
+    txn: &mvcc::Transaction,
+    table: &Arc<mvcc::Table>,
+    scope: &Scope,
+    selection: Option<&ast::Expr>,
+    exprs: Vec<Expr>,
+) -> Result<Vec<Batch>> {
+    let n = table.schema().columns.len();
+    let mut columns: Vec<usize> = (0..n).collect();
+    columns.push(mvcc::ROW_ID);
+    let mut plan = LogicalPlan::Scan { table: table.clone(), columns, filter: None };
+    if let Some(w) = selection {
+        let pred = binder.expr(w, &mut expr_cx(scope, "WHERE"))?;
+        let pred = crate::binder::coerce_boolean(pred, "WHERE")?;
+        plan = LogicalPlan::Filter { input: Box::new(plan), predicate: pred };
+    }
+    let mut out = vec![Expr::Column { idx: n, name: "rowid".into(), data_type: DataType::BigInt }];
+    for &c in &table.schema().primary_key {
+        let def = &table.schema().columns[c];
+        out.push(Expr::Column { idx: c, name: def.name.clone(), data_type: def.data_type });
+    }
+    out.extend(exprs);
+    let plan = LogicalPlan::Project { input: Box::new(plan), exprs: out };
+    let snapshot = txn.snapshot();
+    let plan = optimize(crate::subquery::resolve(plan, binder.subqueries.take(), snapshot)?);
+    Ok(exec::collect(&plan.to_physical(snapshot))?)
+}
+
+/// Row ids (column 0) and encoded old primary keys (the next columns) of matched rows.
+fn ids_and_keys(table: &mvcc::Table, batch: &Batch) -> Result<(Vec<u64>, Vec<Vec<u8>>)> {
+    let ids = batch.columns[0]
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i64>>()
+        .ok_or_else(|| SqlError::Internal("row ids are not BIGINT".into()))?;
+    let ids: Vec<u64> = ids.values().iter().map(|&v| v as u64).collect();
+    let pk = &table.schema().primary_key;
+    let keys = if pk.is_empty() {
+        Vec::new()
+    } else {
+        let cols: Vec<&dyn Array> = (1..=pk.len()).map(|k| batch.columns[k].as_ref()).collect();
+        exec::row_key::encode_rows(&cols, batch.n_rows)?
+    };
+    Ok((ids, keys))
+}
+
+/// `DELETE FROM t [WHERE ...]`.
+pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -> Result<u64> {
+    if del.returning.is_some() || del.using.is_some() || !del.tables.is_empty() || del.limit.is_some() {
+        return crate::unsupported!("DELETE with RETURNING / USING / LIMIT or of several tables");
+    }
+    let from = match &del.from {
+        ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
+    };
+    let [twj] = from.as_slice() else {
+        return crate::unsupported!("DELETE from several tables");
+    };
+    if !twj.joins.is_empty() {
+        return crate::unsupported!("DELETE with JOIN");
+    }
+    let (table, scope) = target(binder, &twj.relation)?;
+    let batches = matching_rows(binder, txn, &table, &scope, del.selection.as_ref(), Vec::new())?;
+    let mut n = 0;
+    for b in &batches {
+        let (ids, keys) = ids_and_keys(&table, b)?;
+        n += txn.delete(&table, &ids, keys)? as u64;
+    }
+    Ok(n)
+}
+
+/// Binds SET assignments: for each table column, its new value (the assigned expression cast
+/// to the column type, or the column itself).
+fn bind_assignments(
+    binder: &Binder,
+    table: &mvcc::Table,
+    scope: &Scope,
+    assignments: &[ast::Assignment],
+) -> Result<Vec<Expr>> {
+    let schema = table.schema();
+    let mut new_values: Vec<Option<Expr>> = vec![None; schema.columns.len()];
+    for a in assignments {
+        let ast::AssignmentTarget::ColumnName(name) = &a.target else {
+            return crate::unsupported!("assigning a tuple of columns");
+        };
+        let Some(ast::ObjectNamePart::Identifier(id)) = name.0.last() else {
+            return crate::unsupported!("column name {name}");
+        };
+        let (col_name, pos) = (normalize(id), ident_pos(id));
+        let idx = schema.column_index(&col_name).ok_or_else(|| {
+            unknown_name(
+                &format!("column of relation \"{}\":", schema.name),
+                &col_name,
+                schema.columns.iter().map(|c| c.name.as_str()),
+                pos,
+            )
+        })?;
+        if new_values[idx].is_some() {
+            return Err(SqlError::Bind { message: format!("multiple assignments to same column \"{col_name}\""), pos });
+        }
+        let def = &schema.columns[idx];
+        let value = binder.expr(&a.value, &mut expr_cx(scope, "UPDATE"))?;
+        new_values[idx] = Some(assign_to(value, def.data_type, &def.name)?);
+    }
+    Ok(new_values
+        .into_iter()
+        .enumerate()
+        .map(|(c, v)| {
+            v.unwrap_or_else(|| {
+                let def = &schema.columns[c];
+                Expr::Column { idx: c, name: def.name.clone(), data_type: def.data_type }
+            })
+        })
+        .collect())
+}
+
+/// `UPDATE t SET col = expr, ... [WHERE ...]`: deletes each matched row and appends its new
+/// version.
+pub fn update(binder: &Binder, txn: &mut mvcc::Transaction, upd: &ast::Update) -> Result<u64> {
+    if upd.returning.is_some() || upd.from.is_some() || upd.or.is_some() || upd.limit.is_some() {
+        return crate::unsupported!("UPDATE with FROM / RETURNING / OR / LIMIT");
+    }
+    if !upd.table.joins.is_empty() {
+        return crate::unsupported!("UPDATE with JOIN");
+    }
+    let (table, scope) = target(binder, &upd.table.relation)?;
+    let new_values = bind_assignments(binder, &table, &scope, &upd.assignments)?;
+    let batches = matching_rows(binder, txn, &table, &scope, upd.selection.as_ref(), new_values)?;
+    let first_new = 1 + table.schema().primary_key.len();
+    let mut n = 0;
+    let mut new_rows = Vec::with_capacity(batches.len());
+    for b in batches {
+        let (ids, keys) = ids_and_keys(&table, &b)?;
+        n += txn.delete(&table, &ids, keys)? as u64;
+        new_rows.push(Batch { columns: b.columns[first_new..].to_vec(), n_rows: b.n_rows });
+    }
+    append_batches(txn, &table, new_rows)?;
+    Ok(n)
+}
+
+/// What to do with an inserted row whose primary key is taken.
+#[derive(Debug)]
+pub enum ConflictAction {
+    Nothing,
+    /// New values of every column (over the existing row, then the `excluded` row) and the
+    /// optional condition of `DO UPDATE ... WHERE`.
+    Update {
+        values: Vec<Expr>,
+        condition: Option<Expr>,
+    },
+}
+
+/// The ON CONFLICT clause of an INSERT (also SQLite's `INSERT OR IGNORE | REPLACE`), bound.
+pub fn on_conflict(binder: &Binder, table: &mvcc::Table, ins: &ast::Insert) -> Result<Option<ConflictAction>> {
+    let schema = table.schema();
+    let all_excluded = || {
+        (0..schema.columns.len())
+            .map(|c| {
+                let def = &schema.columns[c];
+                Expr::Column { idx: schema.columns.len() + c, name: def.name.clone(), data_type: def.data_type }
+            })
+            .collect::<Vec<_>>()
+    };
+    let action = match (&ins.or, &ins.on) {
+        (None, None) => return Ok(None),
+        (Some(ast::SqliteOnConflict::Ignore), None) => ConflictAction::Nothing,
+        (Some(ast::SqliteOnConflict::Replace), None) => {
+            ConflictAction::Update { values: all_excluded(), condition: None }
+        }
+        (Some(other), _) => return crate::unsupported!("INSERT OR {other}"),
+        (None, Some(ast::OnInsert::OnConflict(oc))) => {
+            match &oc.conflict_target {
+                None => {}
+                Some(ast::ConflictTarget::Columns { columns, predicate: None }) => {
+                    let named: HashSet<Option<usize>> =
+                        columns.iter().map(|c| schema.column_index(&normalize(c))).collect();
+                    let pk: HashSet<Option<usize>> = schema.primary_key.iter().map(|&c| Some(c)).collect();
+                    if named != pk {
+                        return crate::bind_err!(
+                            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+                        );
+                    }
+                }
+                Some(other) => return crate::unsupported!("ON CONFLICT target {other}"),
+            }
+            match &oc.action {
+                ast::OnConflictAction::DoNothing => ConflictAction::Nothing,
+                ast::OnConflictAction::DoUpdate(du) => {
+                    if oc.conflict_target.is_none() {
+                        return crate::bind_err!(
+                            "ON CONFLICT DO UPDATE requires inference specification or constraint name"
+                        );
+                    }
+                    // The existing row under the table's name (or alias), then `excluded`.
+                    let qualifier = match &ins.table_alias {
+                        Some(a) => normalize(&a.alias),
+                        None => schema.name.clone(),
+                    };
+                    let mut scope = Scope::default();
+                    for q in [qualifier, "excluded".to_string()] {
+                        for c in &schema.columns {
+                            scope.columns.push(ScopeColumn::new(Some(q.clone()), c.name.clone(), c.data_type));
+                        }
+                    }
+                    let values = bind_assignments(binder, table, &scope, &du.assignments)?;
+                    let condition = match &du.selection {
+                        Some(w) => Some(crate::binder::coerce_boolean(
+                            binder.expr(w, &mut expr_cx(&scope, "WHERE"))?,
+                            "WHERE",
+                        )?),
+                        None => None,
+                    };
+                    if !binder.subqueries.borrow().is_empty() {
+                        return crate::unsupported!("subqueries in ON CONFLICT DO UPDATE");
+                    }
+                    ConflictAction::Update { values, condition }
+                }
+            }
+        }
+        (None, Some(other)) => return crate::unsupported!("INSERT ... {other}"),
+    };
+    if schema.primary_key.is_empty() {
+        return crate::bind_err!(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification \
+             (table \"{}\" has no primary key)",
+            schema.name
+        );
+    }
+    Ok(Some(action))
+}
+
+/// Inserts `batches` (full table rows), resolving primary-key conflicts by `action`.
+pub fn upsert(
+    binder: &Binder,
+    txn: &mut mvcc::Transaction,
+    table: &Arc<mvcc::Table>,
+    batches: Vec<Batch>,
+    action: ConflictAction,
+) -> Result<u64> {
+    let _ = binder;
+    let snapshot = txn.snapshot();
+    let n_cols = table.schema().columns.len();
+    let mut inserted = Vec::new();
+    let mut n = 0u64;
+    // Keys this statement inserted or updated: a second row with one of them conflicts
+    // with the first (DO NOTHING skips it; DO UPDATE may not touch a row twice).
+    let mut touched: HashMap<Vec<u8>, ()> = HashMap::new();
+    for batch in batches {
+        let keys = primary_keys(table, &batch, 0)?;
+        let mut keep = vec![false; batch.n_rows];
+        let mut conflicts: Vec<(usize, u64)> = Vec::new();
+        for (k, key) in keys.iter().enumerate() {
+            if touched.insert(key.clone(), ()).is_some() {
+                match action {
+                    ConflictAction::Nothing => continue,
+                    ConflictAction::Update { .. } => {
+                        return crate::bind_err!(
+                            "ON CONFLICT DO UPDATE command cannot affect row a second time \
+                             (a proposed row repeats a primary key of the same command)"
+                        )
+                    }
+                }
+            }
+            match table.lookup_key(snapshot, key) {
+                mvcc::KeyLookup::Absent => keep[k] = true,
+                mvcc::KeyLookup::Visible(id) => conflicts.push((k, id)),
+                mvcc::KeyLookup::Concurrent => {
+                    return Err(mvcc::TxnError::SerializationFailure { table: table.schema().name.clone() }.into())
+                }
+            }
+        }
+        let mask: BooleanArray = keep.iter().map(|&b| Some(b)).collect();
+        inserted.push(exec::operator::filter::filter_batch(&batch, &mask)?);
+        let ConflictAction::Update { values, condition } = &action else {
+            continue;
+        };
+        if conflicts.is_empty() {
+            continue;
+        }
+        let ids: Vec<u64> = conflicts.iter().map(|&(_, id)| id).collect();
+        let existing = table.fetch(snapshot, &ids)?;
+        let rows: Vec<i64> = conflicts.iter().map(|&(k, _)| k as i64).collect();
+        let picks = PrimitiveArray::<i64>::from_vec(rows);
+        let mut columns = existing.columns.clone();
+        for c in &batch.columns {
+            columns
+                .push(arrow::compute::take::take(c.as_ref(), &picks).map_err(|e| SqlError::Internal(e.to_string()))?);
+        }
+        let joined = Batch { columns, n_rows: ids.len() };
+        let (joined, ids) = match condition {
+            Some(cond) => {
+                let mask = cond.evaluate(&joined)?;
+                let mask = downcast_bool(mask.as_ref())?;
+                let ids = ids
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| mask.is_valid(*k) && mask.value(*k))
+                    .map(|(_, &id)| id)
+                    .collect();
+                (exec::operator::filter::filter_batch(&joined, mask)?, ids)
+            }
+            None => (joined, ids),
+        };
+        let new_columns = values.iter().map(|v| v.evaluate(&joined)).collect::<exec::Result<Vec<_>>>()?;
+        let old = Batch { columns: joined.columns[..n_cols].to_vec(), n_rows: joined.n_rows };
+        let old_keys = primary_keys(table, &old, 0)?;
+        txn.delete(table, &ids, old_keys)?;
+        inserted.push(Batch { columns: new_columns, n_rows: joined.n_rows });
+    }
+    n += append_batches(txn, table, inserted)?;
+    Ok(n)
+}
