@@ -14,6 +14,8 @@
 //!
 //! `cargo xtask crash [--kills N] [--seed S]` runs the crash test of `crates/api/tests/crash.rs`
 //! longer than CI does (500 SIGKILLs by default), in release mode.
+//! `cargo xtask bench [options]` benchmarks the dashboard workload against DuckDB (see the
+//! `bench` module).
 
 use anyhow::{bail, Context, Result};
 use heliosdb_tests::{install_quiet_panic_hook, run_file, test_files, Corpus, Options};
@@ -21,6 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod bench;
 mod fuzz;
 
 const USAGE: &str = "\
@@ -29,6 +32,7 @@ usage: cargo xtask slt [options] <FILE or DIR>...
        cargo xtask crash [--kills N] [--seed S]
                                        kill a committing process N times (default 500) and
                                        check every acknowledged commit survives
+       cargo xtask bench [options]     (cargo xtask bench --help)
 
 Runs sqllogictest files against HeliosDB Nano, each against a fresh in-memory database.
 
@@ -147,6 +151,7 @@ fn main() -> Result<ExitCode> {
         Some("slt") => slt(parse_slt_args(args)?),
         Some("fuzz") => fuzz::main(args),
         Some("crash") => crash(args),
+        Some("bench") => bench::main(args),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

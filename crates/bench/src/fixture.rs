@@ -181,6 +181,30 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// The file text [`Fixture::parse`] reads back, after one `# ` line per comment.
+    /// (The benchmark writes each engine's answers this way to compare them.)
+    pub fn render(&self, comments: &[&str]) -> String {
+        let mut out = String::new();
+        for comment in comments {
+            let _ = writeln!(out, "# {comment}");
+        }
+        let order = match self.order {
+            RowOrder::Query => "query",
+            RowOrder::RowSort => "rowsort",
+        };
+        let codes: Vec<&str> = self.result.types.iter().map(|t| t.code()).collect();
+        let _ = writeln!(out, "n\t{}", self.n);
+        let _ = writeln!(out, "columns\t{}", self.result.columns.join("\t"));
+        let _ = writeln!(out, "types\t{}", codes.join("\t"));
+        let _ = writeln!(out, "order\t{order}\n----");
+        for row in &self.result.rows {
+            let _ = writeln!(out, "{}", row.join("\t"));
+        }
+        out
+    }
+}
+
 /// Whether two printed values agree (see the module docs).
 pub fn values_match(class: TypeClass, expected: &str, got: &str) -> bool {
     if expected == got {
@@ -283,6 +307,14 @@ mod tests {
         assert_eq!(f.result.rows.len(), 2);
         assert!(Fixture::parse("n\t1\ncolumns\ta\ntypes\tQ\norder\tquery\n----\n").is_err());
         assert!(Fixture::parse("n\t1\ncolumns\ta\ntypes\tI\norder\tquery\n----\n1\t2\n").is_err());
+    }
+
+    #[test]
+    fn renders_what_it_parses() {
+        let f = Fixture::parse(TEXT).unwrap();
+        let text = f.render(&["made by a test"]);
+        assert!(text.starts_with("# made by a test\n"), "{text}");
+        assert_eq!(Fixture::parse(&text).unwrap(), f);
     }
 
     #[test]

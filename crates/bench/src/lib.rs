@@ -7,6 +7,7 @@
 //!                                                                ├─► csv   (DuckDB, scripts/make_fixtures.py)
 //!                                                                └─► checksum (the README's checks)
 //! queries (q01..q15 + seed dialect) ─► engine ─► fixture::compare ◄─ fixtures/*.result (DuckDB)
+//! runner (heliosdb-bench: load, warm timed runs, peak RSS) ─► timings + answers ─► cargo xtask bench
 //! ```
 //!
 //! ```
@@ -25,6 +26,10 @@ pub mod fixture;
 pub mod gen;
 pub mod load;
 pub mod queries;
+pub mod runner;
+pub mod stats;
+pub mod sys;
+pub mod timings;
 
 pub use chunks::{ArrowChunk, Chunks, DEFAULT_BATCH_ROWS};
 pub use gen::{Table, Workload};

@@ -71,3 +71,42 @@ pub fn all_queries() -> io::Result<Vec<Query>> {
     queries.extend(read_queries(&extra_queries_dir())?);
     Ok(queries)
 }
+
+/// The queries named by `tokens`, in `queries`' order: a token is a whole name or the part before
+/// its first `_` (`q01` picks `q01_kpi_last_day`); no tokens pick every query. An unknown token
+/// is an error that lists the names.
+pub fn select(queries: Vec<Query>, tokens: &[String]) -> Result<Vec<Query>, String> {
+    if tokens.is_empty() {
+        return Ok(queries);
+    }
+    let matches = |q: &Query, token: &str| q.name == token || q.name.split('_').next() == Some(token);
+    for token in tokens {
+        if !queries.iter().any(|q| matches(q, token)) {
+            let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
+            return Err(format!("no query {token:?}; the queries are {}", names.join(", ")));
+        }
+    }
+    Ok(queries.into_iter().filter(|q| tokens.iter().any(|t| matches(q, t))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str) -> Query {
+        Query { name: name.to_string(), sql: String::new() }
+    }
+
+    #[test]
+    fn selects_by_prefix_or_name() {
+        let all = || vec![q("q01_kpi"), q("q02_totals"), q("q10_copurchase")];
+        let names = |tokens: &[&str]| -> Result<Vec<String>, String> {
+            let tokens: Vec<String> = tokens.iter().map(|t| t.to_string()).collect();
+            Ok(select(all(), &tokens)?.into_iter().map(|q| q.name).collect())
+        };
+        assert_eq!(names(&[]).unwrap().len(), 3);
+        assert_eq!(names(&["q10", "q01"]).unwrap(), ["q01_kpi", "q10_copurchase"]);
+        assert_eq!(names(&["q02_totals"]).unwrap(), ["q02_totals"]);
+        assert!(names(&["q1"]).unwrap_err().contains("q01_kpi, q02_totals"));
+    }
+}
