@@ -37,9 +37,9 @@ pub struct Gates {
 
 /// The tier name of a row count: `10m` for 10,000,000, `250k` for 250,000, else the number.
 pub fn tier_name(rows: u64) -> String {
-    if rows >= 1_000_000 && rows % 1_000_000 == 0 {
+    if rows >= 1_000_000 && rows.is_multiple_of(1_000_000) {
         format!("{}m", rows / 1_000_000)
-    } else if rows >= 1_000 && rows % 1_000 == 0 {
+    } else if rows >= 1_000 && rows.is_multiple_of(1_000) {
         format!("{}k", rows / 1_000)
     } else {
         rows.to_string()
