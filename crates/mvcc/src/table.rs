@@ -149,6 +149,24 @@ struct PendingBatch {
     deleted: Vec<bool>,
 }
 
+impl PendingBatch {
+    /// The rows that reach the table on commit: those the transaction did not delete again.
+    /// The WAL record and the published segments are both made from this.
+    fn survivors(&self) -> Batch {
+        if !self.deleted.iter().any(|&d| d) {
+            return self.batch.clone();
+        }
+        let keep: BooleanArray = self.deleted.iter().map(|&d| Some(!d)).collect();
+        let columns = self
+            .batch
+            .columns
+            .iter()
+            .map(|c| arrow::compute::filter::filter(c.as_ref(), &keep).expect("mask and columns have one length"))
+            .collect();
+        Batch { columns, n_rows: self.deleted.iter().filter(|&&d| !d).count() }
+    }
+}
+
 /// State only writers touch, under the table's lock.
 #[derive(Default)]
 struct WriteState {
@@ -542,19 +560,11 @@ impl Table {
         let start = write.next_row;
         let mut segments = list;
         for p in own {
-            let (batch, keys) = if p.deleted.iter().any(|&d| d) {
-                let keep: BooleanArray = p.deleted.iter().map(|&d| Some(!d)).collect();
-                let columns = p
-                    .batch
-                    .columns
-                    .iter()
-                    .map(|c| arrow::compute::filter::filter(c.as_ref(), &keep).expect("filter of equal lengths"))
-                    .collect::<Vec<_>>();
-                let n_rows = p.deleted.iter().filter(|&&d| !d).count();
-                let keys = p.keys.into_iter().zip(&p.deleted).filter(|(_, &d)| !d).map(|(k, _)| k).collect();
-                (Batch { columns, n_rows }, keys)
+            let batch = p.survivors();
+            let keys = if p.deleted.iter().any(|&d| d) {
+                p.keys.into_iter().zip(&p.deleted).filter(|(_, &d)| !d).map(|(k, _)| k).collect()
             } else {
-                (p.batch, p.keys)
+                p.keys
             };
             if batch.n_rows == 0 {
                 continue;
@@ -581,18 +591,7 @@ impl Table {
         let Some(own) = pending.get(&txn) else { return Vec::new() };
         let mut out = Vec::with_capacity(own.len());
         for p in own {
-            let batch = if p.deleted.iter().any(|&d| d) {
-                let keep: BooleanArray = p.deleted.iter().map(|&d| Some(!d)).collect();
-                let columns = p
-                    .batch
-                    .columns
-                    .iter()
-                    .map(|c| arrow::compute::filter::filter(c.as_ref(), &keep).expect("filter of equal lengths"))
-                    .collect::<Vec<_>>();
-                Batch { columns, n_rows: p.deleted.iter().filter(|&&d| !d).count() }
-            } else {
-                p.batch.clone()
-            };
+            let batch = p.survivors();
             if batch.n_rows > 0 {
                 out.push(batch);
             }
