@@ -172,7 +172,7 @@ pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -
         batches.push(Batch { columns, n_rows: b.n_rows });
     }
     match crate::write::on_conflict(binder, &table, ins)? {
-        Some(action) => crate::write::upsert(binder, txn, &table, batches, action),
+        Some(action) => crate::write::upsert(txn, &table, batches, action),
         None => append_batches(txn, &table, batches),
     }
 }

@@ -63,6 +63,11 @@ fn drop_statement(statement: Statement, sql_len: usize) {
     }
 }
 
+/// The error for any statement but COMMIT/ROLLBACK in a failed transaction (SQLSTATE 25P02).
+fn aborted() -> SqlError {
+    SqlError::TxnState("current transaction is aborted, commands ignored until end of transaction block".into())
+}
+
 /// The shared state of one database.
 #[derive(Debug)]
 pub struct Engine {
@@ -166,9 +171,7 @@ impl Session {
     /// rolled back when it fails). An error inside an explicit transaction fails it.
     fn in_txn<R>(&mut self, f: impl FnOnce(&mut mvcc::Transaction) -> Result<R>) -> Result<R> {
         match &mut self.txn {
-            Some(open) if open.failed => Err(SqlError::TxnState(
-                "current transaction is aborted, commands ignored until end of transaction block".into(),
-            )),
+            Some(open) if open.failed => Err(aborted()),
             Some(open) => {
                 let out = f(&mut open.txn);
                 if out.is_err() {
@@ -304,7 +307,7 @@ impl Session {
         let catalog = self.engine.catalog.clone();
         let binder = Binder::new(&catalog, params);
         if self.txn.as_ref().is_some_and(|t| t.failed) {
-            return self.in_txn(|_| Ok(QueryOutput::Done));
+            return Err(aborted());
         }
         match statement {
             Statement::Set(set) => self.set(set),

@@ -15,7 +15,7 @@ use arrow::array::{Array, BooleanArray, PrimitiveArray};
 use exec::kernels::compare::downcast_bool;
 use exec::Expr;
 use sqlparser::ast;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use storage::{Batch, DataType};
 
@@ -275,26 +275,24 @@ pub fn on_conflict(binder: &Binder, table: &mvcc::Table, ins: &ast::Insert) -> R
 
 /// Inserts `batches` (full table rows), resolving primary-key conflicts by `action`.
 pub fn upsert(
-    binder: &Binder,
     txn: &mut mvcc::Transaction,
     table: &Arc<mvcc::Table>,
     batches: Vec<Batch>,
     action: ConflictAction,
 ) -> Result<u64> {
-    let _ = binder;
     let snapshot = txn.snapshot();
     let n_cols = table.schema().columns.len();
     let mut inserted = Vec::new();
     let mut n = 0u64;
     // Keys this statement inserted or updated: a second row with one of them conflicts
     // with the first (DO NOTHING skips it; DO UPDATE may not touch a row twice).
-    let mut touched: HashMap<Vec<u8>, ()> = HashMap::new();
+    let mut touched: HashSet<Vec<u8>> = HashSet::new();
     for batch in batches {
         let keys = primary_keys(table, &batch, 0)?;
         let mut keep = vec![false; batch.n_rows];
         let mut conflicts: Vec<(usize, u64)> = Vec::new();
         for (k, key) in keys.iter().enumerate() {
-            if touched.insert(key.clone(), ()).is_some() {
+            if !touched.insert(key.clone()) {
                 match action {
                     ConflictAction::Nothing => continue,
                     ConflictAction::Update { .. } => {
