@@ -69,6 +69,23 @@ fn has_outer_ref(e: &Expr) -> bool {
     matches!(e, Expr::OuterRef { .. }) || e.children().into_iter().any(has_outer_ref)
 }
 
+fn has_subquery(e: &Expr) -> bool {
+    matches!(e, Expr::Subquery { .. }) || e.children().into_iter().any(has_subquery)
+}
+
+/// Whether `e` holds a nested subquery whose comparison side (an IN needle, bound in the
+/// scope of the subquery being rewritten) reads the outer row: the placeholder hides it from
+/// `has_outer_ref`, and a join would leave it unbound.
+fn hides_outer_ref(e: &Expr, subqueries: &[Subquery]) -> bool {
+    if let Expr::Subquery { id, .. } = e {
+        return match subqueries.get(*id).map(|s| &s.kind) {
+            Some(SubqueryKind::In { needle, .. }) => has_outer_ref(needle) || hides_outer_ref(needle, subqueries),
+            _ => false,
+        };
+    }
+    e.children().into_iter().any(|c| hides_outer_ref(c, subqueries))
+}
+
 fn reads_columns(e: &Expr) -> bool {
     let mut any = false;
     e.visit_columns(&mut |_| any = true);
@@ -123,6 +140,16 @@ fn as_join(c: &Expr, input: &LogicalPlan, subqueries: &[Subquery]) -> Option<(us
         _ => return None,
     };
     let sub = subqueries.get(id)?;
+    // A nested subquery that reads the outer row through its needle keeps this one correlated.
+    let hidden = Cell::new(false);
+    let _ = map_exprs(sub.plan.clone(), &|e| {
+        if hides_outer_ref(e, subqueries) {
+            hidden.set(true);
+        }
+    });
+    if hidden.get() {
+        return None;
+    }
     let n_left = input.output_types().len();
     // The subquery's output expression (for IN) over the input of its projections.
     let mut plan = sub.plan.clone();
@@ -147,7 +174,8 @@ fn as_join(c: &Expr, input: &LogicalPlan, subqueries: &[Subquery]) -> Option<(us
         _ => return None,
     };
     if let Some((_, value)) = &needle {
-        if has_outer_ref(value) {
+        // Nested subqueries keep their captures as ids the join's column shift cannot reach.
+        if has_outer_ref(value) || has_subquery(value) {
             return None;
         }
     }
@@ -174,6 +202,9 @@ fn as_join(c: &Expr, input: &LogicalPlan, subqueries: &[Subquery]) -> Option<(us
         if !has_outer_ref(&part) {
             inner_filter.push(part);
             continue;
+        }
+        if has_subquery(&part) {
+            return None;
         }
         if let Expr::Compare { op: CmpOp::Eq, left, right } = &part {
             let outer_only = |e: &Expr| !reads_columns(e) && has_outer_ref(e);
