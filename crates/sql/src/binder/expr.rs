@@ -30,15 +30,24 @@ pub struct Cx<'s> {
     pub clause: &'static str,
     /// Set by a probe when it meets an aggregate call.
     pub found_aggregate: bool,
+    /// The SELECT list's expressions by output alias, which HAVING and ORDER BY expressions
+    /// may name where no input column has the name (as DuckDB and SQLite allow).
+    pub aliases: &'s [(&'s ast::Expr, Option<String>)],
 }
 
 impl<'s> Cx<'s> {
     pub fn plain(scope: &'s Scope, clause: &'static str) -> Cx<'s> {
-        Cx { scope, agg: None, clause, found_aggregate: false }
+        Cx { scope, agg: None, clause, found_aggregate: false, aliases: &[] }
     }
 
     pub fn aggregate(scope: &'s Scope, agg: Option<&'s mut AggState>, clause: &'static str) -> Cx<'s> {
-        Cx { scope, agg, clause, found_aggregate: false }
+        Cx { scope, agg, clause, found_aggregate: false, aliases: &[] }
+    }
+
+    /// The same, where output aliases of the SELECT list can stand for their expressions.
+    pub fn with_aliases(mut self, aliases: &'s [(&'s ast::Expr, Option<String>)]) -> Cx<'s> {
+        self.aliases = aliases;
+        self
     }
 }
 
@@ -479,6 +488,15 @@ impl Binder<'_> {
         let idx = match matches.as_slice() {
             [one] => *one,
             [] => {
+                if q.is_none() {
+                    if let Some((aliased, _)) = cx.aliases.iter().find(|(_, a)| a.as_deref() == Some(name.as_str())) {
+                        // An alias cannot refer to itself or another alias.
+                        let aliases = std::mem::take(&mut cx.aliases);
+                        let bound = self.expr(aliased, cx);
+                        cx.aliases = aliases;
+                        return bound;
+                    }
+                }
                 if let Some(outer) = self.outer_reference(&name, q.as_deref(), id)? {
                     return Ok(outer);
                 }

@@ -733,7 +733,7 @@ impl Binder<'_> {
 
         let having = match &s.having {
             Some(h) => {
-                let mut cx = Cx::aggregate(&scope, Some(&mut agg_state), "HAVING");
+                let mut cx = Cx::aggregate(&scope, Some(&mut agg_state), "HAVING").with_aliases(&select_asts);
                 Some(coerce::boolean(self.expr(h, &mut cx)?, "HAVING")?)
             }
             None => None,
@@ -776,7 +776,8 @@ impl Binder<'_> {
             let key_expr = match by_output {
                 Some(e) => e,
                 None => {
-                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY");
+                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY")
+                        .with_aliases(&select_asts);
                     let bound = self.expr(&ob.expr, &mut cx)?;
                     match exprs.iter().position(|e| *e == bound) {
                         Some(k) => Expr::Column {
