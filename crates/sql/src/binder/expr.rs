@@ -19,6 +19,8 @@ pub struct AggState {
     pub aggregates: Vec<AggregateExpr>,
     /// The order the aggregate's input is sorted in (`string_agg(x, ',' ORDER BY k)`).
     pub input_order: Option<Vec<exec::SortKey>>,
+    /// With grouping sets: the index in `group_by` of the hidden grouping-id key.
+    pub grouping_id: Option<usize>,
 }
 
 /// What an expression may refer to.
@@ -601,6 +603,67 @@ impl Binder<'_> {
         Ok(Expr::Case { whens, else_expr, data_type: t })
     }
 
+    /// `GROUPING(k1, ..., kn)`: bit n-1-j is set where key kj is not grouped in the row's
+    /// grouping set (always 0 without ROLLUP / CUBE / GROUPING SETS).
+    fn grouping_call(&self, f: &ast::Function, cx: &mut Cx) -> Result<Expr> {
+        let pos = pos_of(&f.name);
+        let args: Vec<&ast::Expr> = match &f.args {
+            FunctionArguments::List(list) if list.duplicate_treatment.is_none() && list.clauses.is_empty() => list
+                .args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Ok(e),
+                    _ => Err(bind_error("GROUPING takes grouping expressions".into(), pos)),
+                })
+                .collect::<Result<_>>()?,
+            _ => return Err(bind_error("GROUPING takes grouping expressions".into(), pos)),
+        };
+        if args.is_empty() || args.len() > 31 {
+            return Err(bind_error("GROUPING takes between 1 and 31 arguments".into(), pos));
+        }
+        if cx.clause == PROBE {
+            return Ok(Expr::literal(Value::Null));
+        }
+        let scope = cx.scope;
+        let Some(agg) = cx.agg.as_deref_mut() else {
+            return Err(bind_error(format!("GROUPING is not allowed in {} without GROUP BY", cx.clause), pos));
+        };
+        let mut keys = Vec::with_capacity(args.len());
+        for a in &args {
+            let bound = self.expr(a, &mut Cx::plain(scope, "GROUPING"))?;
+            match agg.group_by.iter().position(|g| *g == bound).filter(|&k| Some(k) != agg.grouping_id) {
+                Some(k) => keys.push(k),
+                None => {
+                    return Err(bind_error(
+                        format!("arguments to GROUPING must be grouping expressions of the query: {a}"),
+                        pos_of(*a),
+                    ))
+                }
+            }
+        }
+        let Some(gid) = agg.grouping_id else { return Ok(Expr::literal(Value::Integer(0))) };
+        let big = |v: i64| Expr::Literal { value: Value::BigInt(v), data_type: DataType::BigInt };
+        let arith = |op, left: Expr, right: Expr| Expr::Arith {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+            data_type: DataType::BigInt,
+        };
+        let id = Expr::Column { idx: gid, name: "grouping id".into(), data_type: DataType::BigInt };
+        let n = keys.len();
+        let mut sum: Option<Expr> = None;
+        for (j, &k) in keys.iter().enumerate() {
+            let bit = arith(exec::ArithOp::Mod, arith(exec::ArithOp::Div, id.clone(), big(1 << k)), big(2));
+            let term = arith(exec::ArithOp::Mul, bit, big(1 << (n - 1 - j)));
+            sum = Some(match sum {
+                None => term,
+                Some(s) => arith(exec::ArithOp::Add, s, term),
+            });
+        }
+        let sum = sum.unwrap_or_else(|| big(0));
+        super::coerce::cast_to(sum, DataType::Integer)
+    }
+
     fn function(&self, f: &ast::Function, cx: &mut Cx) -> Result<Expr> {
         let name = match f.name.0.last() {
             Some(ast::ObjectNamePart::Identifier(id)) => id.value.to_lowercase(),
@@ -609,6 +672,9 @@ impl Binder<'_> {
         let pos = pos_of(&f.name);
         if let Some(over) = &f.over {
             return self.window_call(&name, f, over, cx);
+        }
+        if name == "grouping" {
+            return self.grouping_call(f, cx);
         }
         if (f.filter.is_some() || !f.within_group.is_empty()) && AggFunc::lookup(&name).is_none() {
             return Err(bind_error(format!("FILTER / WITHIN GROUP is only allowed for aggregates, not {name}()"), pos));

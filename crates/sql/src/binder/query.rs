@@ -606,6 +606,49 @@ impl Binder<'_> {
         result
     }
 
+    /// Binds one GROUP BY key (an expression, an output position or an output alias) into
+    /// `agg.group_by` once; returns its index there.
+    fn group_key(
+        &self,
+        g: &ast::Expr,
+        select_asts: &[(&ast::Expr, Option<String>)],
+        scope: &Scope,
+        agg: &mut AggState,
+    ) -> Result<usize> {
+        let target = match g {
+            ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
+                let k = self.constant(g, "GROUP BY")?.as_i64().unwrap_or(0);
+                match usize::try_from(k).ok().and_then(|k| k.checked_sub(1)).and_then(|k| select_asts.get(k)) {
+                    Some((e, _)) => *e,
+                    None => {
+                        return Err(SqlError::Bind {
+                            message: format!("GROUP BY position {k} is not in select list"),
+                            pos: pos_of(v),
+                        })
+                    }
+                }
+            }
+            ast::Expr::Identifier(id) if !scope.columns.iter().any(|c| c.name == normalize(id)) => {
+                match select_asts.iter().find(|(_, alias)| alias.as_deref() == Some(&normalize(id))) {
+                    Some((e, _)) => *e,
+                    None => g,
+                }
+            }
+            _ => g,
+        };
+        if self.contains_aggregate(target, scope) {
+            return crate::bind_err!("aggregate functions are not allowed in GROUP BY");
+        }
+        let bound = self.expr(target, &mut Cx::plain(scope, "GROUP BY"))?;
+        Ok(match agg.group_by.iter().position(|k| *k == bound) {
+            Some(k) => k,
+            None => {
+                agg.group_by.push(bound);
+                agg.group_by.len() - 1
+            }
+        })
+    }
+
     fn select_inner(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
         let first_subquery = self.subqueries.borrow().len();
         let (mut plan, scope) = self.from(&s.from)?;
@@ -639,37 +682,71 @@ impl Binder<'_> {
             || tail.order_by.iter().any(|o| self.contains_aggregate(&o.expr, &scope));
 
         let mut agg_state = AggState::default();
+        // Grouping sets (ROLLUP, CUBE, GROUPING SETS): for each set, which keys it groups by.
+        let mut grouping_sets: Option<Vec<Vec<bool>>> = None;
         if is_aggregate {
+            // Each GROUP BY item contributes a list of key lists; the query's grouping sets are
+            // their cartesian product (`GROUP BY a, ROLLUP (b, c)` = (a,b,c), (a,b), (a)).
+            let mut items: Vec<Vec<Vec<usize>>> = Vec::new();
             for g in group_exprs {
-                // GROUP BY may name an output column by position or alias.
-                let target = match g {
-                    ast::Expr::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
-                        let k = self.constant(g, "GROUP BY")?.as_i64().unwrap_or(0);
-                        match usize::try_from(k).ok().and_then(|k| k.checked_sub(1)).and_then(|k| select_asts.get(k)) {
-                            Some((e, _)) => *e,
-                            None => {
-                                return Err(SqlError::Bind {
-                                    message: format!("GROUP BY position {k} is not in select list"),
-                                    pos: pos_of(v),
-                                })
-                            }
-                        }
+                let lists: Vec<Vec<&ast::Expr>> = match g {
+                    ast::Expr::Rollup(parts) => {
+                        (0..=parts.len()).rev().map(|n| parts[..n].iter().flatten().collect()).collect()
                     }
-                    ast::Expr::Identifier(id) if !scope.columns.iter().any(|c| c.name == normalize(id)) => {
-                        match select_asts.iter().find(|(_, alias)| alias.as_deref() == Some(&normalize(id))) {
-                            Some((e, _)) => *e,
-                            None => g,
+                    ast::Expr::Cube(parts) => {
+                        if parts.len() > 12 {
+                            return crate::unsupported!("CUBE of more than 12 elements");
                         }
+                        // Larger sets first, as PostgreSQL lists them.
+                        let mut masks: Vec<u32> = (0..1u32 << parts.len()).collect();
+                        masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+                        masks
+                            .iter()
+                            .map(|m| {
+                                parts
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(i, _)| m & (1 << (parts.len() - 1 - i)) != 0)
+                                    .flat_map(|(_, p)| p.iter())
+                                    .collect()
+                            })
+                            .collect()
                     }
-                    _ => g,
+                    ast::Expr::GroupingSets(sets) => sets.iter().map(|set| set.iter().collect()).collect(),
+                    other => vec![vec![other]],
                 };
-                if self.contains_aggregate(target, &scope) {
-                    return crate::bind_err!("aggregate functions are not allowed in GROUP BY");
+                let mut item = Vec::with_capacity(lists.len());
+                for list in lists {
+                    let mut keys = Vec::with_capacity(list.len());
+                    for g in list {
+                        if matches!(g, ast::Expr::Rollup(_) | ast::Expr::Cube(_) | ast::Expr::GroupingSets(_)) {
+                            return crate::unsupported!("nested grouping sets: {g}");
+                        }
+                        keys.push(self.group_key(g, &select_asts, &scope, &mut agg_state)?);
+                    }
+                    item.push(keys);
                 }
-                let bound = self.expr(target, &mut Cx::plain(&scope, "GROUP BY"))?;
-                if !agg_state.group_by.contains(&bound) {
-                    agg_state.group_by.push(bound);
+                items.push(item);
+            }
+            if items.iter().any(|lists| lists.len() != 1) {
+                let mut sets: Vec<Vec<usize>> = vec![vec![]];
+                for lists in &items {
+                    sets = sets
+                        .iter()
+                        .flat_map(|set| lists.iter().map(move |l| set.iter().chain(l).copied().collect()))
+                        .collect();
+                    if sets.len() > 4096 {
+                        return crate::unsupported!("more than 4096 grouping sets");
+                    }
                 }
+                let n_keys = agg_state.group_by.len();
+                if n_keys > 62 {
+                    return crate::unsupported!("grouping sets over more than 62 keys");
+                }
+                grouping_sets = Some(sets.iter().map(|set| (0..n_keys).map(|k| set.contains(&k)).collect()).collect());
+                // A hidden key tells the sets apart: bit k is set where key k is not grouped.
+                agg_state.grouping_id = Some(agg_state.group_by.len());
+                agg_state.group_by.push(GROUPING_ID_PLACEHOLDER.clone());
             }
         }
 
@@ -823,10 +900,13 @@ impl Binder<'_> {
             if let Some(keys) = agg_state.input_order.take() {
                 plan = LogicalPlan::Sort { input: Box::new(plan), keys, fetch: None };
             }
-            plan = LogicalPlan::Aggregate {
-                input: Box::new(plan),
-                group_by: agg_state.group_by,
-                aggregates: agg_state.aggregates,
+            plan = match grouping_sets {
+                None => LogicalPlan::Aggregate {
+                    input: Box::new(plan),
+                    group_by: agg_state.group_by,
+                    aggregates: agg_state.aggregates,
+                },
+                Some(sets) => grouping_sets_plan(plan, &agg_state.group_by, &agg_state.aggregates, &sets),
             };
             if let Some(h) = having {
                 plan = LogicalPlan::Filter { input: Box::new(plan), predicate: h };
@@ -856,6 +936,55 @@ impl Binder<'_> {
         }
         Ok(BoundQuery { plan, names })
     }
+}
+
+/// The hidden grouping-id key of a query with grouping sets, before each set's plan gives it
+/// a value (no expression a query can write binds to it).
+static GROUPING_ID_PLACEHOLDER: std::sync::LazyLock<Expr> = std::sync::LazyLock::new(|| Expr::Column {
+    idx: usize::MAX,
+    name: "grouping id".into(),
+    data_type: storage::DataType::BigInt,
+});
+
+/// `UNION ALL` over the grouping sets of one aggregate: each set aggregates the same input by
+/// its own keys, and the keys it does not group by are NULL in its rows. The last key is the
+/// grouping id (bit k set where key k is not grouped), which `GROUPING()` reads.
+fn grouping_sets_plan(
+    input: LogicalPlan,
+    group_by: &[Expr],
+    aggregates: &[exec::AggregateExpr],
+    sets: &[Vec<bool>],
+) -> LogicalPlan {
+    let n_keys = group_by.len() - 1;
+    let inputs = sets
+        .iter()
+        .map(|set| {
+            let present: Vec<usize> = (0..n_keys).filter(|&k| set[k]).collect();
+            let agg = LogicalPlan::Aggregate {
+                input: Box::new(input.clone()),
+                group_by: present.iter().map(|&k| group_by[k].clone()).collect(),
+                aggregates: aggregates.to_vec(),
+            };
+            let types = agg.output_types();
+            let grouping_id: i64 = (0..n_keys).filter(|&k| !set[k]).map(|k| 1i64 << k).sum();
+            let mut exprs: Vec<Expr> = Vec::with_capacity(group_by.len() + aggregates.len());
+            for (k, key) in group_by[..n_keys].iter().enumerate() {
+                exprs.push(match present.iter().position(|&p| p == k) {
+                    Some(pos) => Expr::Column { idx: pos, name: key.to_string(), data_type: key.data_type() },
+                    None => Expr::Literal { value: storage::Value::Null, data_type: key.data_type() },
+                });
+            }
+            exprs.push(Expr::Literal {
+                value: storage::Value::BigInt(grouping_id),
+                data_type: storage::DataType::BigInt,
+            });
+            for (a, data_type) in types.iter().enumerate().skip(present.len()) {
+                exprs.push(Expr::Column { idx: a, name: format!("agg{a}"), data_type: *data_type });
+            }
+            LogicalPlan::Project { input: Box::new(agg), exprs }
+        })
+        .collect();
+    LogicalPlan::Union { inputs }
 }
 
 pub(super) fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
