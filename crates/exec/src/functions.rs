@@ -72,6 +72,21 @@ pub enum ScalarFunction {
     Repeat,
     Lpad,
     Rpad,
+    /// `date_diff(unit, start, end)` / `datediff`: unit boundaries from start to end (DuckDB).
+    DateDiff,
+    /// `time_bucket(width, ts [, origin])` (DuckDB): the start of ts's bucket.
+    TimeBucket,
+    /// `date_bin(stride, ts, origin)` (PostgreSQL).
+    DateBin,
+    MakeDate,
+    MakeTimestamp,
+    /// `strftime(ts, format)` (DuckDB) or `strftime(format, time, modifier...)` (SQLite).
+    Strftime,
+    /// Seconds since 1970 as a double.
+    Epoch,
+    /// Milliseconds since 1970.
+    EpochMs,
+    Cbrt,
 }
 
 /// What the binder must do with a call's arguments: the types to cast them to, and the
@@ -152,6 +167,15 @@ impl ScalarFunction {
             "repeat" => Repeat,
             "lpad" => Lpad,
             "rpad" => Rpad,
+            "date_diff" | "datediff" => DateDiff,
+            "time_bucket" => TimeBucket,
+            "date_bin" => DateBin,
+            "make_date" => MakeDate,
+            "make_timestamp" => MakeTimestamp,
+            "strftime" => Strftime,
+            "epoch" => Epoch,
+            "epoch_ms" => EpochMs,
+            "cbrt" => Cbrt,
             _ => return None,
         })
     }
@@ -201,6 +225,15 @@ impl ScalarFunction {
             Repeat => "repeat",
             Lpad => "lpad",
             Rpad => "rpad",
+            DateDiff => "date_diff",
+            TimeBucket => "time_bucket",
+            DateBin => "date_bin",
+            MakeDate => "make_date",
+            MakeTimestamp => "make_timestamp",
+            Strftime => "strftime",
+            Epoch => "epoch",
+            EpochMs => "epoch_ms",
+            Cbrt => "cbrt",
             IntervalAdd => "+",
             IntervalSub => "-",
             IntervalMul => "*",
@@ -246,6 +279,13 @@ impl ScalarFunction {
                 Ok(T::BigInt)
             } else {
                 Err(format!("function {}() needs an integer argument, got {t}", self.name()))
+            }
+        };
+        let timestamp = |t: DataType| -> std::result::Result<DataType, String> {
+            if matches!(t, T::Date | T::Timestamp | T::Null) {
+                Ok(T::Timestamp)
+            } else {
+                Err(format!("function {}() needs a date or timestamp, got {t}", self.name()))
             }
         };
         let sig = |arg_types: Vec<DataType>, return_type| Ok(Signature { arg_types, return_type });
@@ -433,6 +473,71 @@ impl ScalarFunction {
                 }
                 sig(types, T::Text)
             }
+            DateDiff => {
+                arity(n == 3, "3")?;
+                text(args[0])?;
+                let mut types = vec![T::Text];
+                for &t in &args[1..] {
+                    types.push(timestamp(t)?);
+                }
+                sig(types, T::BigInt)
+            }
+            TimeBucket | DateBin => {
+                arity(
+                    if self == DateBin { n == 3 } else { n == 2 || n == 3 },
+                    if self == DateBin { "3" } else { "2 or 3" },
+                )?;
+                if !matches!(args[0], T::Interval | T::Null) {
+                    return Err(format!(
+                        "function {}() needs an interval as its first argument, got {}",
+                        self.name(),
+                        args[0]
+                    ));
+                }
+                let mut types = vec![T::Interval, timestamp(args[1])?];
+                if n == 3 {
+                    types.push(timestamp(args[2])?);
+                }
+                let result = if args[1] == T::Date && self == TimeBucket { T::Date } else { T::Timestamp };
+                sig(types, result)
+            }
+            MakeDate => {
+                arity(n == 3, "3")?;
+                let types = args.iter().map(|&t| int(t)).collect::<std::result::Result<Vec<_>, _>>()?;
+                sig(types, T::Date)
+            }
+            MakeTimestamp => {
+                arity(n == 6, "6")?;
+                let mut types = args[..5].iter().map(|&t| int(t)).collect::<std::result::Result<Vec<_>, _>>()?;
+                numeric(args[5])?;
+                types.push(T::Double);
+                sig(types, T::Timestamp)
+            }
+            Strftime => {
+                arity(n >= 2, "at least 2")?;
+                if matches!(args[0], T::Date | T::Timestamp) {
+                    // DuckDB: strftime(time, format).
+                    arity(n == 2, "2")?;
+                    sig(vec![T::Timestamp, text(args[1])?], T::Text)
+                } else {
+                    // SQLite: strftime(format, time, modifier...).
+                    let mut types = vec![text(args[0])?];
+                    types.push(if matches!(args[1], T::Date | T::Timestamp) { T::Timestamp } else { text(args[1])? });
+                    for &t in &args[2..] {
+                        types.push(text(t)?);
+                    }
+                    sig(types, T::Text)
+                }
+            }
+            Epoch | EpochMs => {
+                arity(n == 1, "1")?;
+                sig(vec![timestamp(args[0])?], if self == Epoch { T::Double } else { T::BigInt })
+            }
+            Cbrt => {
+                arity(n == 1, "1")?;
+                numeric(args[0])?;
+                sig(vec![T::Double], T::Double)
+            }
         }
     }
 
@@ -516,9 +621,11 @@ impl ScalarFunction {
             Length => Value::Integer(text(&args[0]).chars().count() as i32),
             Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
             DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | IntervalAdd | IntervalSub
-            | IntervalMul | IntervalDiv | Now | CurrentDate | SqliteDatetime | SqliteDate | ToTimestamp => {
-                return time_eval(self, args)
+            | IntervalMul | IntervalDiv | Now | CurrentDate | SqliteDatetime | SqliteDate | ToTimestamp | DateDiff
+            | TimeBucket | DateBin | MakeDate | MakeTimestamp | Strftime | Epoch | EpochMs => {
+                return time_eval(self, args, return_type)
             }
+            Cbrt => Value::Double(f(&args[0]).cbrt()),
             Substring => {
                 let s: Vec<char> = text(&args[0]).chars().collect();
                 let start = i(&args[1]);
@@ -687,7 +794,7 @@ fn interval_value(iv: crate::time::Interval) -> Value {
 }
 
 /// The date and time functions.
-fn time_eval(func: ScalarFunction, args: &[Value]) -> Result<Value> {
+fn time_eval(func: ScalarFunction, args: &[Value], return_type: DataType) -> Result<Value> {
     use crate::time;
     use ScalarFunction::*;
     let ts = |v: &Value| match v {
@@ -743,6 +850,50 @@ fn time_eval(func: ScalarFunction, args: &[Value]) -> Result<Value> {
             }
             Value::Timestamp(micros as i64)
         }
+        DateDiff => Value::BigInt(time::date_diff(&text(&args[0]), ts(&args[1])?, ts(&args[2])?)?),
+        TimeBucket | DateBin => {
+            let origin = args.get(2).map(ts).transpose()?;
+            let bucket = time::time_bucket(interval(&args[0])?, ts(&args[1])?, origin)?;
+            if return_type == DataType::Date {
+                Value::Date(bucket.div_euclid(storage::datetime::MICROS_PER_DAY) as i32)
+            } else {
+                Value::Timestamp(bucket)
+            }
+        }
+        MakeDate => {
+            let p = |k: usize| args[k].as_i64().unwrap_or(0);
+            Value::Date(time::make_date(p(0), p(1), p(2))? as i32)
+        }
+        MakeTimestamp => {
+            let p = |k: usize| args[k].as_i64().unwrap_or(0);
+            let days = time::make_date(p(0), p(1), p(2))?;
+            let secs = args[5].as_f64().unwrap_or(0.0);
+            let (h, mi) = (p(3), p(4));
+            if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0.0..60.0).contains(&secs) {
+                return Err(ExecError::InvalidArgument(format!("time field value out of range: {h}:{mi}:{secs}")));
+            }
+            let micros = days * storage::datetime::MICROS_PER_DAY
+                + h * 3_600_000_000
+                + mi * 60_000_000
+                + (secs * 1e6).round() as i64;
+            Value::Timestamp(micros)
+        }
+        Strftime => {
+            let (format, at) = match (&args[0], &args[1]) {
+                (Value::Timestamp(t), f) => (text(f), *t),
+                (f, Value::Timestamp(t)) => {
+                    let modifiers: Vec<String> = args[2..].iter().map(text).collect();
+                    (text(f), time::sqlite_datetime(Some(*t), None, &modifiers)?)
+                }
+                (f, other) => {
+                    let modifiers: Vec<String> = args[2..].iter().map(text).collect();
+                    (text(f), time::sqlite_datetime(None, Some(&text(other)), &modifiers)?)
+                }
+            };
+            Value::Text(time::strftime(&format, at)?)
+        }
+        Epoch => Value::Double(ts(&args[0])? as f64 / 1e6),
+        EpochMs => Value::BigInt(ts(&args[0])?.div_euclid(1000)),
         other => return Err(ExecError::Internal(format!("{} is not a time function", other.name()))),
     })
 }

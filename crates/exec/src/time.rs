@@ -281,6 +281,161 @@ pub fn date_part(field: &str, ts: i64) -> Result<f64> {
     })
 }
 
+/// `date_diff(unit, a, b)` as DuckDB counts it: the number of unit boundaries from `a` to
+/// `b` (calendar units by their fields, `week` as whole 7-day spans of days).
+pub fn date_diff(unit: &str, a: i64, b: i64) -> Result<i64> {
+    let unit = unit.to_ascii_lowercase();
+    let (da, db) = (a.div_euclid(MICROS_PER_DAY), b.div_euclid(MICROS_PER_DAY));
+    let (ya, ma, _) = civil_from_days(da);
+    let (yb, mb, _) = civil_from_days(db);
+    let months = |y: i64, m: u32| y * 12 + m as i64 - 1;
+    let floor_diff = |step: i64| b.div_euclid(step) - a.div_euclid(step);
+    Ok(match unit.trim_end_matches('s') {
+        "microsecond" | "us" => b - a,
+        "millisecond" | "m" => floor_diff(1000),
+        "second" => floor_diff(MICROS_PER_SECOND),
+        "minute" => floor_diff(MICROS_PER_MINUTE),
+        "hour" => floor_diff(MICROS_PER_HOUR),
+        "day" => db - da,
+        "week" => (db - da) / 7,
+        "month" => months(yb, mb) - months(ya, ma),
+        "quarter" => months(yb, mb).div_euclid(3) - months(ya, ma).div_euclid(3),
+        "year" => yb - ya,
+        "decade" => yb.div_euclid(10) - ya.div_euclid(10),
+        "century" => (yb - 1).div_euclid(100) - (ya - 1).div_euclid(100),
+        "millennium" => (yb - 1).div_euclid(1000) - (ya - 1).div_euclid(1000),
+        _ => return Err(unknown_unit(&unit)),
+    })
+}
+
+/// The start of the bucket of width `width` that holds `ts`, buckets being counted from
+/// `origin` (default 2000-01-03, a Monday, or 2000-01-01 for widths in months), as DuckDB's
+/// time_bucket and PostgreSQL's date_bin do.
+pub fn time_bucket(width: Interval, ts: i64, origin: Option<i64>) -> Result<i64> {
+    let invalid = |m: &str| ExecError::InvalidArgument(m.to_string());
+    if width.months != 0 {
+        if width.days != 0 || width.micros != 0 {
+            return Err(invalid("a bucket width cannot mix months with days or time"));
+        }
+        if width.months < 0 {
+            return Err(invalid("a bucket width must be positive"));
+        }
+        let origin = origin.unwrap_or(days_from_civil(2000, 1, 1) * MICROS_PER_DAY);
+        let month_of = |t: i64| {
+            let (y, m, _) = civil_from_days(t.div_euclid(MICROS_PER_DAY));
+            y * 12 + m as i64 - 1
+        };
+        let w = width.months as i64;
+        let mut k = (month_of(ts) - month_of(origin)).div_euclid(w);
+        let at = |k: i64| i32::try_from(k * w).ok().and_then(|m| add_months(origin, m));
+        let overflow = || ExecError::Overflow("timestamp");
+        let mut start = at(k).ok_or_else(overflow)?;
+        if start > ts {
+            k -= 1;
+            start = at(k).ok_or_else(overflow)?;
+        }
+        return Ok(start);
+    }
+    let w = width.days as i128 * MICROS_PER_DAY as i128 + width.micros as i128;
+    if w <= 0 {
+        return Err(invalid("a bucket width must be positive"));
+    }
+    let origin = origin.unwrap_or(days_from_civil(2000, 1, 3) * MICROS_PER_DAY) as i128;
+    let start = origin + (ts as i128 - origin).div_euclid(w) * w;
+    i64::try_from(start).map_err(|_| ExecError::Overflow("timestamp"))
+}
+
+/// Days since 1970 of a valid calendar date.
+pub fn make_date(year: i64, month: i64, day: i64) -> Result<i64> {
+    let valid = (-9999..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month as u32) as i64;
+    if !valid {
+        return Err(ExecError::InvalidArgument(format!("date field value out of range: {year}-{month:02}-{day:02}")));
+    }
+    Ok(days_from_civil(year, month as u32, day as u32))
+}
+
+const DAY_NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Formats a timestamp with strftime specifiers (%Y %m %d %H %M %S %f %y %j %a %A %b %B %e
+/// %I %p %w %u %W %s %F %T %%; `%-d` drops the padding).
+pub fn strftime(format: &str, ts: i64) -> Result<String> {
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let time = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let (hour, minute) = (time / MICROS_PER_HOUR, time / MICROS_PER_MINUTE % 60);
+    let (second, micros) = (time / MICROS_PER_SECOND % 60, time % MICROS_PER_SECOND);
+    let dow = (days + 4).rem_euclid(7) as usize; // 0 = Sunday
+    let doy = days - days_from_civil(y, 1, 1) + 1;
+    let mut out = String::with_capacity(format.len() + 8);
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = chars.next();
+        let unpadded = spec == Some('-');
+        if unpadded {
+            spec = chars.next();
+        }
+        let num = |out: &mut String, v: i64, width: usize| {
+            if unpadded {
+                out.push_str(&v.to_string());
+            } else {
+                out.push_str(&format!("{v:0width$}"));
+            }
+        };
+        match spec {
+            Some('Y') => num(&mut out, y, 4),
+            Some('y') => num(&mut out, y.rem_euclid(100), 2),
+            Some('m') => num(&mut out, m as i64, 2),
+            Some('d') => num(&mut out, d as i64, 2),
+            Some('e') => out.push_str(&format!("{d:>2}")),
+            Some('H') => num(&mut out, hour, 2),
+            Some('I') => num(&mut out, (hour + 11) % 12 + 1, 2),
+            Some('p') => out.push_str(if hour < 12 { "AM" } else { "PM" }),
+            Some('M') => num(&mut out, minute, 2),
+            Some('S') => num(&mut out, second, 2),
+            Some('f') => out.push_str(&format!("{micros:06}")),
+            Some('j') => num(&mut out, doy, 3),
+            Some('a') => out.push_str(&DAY_NAMES[dow][..3]),
+            Some('A') => out.push_str(DAY_NAMES[dow]),
+            Some('b') | Some('h') => out.push_str(&MONTH_NAMES[m as usize - 1][..3]),
+            Some('B') => out.push_str(MONTH_NAMES[m as usize - 1]),
+            Some('w') => out.push_str(&dow.to_string()),
+            Some('u') => out.push_str(&(if dow == 0 { 7 } else { dow }).to_string()),
+            // Week of the year, weeks starting on Monday; days before the first Monday are week 0.
+            Some('W') => num(&mut out, (doy + 6 - ((dow as i64 + 6) % 7)) / 7, 2),
+            Some('s') => out.push_str(&ts.div_euclid(MICROS_PER_SECOND).to_string()),
+            Some('F') => out.push_str(&format!("{y:04}-{m:02}-{d:02}")),
+            Some('T') => out.push_str(&format!("{hour:02}:{minute:02}:{second:02}")),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                return Err(ExecError::InvalidArgument(format!("strftime: unknown format specifier %{other}")))
+            }
+            None => return Err(ExecError::InvalidArgument("strftime: format ends with %".into())),
+        }
+    }
+    Ok(out)
+}
+
 /// The current time as a timestamp.
 pub fn now_micros() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
@@ -368,6 +523,34 @@ mod tests {
         assert_eq!(date_part("dow", t).unwrap(), 6.0);
         assert_eq!(date_part("doy", t).unwrap(), 333.0);
         assert_eq!(date_part("week", ts("2021-01-03")).unwrap(), 53.0);
+    }
+
+    #[test]
+    fn diff_bucket_and_format() {
+        assert_eq!(date_diff("month", ts("2025-01-31"), ts("2025-02-01")).unwrap(), 1);
+        assert_eq!(date_diff("year", ts("2024-12-31 23:59:59"), ts("2025-01-01")).unwrap(), 1);
+        assert_eq!(date_diff("day", ts("2025-01-02 01:00:00"), ts("2025-01-01 23:00:00")).unwrap(), -1);
+        assert_eq!(date_diff("week", ts("2025-01-05"), ts("2025-01-06")).unwrap(), 0);
+        assert_eq!(date_diff("quarter", ts("2025-03-31"), ts("2025-04-01")).unwrap(), 1);
+        assert!(date_diff("fortnight", 0, 0).is_err());
+        let quarter_hour = Interval { months: 0, days: 0, micros: 15 * MICROS_PER_MINUTE };
+        assert_eq!(time_bucket(quarter_hour, ts("2025-10-15 10:17:00"), None).unwrap(), ts("2025-10-15 10:15:00"));
+        let week = Interval { months: 0, days: 7, micros: 0 };
+        assert_eq!(time_bucket(week, ts("2025-10-15 10:17:00"), None).unwrap(), ts("2025-10-13"));
+        let two_hours = Interval { months: 0, days: 0, micros: 2 * MICROS_PER_HOUR };
+        let origin = Some(ts("2025-10-15 00:30:00"));
+        assert_eq!(time_bucket(two_hours, ts("2025-10-15 11:17:00"), origin).unwrap(), ts("2025-10-15 10:30:00"));
+        let quarter = Interval { months: 3, days: 0, micros: 0 };
+        assert_eq!(time_bucket(quarter, ts("2025-08-15"), None).unwrap(), ts("2025-07-01"));
+        assert_eq!(time_bucket(quarter, ts("1999-12-31"), None).unwrap(), ts("1999-10-01"));
+        assert!(time_bucket(Interval::default(), 0, None).is_err());
+        assert_eq!(
+            strftime("%Y-%m-%d %H:%M:%S %a %b %j %-d/%-m %I%p %%", ts("2025-10-05 13:07:05")).unwrap(),
+            "2025-10-05 13:07:05 Sun Oct 278 5/10 01PM %"
+        );
+        assert!(strftime("%Q", 0).is_err());
+        assert!(make_date(2025, 2, 29).is_err());
+        assert_eq!(make_date(2024, 2, 29).unwrap(), ts("2024-02-29") / MICROS_PER_DAY);
     }
 
     #[test]
