@@ -649,13 +649,14 @@ fn aggregate(
     }
 
     // Every frame starts at its partition's start and grows: keep a running state.
-    let running =
+    let running_func =
         matches!(func, AggFunc::CountStar | AggFunc::Count | AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max)
-            && !w.distinct
-            && layout.partitions.iter().all(|&(ps, pe)| {
-                frames[ps..pe].iter().all(|&(s, e)| s == ps || s == e)
-                    && frames[ps..pe].windows(2).all(|f| f[0].1 <= f[1].1)
-            });
+            && !w.distinct;
+    let running = running_func
+        && layout.partitions.iter().all(|&(ps, pe)| {
+            frames[ps..pe].iter().all(|&(s, e)| s == ps || s == e)
+                && frames[ps..pe].windows(2).all(|f| f[0].1 <= f[1].1)
+        });
     if running {
         let mut out = vec![Value::Null; n];
         for &(ps, pe) in &layout.partitions {
@@ -674,6 +675,37 @@ fn aggregate(
                 }
                 out[layout.perm[j] as usize] =
                     if e == ps { Running::new(func, w.data_type).value() } else { state.value() };
+            }
+        }
+        return Ok(finish_values(w.data_type, out));
+    }
+
+    // Every frame ends at its partition's end and shrinks from the front: the same running
+    // state, fed from the partition's end backwards (`ROWS BETWEEN 1 PRECEDING AND UNBOUNDED
+    // FOLLOWING` in linear time instead of quadratic).
+    let suffix = running_func
+        && layout.partitions.iter().all(|&(ps, pe)| {
+            frames[ps..pe].iter().all(|&(s, e)| e == pe || s == e)
+                && frames[ps..pe].windows(2).all(|f| f[0].0 <= f[1].0)
+        });
+    if suffix {
+        let mut out = vec![Value::Null; n];
+        for &(ps, pe) in &layout.partitions {
+            let mut state = Running::new(func, w.data_type);
+            let mut from = pe;
+            for j in (ps..pe).rev() {
+                let (s, e) = frames[j];
+                let s = if s == e { pe } else { s };
+                while from > s {
+                    from -= 1;
+                    let row = layout.perm[from];
+                    if passes(row) {
+                        let v = arg.map_or(Value::Null, |a| Value::from_array(a.as_ref(), row as usize));
+                        state.add(&v)?;
+                    }
+                }
+                out[layout.perm[j] as usize] =
+                    if s == pe { Running::new(func, w.data_type).value() } else { state.value() };
             }
         }
         return Ok(finish_values(w.data_type, out));
