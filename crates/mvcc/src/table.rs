@@ -125,7 +125,12 @@ impl Segment {
     }
 
     fn is_dead_before(&self, oldest: Timestamp) -> bool {
-        self.n_deleted.load(Ordering::Acquire) == self.n_rows && self.last_delete.load(Ordering::Acquire) <= oldest.0
+        self.is_dead() && self.last_delete.load(Ordering::Acquire) <= oldest.0
+    }
+
+    /// Whether every row has a committed delete.
+    fn is_dead(&self) -> bool {
+        self.n_deleted.load(Ordering::Acquire) == self.n_rows
     }
 }
 
@@ -702,16 +707,19 @@ impl Table {
     }
 
     /// Drops segments whose every row was deleted at or before `oldest` (so no running or
-    /// future snapshot sees any of them). Returns the number of rows reclaimed.
-    pub(crate) fn collect_garbage(&self, oldest: Timestamp) -> usize {
+    /// future snapshot sees any of them). Returns the number of rows reclaimed, and whether
+    /// some segment is wholly deleted but still seen by a snapshot older than its last delete
+    /// (so a later collection, once that snapshot ends, would reclaim more).
+    pub(crate) fn collect_garbage(&self, oldest: Timestamp) -> (usize, bool) {
         let write = lock(&self.write);
         let list = self.segments();
+        let blocked = list.iter().any(|s| s.is_dead() && !s.is_dead_before(oldest));
         if !list.iter().any(|s| s.is_dead_before(oldest)) {
-            return 0;
+            return (0, blocked);
         }
         let (dead, live): (Vec<_>, Vec<_>) = list.iter().cloned().partition(|s| s.is_dead_before(oldest));
         self.replace_segments(SegmentList::from_vec(live), &write);
-        dead.iter().map(|s| s.n_rows).sum()
+        (dead.iter().map(|s| s.n_rows).sum(), blocked)
     }
 
     /// What the table holds in memory: row versions (live or not yet reclaimed), committed

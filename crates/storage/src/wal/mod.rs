@@ -22,7 +22,7 @@ mod segment;
 mod tests;
 
 pub use record::WalOp;
-pub(crate) use record::{read_column, write_column};
+pub(crate) use record::read_column;
 pub use segment::{SEGMENT_MAGIC, WAL_FORMAT_VERSION, WAL_OLDEST_READABLE_VERSION};
 
 use crate::compression::Compression;
