@@ -155,7 +155,7 @@ fn parse_args() -> Result<Args, Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
         }
     }
-    if !(a.secs > 0.0) || a.rows < 1 || a.sessions < 1 {
+    if !a.secs.is_finite() || a.secs <= 0.0 || a.rows < 1 || a.sessions < 1 {
         return Err(format!("--secs, --rows and --sessions must be positive\n{USAGE}").into());
     }
     Ok(a)
@@ -185,7 +185,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.duckdb {
         let python = std::env::var("HELIOSDB_PYTHON").unwrap_or_else(|_| {
             let venv = Path::new("../venv/bin/python");
-            if venv.exists() { venv.display().to_string() } else { "python3".into() }
+            if venv.exists() {
+                venv.display().to_string()
+            } else {
+                "python3".into()
+            }
         });
         figures.extend(script(&python, DUCKDB_SCRIPT, &args, "")?);
     }

@@ -449,7 +449,11 @@ mod tests {
         deleted.insert((1 << 40) - 7);
         let bytes = manifest.encode().unwrap();
         assert_eq!(Manifest::decode(&bytes, path).unwrap(), manifest);
-        assert!(bytes.len() < 40_000, "200,000 deleted ids take 8 KiB bitmap containers, not 8 bytes each: {}", bytes.len());
+        assert!(
+            bytes.len() < 40_000,
+            "200,000 deleted ids take 8 KiB bitmap containers, not 8 bytes each: {}",
+            bytes.len()
+        );
         // A flipped byte inside the bitmap, with the manifest's own checksum made good again:
         // the bitmap's checksum catches it, and the error names the file.
         let mut bitmap_bytes = Vec::new();
