@@ -16,6 +16,10 @@
 //! longer than CI does (500 SIGKILLs by default), in release mode.
 //! `cargo xtask bench [options]` benchmarks the dashboard workload against DuckDB (see the
 //! `bench` module).
+//! `cargo xtask txnbench [--secs S] [--dir DIR] [--duckdb]` prints transaction throughput next
+//! to SQLite (the `txnbench` example of `crates/bench`, in release mode).
+//! `cargo xtask bank [--secs N]` runs the bank-transfer stress test of `crates/api/tests/bank.rs`
+//! for N seconds (default 30) in release mode and prints commits/s and aborts/s.
 
 use anyhow::{bail, Context, Result};
 use heliosdb_tests::{install_quiet_panic_hook, run_file, test_files, Corpus, Options};
@@ -33,6 +37,11 @@ usage: cargo xtask slt [options] <FILE or DIR>...
                                        kill a committing process N times (default 500) and
                                        check every acknowledged commit survives
        cargo xtask bench [options]     (cargo xtask bench --help)
+       cargo xtask txnbench [--secs S] [--dir DIR] [--rows N] [--duckdb]
+                                       single-row and 1,000-row transaction rates next to
+                                       SQLite (and DuckDB), release build
+       cargo xtask bank [--secs N]     the bank-transfer stress test for N seconds (default
+                                       30), printing commits/s and aborts/s
 
 Runs sqllogictest files against HeliosDB Nano, each against a fresh in-memory database.
 
@@ -152,6 +161,8 @@ fn main() -> Result<ExitCode> {
         Some("fuzz") => fuzz::main(args),
         Some("crash") => crash(args),
         Some("bench") => bench::main(args),
+        Some("txnbench") => txnbench(args),
+        Some("bank") => bank(args),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -180,6 +191,39 @@ fn crash(args: impl Iterator<Item = String>) -> Result<ExitCode> {
     if let Some(seed) = seed {
         cmd.env("HELIOSDB_CRASH_SEED", seed);
     }
+    let status = cmd.status().context("running cargo test")?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `cargo xtask txnbench`: the transaction benchmark example, built in release mode; the
+/// arguments go to it unchanged.
+fn txnbench(args: impl Iterator<Item = String>) -> Result<ExitCode> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["run", "--release", "-p", "bench", "--example", "txnbench", "--"]).args(args);
+    let status = cmd.status().context("running cargo run")?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `cargo xtask bank`: the bank-transfer stress test for longer, in release mode.
+fn bank(args: impl Iterator<Item = String>) -> Result<ExitCode> {
+    let mut secs = "30".to_string();
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--secs" => secs = args.next().context("--secs needs a number")?,
+            other => bail!("unknown option {other} (cargo xtask bank [--secs N])"),
+        }
+    }
+    let n: f64 = secs.parse().with_context(|| format!("--secs: not a number: {secs}"))?;
+    if !n.is_finite() || n <= 0.0 {
+        bail!("--secs: not a positive number of seconds: {secs}");
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["test", "--release", "-p", "heliosdb-nano", "--test", "bank", "bank_transfers_keep_the_total"]);
+    cmd.args(["--", "--nocapture", "--exact"]);
+    cmd.env("HELIOSDB_BANK_SECS", &secs);
     let status = cmd.status().context("running cargo test")?;
     Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -253,3 +253,48 @@ fn deep_expressions_are_refused_cleanly() {
     let rows = conn.query(&format!("SELECT 7 IN ({})", list.join(", ")), ()).unwrap();
     assert!(rows.row(0).unwrap().get::<bool>(0).unwrap());
 }
+
+/// `UPDATE`/`DELETE ... WHERE pk = constant` take the key index instead of a scan: the
+/// results must be those of the scan (own uncommitted rows, keys that are absent, other
+/// predicates, a changed key, a conflict with a concurrent writer).
+#[test]
+fn updates_by_primary_key_match_the_scan() {
+    let db = Database::open_in_memory().unwrap();
+    let conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE kv (k BIGINT PRIMARY KEY, v BIGINT); INSERT INTO kv VALUES (1, 10), (2, 20), (3, 30);",
+    )
+    .unwrap();
+    let update = conn.prepare("UPDATE kv SET v = v + 1 WHERE k = $1").unwrap();
+    assert_eq!(update.execute((2i64,)).unwrap(), 1);
+    assert_eq!(update.execute((2i64,)).unwrap(), 1, "the new version is found by its key");
+    assert_eq!(update.execute((9i64,)).unwrap(), 0, "absent key");
+    assert_eq!(conn.execute("UPDATE kv SET v = 0 WHERE 3 = k", ()).unwrap(), 1);
+    assert_eq!(conn.execute("UPDATE kv SET v = 0 WHERE k = 1 AND v = 99", ()).unwrap(), 0);
+    assert_eq!(conn.execute("UPDATE kv SET k = 5 WHERE k = 1", ()).unwrap(), 1, "a changed key");
+    assert_eq!(conn.execute("DELETE FROM kv WHERE k = 1", ()).unwrap(), 0);
+    let tx = conn.transaction().unwrap();
+    tx.execute("INSERT INTO kv VALUES (7, 70)", ()).unwrap();
+    assert_eq!(tx.execute("UPDATE kv SET v = 71 WHERE k = 7", ()).unwrap(), 1, "own uncommitted row");
+    assert_eq!(tx.execute("DELETE FROM kv WHERE k = 5", ()).unwrap(), 1);
+    tx.commit().unwrap();
+    let rows: Vec<(i64, i64)> = conn
+        .query("SELECT k, v FROM kv ORDER BY k", ())
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
+        .collect();
+    assert_eq!(rows, vec![(2, 22), (3, 0), (7, 71)]);
+    // A concurrent writer: the key index already points at its new version, which the old
+    // snapshot does not see; the scan finds the old version and the delete conflicts.
+    let other = db.connect();
+    let tx = conn.transaction().unwrap();
+    assert_eq!(count_kv(&tx), 3);
+    other.execute("UPDATE kv SET v = 0 WHERE k = 2", ()).unwrap();
+    let err = tx.execute("UPDATE kv SET v = 1 WHERE k = 2", ()).unwrap_err();
+    assert_eq!(err.sqlstate(), Some("40001"), "{err}");
+}
+
+fn count_kv(conn: &heliosdb_nano::Connection) -> i64 {
+    conn.query("SELECT count(*) FROM kv", ()).unwrap().row(0).unwrap().get(0).unwrap()
+}

@@ -43,8 +43,11 @@ pub struct Catalog {
     next_txn: AtomicU64,
     /// Read timestamps of running transactions, with how many share each.
     active: Mutex<BTreeMap<Timestamp, usize>>,
-    /// Committed deletes since the last garbage collection that reclaimed everything.
+    /// Committed deletes since the last garbage collection.
     garbage: AtomicU64,
+    /// Whether the last collection left wholly deleted segments that an old snapshot still
+    /// saw: the next transaction end that moves the oldest snapshot collects again.
+    gc_blocked: std::sync::atomic::AtomicBool,
     /// The oldest snapshot at the last collection (none is tried again until it moves).
     gc_horizon: AtomicU64,
     subscribers: Mutex<Vec<Sender<Arc<CommitDelta>>>>,
@@ -87,9 +90,11 @@ impl Catalog {
                 }
             }
         }
-        if self.garbage.load(Ordering::Relaxed) >= GC_THRESHOLD
-            && self.oldest_active().0 > self.gc_horizon.load(Ordering::Relaxed)
-        {
+        // Deletes in segments that still hold live rows stay uncollectable until more deletes
+        // come, so only new deletes (or a blocking snapshot ending) make a collection worth
+        // its scan of every segment list.
+        let due = self.garbage.load(Ordering::Relaxed) >= GC_THRESHOLD || self.gc_blocked.load(Ordering::Relaxed);
+        if due && self.oldest_active().0 > self.gc_horizon.load(Ordering::Relaxed) {
             self.collect_garbage();
         }
     }
@@ -105,10 +110,14 @@ impl Catalog {
         let oldest = self.oldest_active();
         self.gc_horizon.store(oldest.0, Ordering::Relaxed);
         let tables: Vec<Arc<Table>> = self.tables.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        let reclaimed: usize = tables.iter().map(|t| t.collect_garbage(oldest)).sum();
-        let _ = self
-            .garbage
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |g| Some(g.saturating_sub(reclaimed as u64)));
+        self.garbage.store(0, Ordering::Relaxed);
+        let (mut reclaimed, mut blocked) = (0, false);
+        for table in &tables {
+            let (rows, b) = table.collect_garbage(oldest);
+            reclaimed += rows;
+            blocked |= b;
+        }
+        self.gc_blocked.store(blocked, Ordering::Relaxed);
         reclaimed
     }
 

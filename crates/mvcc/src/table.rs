@@ -2,7 +2,8 @@
 //! uncommitted appends of running transactions, and the primary-key index.
 //!
 //! ```text
-//! segments (epoch-managed list, replaced whole by commit and GC; readers never lock)
+//! segments (epoch-managed list versions over an append-only slot store: a commit appends in
+//!           O(1); GC and recovery build a new store; readers never lock)
 //!   Segment { commit_ts, first_row, n_rows, data, stamps: [AtomicU64; n] (allocated on first delete) }
 //!   data: a batch in memory, or (after a checkpoint, in a durable database) a row range of a
 //!         column file; a checkpoint swaps it in place, so stamps and identity stay
@@ -124,19 +125,112 @@ impl Segment {
     }
 
     fn is_dead_before(&self, oldest: Timestamp) -> bool {
-        self.n_deleted.load(Ordering::Acquire) == self.n_rows && self.last_delete.load(Ordering::Acquire) <= oldest.0
+        self.is_dead() && self.last_delete.load(Ordering::Acquire) <= oldest.0
+    }
+
+    /// Whether every row has a committed delete.
+    fn is_dead(&self) -> bool {
+        self.n_deleted.load(Ordering::Acquire) == self.n_rows
     }
 }
 
-/// The immutable list of a table's segments, in row-id order. Replaced whole, never mutated.
+/// Slots in the first bucket of a [`SegmentStore`]; bucket `b` has `FIRST_BUCKET << b`.
+const FIRST_BUCKET: usize = 32;
+/// Enough buckets for more segments than memory can hold.
+const BUCKETS: usize = 40;
+
+/// Append-only storage of segments that successive versions of a table's segment list share,
+/// so a commit appends in O(1) instead of copying the list. Slot `i` is written once, under
+/// the table's write lock, before any list with `len > i` is published; buckets never move,
+/// so readers index them without locks.
+struct SegmentStore {
+    buckets: [OnceLock<Box<[OnceLock<Arc<Segment>>]>>; BUCKETS],
+}
+
+impl SegmentStore {
+    fn new() -> SegmentStore {
+        SegmentStore { buckets: std::array::from_fn(|_| OnceLock::new()) }
+    }
+
+    /// The bucket and offset of slot `i`.
+    fn locate(i: usize) -> (usize, usize) {
+        let j = i + FIRST_BUCKET;
+        let b = (usize::BITS - 1 - j.leading_zeros()) as usize - FIRST_BUCKET.trailing_zeros() as usize;
+        (b, j - (FIRST_BUCKET << b))
+    }
+
+    fn get(&self, i: usize) -> Option<&Arc<Segment>> {
+        let (b, off) = Self::locate(i);
+        self.buckets.get(b)?.get()?.get(off)?.get()
+    }
+
+    /// Fills slot `i`; false when it was filled already (or out of range).
+    fn set(&self, i: usize, segment: Arc<Segment>) -> bool {
+        let (b, off) = Self::locate(i);
+        let Some(bucket) = self.buckets.get(b) else { return false };
+        let bucket = bucket.get_or_init(|| (0..FIRST_BUCKET << b).map(|_| OnceLock::new()).collect());
+        bucket[off].set(segment).is_ok()
+    }
+}
+
+/// One version of a table's segment list, in row-id order: the first `len` slots of a shared
+/// [`SegmentStore`]. Immutable once published; cloning shares the store.
+#[derive(Clone)]
 struct SegmentList {
-    segments: Vec<Arc<Segment>>,
+    store: Arc<SegmentStore>,
+    len: usize,
 }
 
 impl SegmentList {
+    fn from_vec(segments: Vec<Arc<Segment>>) -> SegmentList {
+        let store = SegmentStore::new();
+        let len = segments.len();
+        for (i, segment) in segments.into_iter().enumerate() {
+            store.set(i, segment);
+        }
+        SegmentList { store: Arc::new(store), len }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, i: usize) -> &Arc<Segment> {
+        self.store.get(i).expect("every slot below a published length is filled")
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<Segment>> + '_ {
+        (0..self.len).map(|i| self.get(i))
+    }
+
+    fn to_vec(&self) -> Vec<Arc<Segment>> {
+        self.iter().cloned().collect()
+    }
+
+    /// This list with `segment` appended (not published). The caller holds the table's write
+    /// lock and `self` is the newest list of its store, so the next slot is free; if it is not
+    /// (a bug elsewhere), the list is copied into a new store instead.
+    fn push(&self, segment: Arc<Segment>) -> SegmentList {
+        if self.store.get(self.len).is_none() && self.store.set(self.len, segment.clone()) {
+            return SegmentList { store: self.store.clone(), len: self.len + 1 };
+        }
+        let mut all = self.to_vec();
+        all.push(segment);
+        SegmentList::from_vec(all)
+    }
+
     fn find(&self, row_id: u64) -> Option<(&Arc<Segment>, usize)> {
-        let idx = self.segments.partition_point(|s| s.first_row <= row_id).checked_sub(1)?;
-        let seg = &self.segments[idx];
+        // partition_point over the slots: the first segment starting after `row_id`.
+        let (mut lo, mut hi) = (0, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.get(mid).first_row <= row_id {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let seg = self.get(lo.checked_sub(1)?);
         let offset = (row_id - seg.first_row) as usize;
         (offset < seg.n_rows).then_some((seg, offset))
     }
@@ -259,7 +353,7 @@ impl Table {
             id,
             schema,
             compression,
-            segments: Atomic::new(SegmentList { segments: Vec::new() }),
+            segments: Atomic::new(SegmentList::from_vec(Vec::new())),
             write: Mutex::new(WriteState::default()),
             pending: Mutex::new(HashMap::new()),
         }
@@ -295,20 +389,20 @@ impl Table {
         }
     }
 
-    /// The current segment list (a lock-free read: pin the epoch, clone the handles).
-    fn segments(&self) -> Vec<Arc<Segment>> {
+    /// The current segment list (a lock-free read: pin the epoch, share the store).
+    fn segments(&self) -> SegmentList {
         let guard = epoch::pin();
         let list = self.segments.load(Ordering::Acquire, &guard);
         // SAFETY: the list pointer is never null (set in `new`, replaced only by non-null
         // lists), and a replaced list is destroyed only after every guard pinned before the
         // replacement is dropped (`defer_destroy`), so it is valid while `guard` lives.
-        unsafe { list.deref() }.segments.clone()
+        unsafe { list.deref() }.clone()
     }
 
     /// Replaces the segment list; the caller holds the write lock.
-    fn replace_segments(&self, segments: Vec<Arc<Segment>>, _write: &MutexGuard<'_, WriteState>) {
+    fn replace_segments(&self, segments: SegmentList, _write: &MutexGuard<'_, WriteState>) {
         let guard = epoch::pin();
-        let old = self.segments.swap(Owned::new(SegmentList { segments }), Ordering::AcqRel, &guard);
+        let old = self.segments.swap(Owned::new(segments), Ordering::AcqRel, &guard);
         // SAFETY: `old` is no longer reachable from the table; readers that loaded it pinned
         // the epoch first, so destruction waits for them.
         unsafe { guard.defer_destroy(old) };
@@ -318,7 +412,8 @@ impl Table {
     /// Cloning a batch shares its buffers.
     pub fn scan(&self, snapshot: Snapshot) -> Vec<ScanPart> {
         let mut parts = Vec::new();
-        for seg in self.segments() {
+        let list = self.segments();
+        for seg in list.iter() {
             if !visible(seg.commit_ts, snapshot) {
                 continue;
             }
@@ -357,7 +452,6 @@ impl Table {
     /// Gathers the rows `ids` (visible to `snapshot`) into one batch, in the order given.
     pub fn fetch(&self, snapshot: Snapshot, ids: &[u64]) -> Result<Batch> {
         let list = self.segments();
-        let list = SegmentList { segments: list };
         let pending = lock(&self.pending);
         let own = snapshot.txn.and_then(|t| pending.get(&t));
         let all: Vec<usize> = (0..self.schema.columns.len()).collect();
@@ -419,7 +513,7 @@ impl Table {
         let Some(&id) = lock(&self.write).keys.get(key) else {
             return KeyLookup::Absent;
         };
-        let list = SegmentList { segments: self.segments() };
+        let list = self.segments();
         let Some((seg, offset)) = list.find(id) else {
             return KeyLookup::Absent;
         };
@@ -450,7 +544,7 @@ impl Table {
     /// another transaction deleted (committed after our snapshot, or still running) is a
     /// write-write conflict: everything this call marked is released again.
     pub(crate) fn mark_deleted(&self, txn: TxnId, ids: &[u64], locked: &mut Vec<u64>) -> Result<usize> {
-        let list = SegmentList { segments: self.segments() };
+        let list = self.segments();
         let start = locked.len();
         let mut own_marked: Vec<(usize, usize)> = Vec::new();
         let mut n = 0;
@@ -500,7 +594,7 @@ impl Table {
         if ids.is_empty() {
             return;
         }
-        let list = SegmentList { segments: self.segments() };
+        let list = self.segments();
         for &id in ids {
             if let Some((seg, offset)) = list.find(id) {
                 let _ = seg.stamps()[offset].compare_exchange(txn.marker(), LIVE, Ordering::AcqRel, Ordering::Acquire);
@@ -544,10 +638,9 @@ impl Table {
     /// catalog publishes `ts`, so no reader sees any of it until then.
     pub(crate) fn publish(&self, txn: TxnId, ts: Timestamp, deleted: &[(u64, Vec<u8>)]) -> TableDelta {
         let mut write = lock(&self.write);
-        let list = self.segments();
-        let by_id = SegmentList { segments: list.clone() };
+        let mut list = self.segments();
         for (id, key) in deleted {
-            if let Some((seg, offset)) = by_id.find(*id) {
+            if let Some((seg, offset)) = list.find(*id) {
                 seg.stamps()[offset].store(ts.0, Ordering::Release);
                 seg.n_deleted.fetch_add(1, Ordering::AcqRel);
                 seg.last_delete.fetch_max(ts.0, Ordering::AcqRel);
@@ -558,7 +651,6 @@ impl Table {
         }
         let own = lock(&self.pending).remove(&txn).unwrap_or_default();
         let start = write.next_row;
-        let mut segments = list;
         for p in own {
             let batch = p.survivors();
             let keys = if p.deleted.iter().any(|&d| d) {
@@ -575,11 +667,11 @@ impl Table {
             }
             write.next_row += batch.n_rows as u64;
             let n_rows = batch.n_rows;
-            segments.push(Arc::new(Segment::new(ts, first_row, n_rows, PartData::Batch(batch))));
+            list = list.push(Arc::new(Segment::new(ts, first_row, n_rows, PartData::Batch(batch))));
         }
         let appended = start..write.next_row;
         if !appended.is_empty() {
-            self.replace_segments(segments, &write);
+            self.replace_segments(list, &write);
         }
         TableDelta { table: self.schema.name.clone(), appended, deleted: deleted.iter().map(|(id, _)| *id).collect() }
     }
@@ -602,7 +694,7 @@ impl Table {
     /// The committed segments and the next row id (a checkpoint, under the commit lock).
     pub(crate) fn checkpoint_capture(&self) -> (Vec<Arc<Segment>>, u64) {
         let write = lock(&self.write);
-        (self.segments(), write.next_row)
+        (self.segments().to_vec(), write.next_row)
     }
 
     /// Installs what recovery rebuilt from column files: segments in row-id order, the key
@@ -611,20 +703,23 @@ impl Table {
         let mut write = lock(&self.write);
         write.keys = keys;
         write.next_row = next_row;
-        self.replace_segments(segments, &write);
+        self.replace_segments(SegmentList::from_vec(segments), &write);
     }
 
     /// Drops segments whose every row was deleted at or before `oldest` (so no running or
-    /// future snapshot sees any of them). Returns the number of rows reclaimed.
-    pub(crate) fn collect_garbage(&self, oldest: Timestamp) -> usize {
+    /// future snapshot sees any of them). Returns the number of rows reclaimed, and whether
+    /// some segment is wholly deleted but still seen by a snapshot older than its last delete
+    /// (so a later collection, once that snapshot ends, would reclaim more).
+    pub(crate) fn collect_garbage(&self, oldest: Timestamp) -> (usize, bool) {
         let write = lock(&self.write);
         let list = self.segments();
+        let blocked = list.iter().any(|s| s.is_dead() && !s.is_dead_before(oldest));
         if !list.iter().any(|s| s.is_dead_before(oldest)) {
-            return 0;
+            return (0, blocked);
         }
-        let (dead, live): (Vec<_>, Vec<_>) = list.into_iter().partition(|s| s.is_dead_before(oldest));
-        self.replace_segments(live, &write);
-        dead.iter().map(|s| s.n_rows).sum()
+        let (dead, live): (Vec<_>, Vec<_>) = list.iter().cloned().partition(|s| s.is_dead_before(oldest));
+        self.replace_segments(SegmentList::from_vec(live), &write);
+        (dead.iter().map(|s| s.n_rows).sum(), blocked)
     }
 
     /// What the table holds in memory: row versions (live or not yet reclaimed), committed
@@ -664,3 +759,61 @@ pub fn is_pending_row(id: u64) -> bool {
 }
 
 const _: () = assert!(PENDING_BIT == TXN_BIT);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(first_row: u64, n_rows: usize) -> Arc<Segment> {
+        let batch = Batch::new(vec![arrow::array::Int64Array::from_vec(vec![0; n_rows]).boxed()]);
+        Arc::new(Segment::new(Timestamp(1), first_row, n_rows, PartData::Batch(batch)))
+    }
+
+    #[test]
+    fn slot_store_buckets_cover_every_index_once() {
+        assert_eq!(SegmentStore::locate(0), (0, 0));
+        assert_eq!(SegmentStore::locate(31), (0, 31));
+        assert_eq!(SegmentStore::locate(32), (1, 0));
+        assert_eq!(SegmentStore::locate(95), (1, 63));
+        assert_eq!(SegmentStore::locate(96), (2, 0));
+        let mut seen = HashSet::new();
+        for i in 0..5_000 {
+            let (b, off) = SegmentStore::locate(i);
+            assert!(off < FIRST_BUCKET << b, "slot {i}");
+            assert!(seen.insert((b, off)), "slot {i} shares a place");
+        }
+    }
+
+    #[test]
+    fn list_versions_share_a_store_and_find_rows() {
+        let mut list = SegmentList::from_vec(vec![segment(0, 3)]);
+        let first = list.clone();
+        let mut next = 3;
+        for k in 0..200u64 {
+            // Gaps between segments, as garbage collection leaves them.
+            next += k % 3;
+            list = list.push(segment(next, 2));
+            next += 2;
+        }
+        assert!(Arc::ptr_eq(&first.store, &list.store), "appends reuse the store");
+        assert_eq!((first.len(), list.len()), (1, 201));
+        assert_eq!(first.iter().count(), 1, "an old version keeps its length");
+        assert_eq!(list.find(2).map(|(s, o)| (s.first_row, o)), Some((0, 2)));
+        assert_eq!(list.find(next - 1).map(|(s, o)| (s.first_row, o)), Some((next - 2, 1)));
+        assert!(list.find(next).is_none());
+        assert!(list.find(5).is_none(), "row 5 falls in a gap");
+        for seg in list.iter() {
+            for k in 0..seg.n_rows {
+                let (found, offset) = list.find(seg.first_row + k as u64).unwrap();
+                assert!(Arc::ptr_eq(found, seg) && offset == k);
+            }
+        }
+        // Pushing onto an old version (never done under the write lock) copies instead of
+        // overwriting a slot a newer version owns.
+        let forked = first.push(segment(10_000, 1));
+        assert!(!Arc::ptr_eq(&forked.store, &list.store));
+        assert_eq!(list.get(1).first_row, 3);
+        assert_eq!(forked.len(), 2);
+        assert_eq!(forked.get(1).first_row, 10_000);
+    }
+}

@@ -55,9 +55,11 @@ fn matching_rows(
     let mut columns: Vec<usize> = (0..n).collect();
     columns.push(mvcc::ROW_ID);
     let mut plan = LogicalPlan::Scan { table: table.clone(), columns, filter: None };
+    let mut predicate = None;
     if let Some(w) = selection {
         let pred = binder.expr(w, &mut expr_cx(scope, "WHERE"))?;
         let pred = crate::binder::coerce_boolean(pred, "WHERE")?;
+        predicate = Some(pred.clone());
         plan = LogicalPlan::Filter { input: Box::new(plan), predicate: pred };
     }
     let mut out = vec![Expr::Column { idx: n, name: "rowid".into(), data_type: DataType::BigInt }];
@@ -66,10 +68,63 @@ fn matching_rows(
         out.push(Expr::Column { idx: c, name: def.name.clone(), data_type: def.data_type });
     }
     out.extend(exprs);
-    let plan = LogicalPlan::Project { input: Box::new(plan), exprs: out };
     let snapshot = txn.snapshot();
+    if binder.subqueries.borrow().is_empty() {
+        if let Some(id) = predicate.as_ref().and_then(|p| key_lookup(table, snapshot, p)) {
+            return point_rows(table, snapshot, id, predicate.as_ref(), &out);
+        }
+    }
+    let plan = LogicalPlan::Project { input: Box::new(plan), exprs: out };
     let plan = optimize(crate::subquery::resolve(plan, binder.subqueries.take(), snapshot)?);
     Ok(exec::collect(&plan.to_physical(snapshot))?)
+}
+
+/// The row `WHERE pk = <constant>` matches, found through the table's key index instead of a
+/// scan, when the table has a one-column primary key and the snapshot sees a row with that
+/// key. `None` (take the scan) otherwise: no such row visible, or a newer version committed
+/// after the snapshot (the scan then finds the old version and the delete reports the
+/// conflict).
+fn key_lookup(table: &mvcc::Table, snapshot: mvcc::Snapshot, predicate: &Expr) -> Option<u64> {
+    let [pk] = table.schema().primary_key[..] else { return None };
+    let Expr::Compare { op: exec::CmpOp::Eq, left, right } = predicate else { return None };
+    let value = match (left.as_ref(), right.as_ref()) {
+        (Expr::Column { idx, .. }, v) | (v, Expr::Column { idx, .. }) if *idx == pk && v.is_constant() => v,
+        _ => return None,
+    };
+    if value.data_type() != table.schema().columns[pk].data_type {
+        return None;
+    }
+    let array = value.evaluate(&Batch::empty_with_rows(1)).ok()?;
+    if array.len() != 1 || array.is_null(0) {
+        return None;
+    }
+    let key = exec::row_key::encode_rows(&[array.as_ref()], 1).ok()?.pop()?;
+    match table.lookup_key(snapshot, &key) {
+        mvcc::KeyLookup::Visible(id) => Some(id),
+        mvcc::KeyLookup::Absent | mvcc::KeyLookup::Concurrent => None,
+    }
+}
+
+/// `out` over row `id` (with its row id as column `n_columns`), if `predicate` holds for it:
+/// what the scan plan of [`matching_rows`] returns for a one-row match.
+fn point_rows(
+    table: &mvcc::Table,
+    snapshot: mvcc::Snapshot,
+    id: u64,
+    predicate: Option<&Expr>,
+    out: &[Expr],
+) -> Result<Vec<Batch>> {
+    let mut row = table.fetch(snapshot, &[id])?;
+    row.columns.push(arrow::array::Int64Array::from_slice([id as i64]).boxed());
+    if let Some(p) = predicate {
+        let keep = p.evaluate(&row)?;
+        let keep = downcast_bool(keep.as_ref())?;
+        if !(keep.is_valid(0) && keep.value(0)) {
+            return Ok(Vec::new());
+        }
+    }
+    let columns = out.iter().map(|e| e.evaluate(&row)).collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(vec![Batch { columns, n_rows: 1 }])
 }
 
 /// Row ids (column 0) and encoded old primary keys (the next columns) of matched rows.

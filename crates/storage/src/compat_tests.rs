@@ -14,6 +14,7 @@ use crate::schema::{ColumnDef, TableSchema};
 use crate::types::DataType;
 use crate::value::{values_to_array, Value};
 use crate::wal::{Lsn, Wal, WalOp, WalOptions};
+use roaring::RoaringTreemap;
 use std::path::{Path, PathBuf};
 
 const TYPES: [DataType; 10] = [
@@ -80,7 +81,7 @@ fn sample_manifest() -> Manifest {
             schema: TableSchema { name: "everything".into(), columns, primary_key: vec![0, 3] },
             compression: Compression::Zstd,
             next_row: 100,
-            deleted: vec![],
+            deleted: RoaringTreemap::new(),
             files: vec![FileEntry::contiguous("sample.col", 100, 4096, 0)],
         }],
     }
@@ -91,7 +92,7 @@ fn sample_manifest_v2() -> Manifest {
     let mut manifest = sample_manifest();
     let table = &mut manifest.tables[0];
     table.next_row = 130;
-    table.deleted = vec![0, 7, 8, 9, 129];
+    table.deleted = [0, 7, 8, 9, 129].into_iter().collect();
     table.files[0].runs = vec![(0, 60), (90, 40)];
     manifest
 }
@@ -136,10 +137,29 @@ fn sample_ops_v2() -> Vec<Vec<WalOp>> {
     ]
 }
 
-/// Writes the version-2 golden WAL and manifest (only with `UPDATE_GOLDEN=1`).
+fn golden_v3(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/v3").join(name)
+}
+
+/// The version-3 golden manifest: deleted ids in a roaring bitmap (single ids and a run,
+/// above 2^32 too).
+fn sample_manifest_v3() -> Manifest {
+    let mut manifest = sample_manifest_v2();
+    let table = &mut manifest.tables[0];
+    table.next_row = (1 << 33) + 40;
+    table.deleted.insert_range(20..50);
+    table.deleted.insert(1 << 33);
+    table.files[0].runs = vec![(0, 60), (1 << 33, 40)];
+    table.files[0].n_rows = 100;
+    manifest
+}
+
+/// Writes the version-2 golden WAL (only with `UPDATE_GOLDEN=1`; this build writes manifest
+/// version 3, so the version-2 manifest stays as it was written) and the version-3 manifest.
 fn regenerate_v2() {
     std::fs::create_dir_all(golden_v2("")).unwrap();
-    std::fs::write(golden_v2("MANIFEST"), sample_manifest_v2().encode().unwrap()).unwrap();
+    std::fs::create_dir_all(golden_v3("")).unwrap();
+    std::fs::write(golden_v3("MANIFEST"), sample_manifest_v3().encode().unwrap()).unwrap();
     let wal_dir = golden_v2("wal");
     let _ = std::fs::remove_dir_all(&wal_dir);
     let (wal, _) = Wal::open(&wal_dir, WalOptions::default(), Lsn(1), |_| Ok(())).unwrap();
@@ -167,6 +187,8 @@ fn version_2_files_stay_readable() {
     assert_eq!((report.last_lsn, report.torn_tail), (Lsn(3), None));
     let manifest_bytes = std::fs::read(golden_v2("MANIFEST")).unwrap();
     assert_eq!(Manifest::decode(&manifest_bytes, &golden_v2("MANIFEST")).unwrap(), sample_manifest_v2());
+    let manifest_bytes = std::fs::read(golden_v3("MANIFEST")).unwrap();
+    assert_eq!(Manifest::decode(&manifest_bytes, &golden_v3("MANIFEST")).unwrap(), sample_manifest_v3());
     let expected = sample_ops_v2();
     assert_eq!(records.len(), expected.len());
     for (idx, rec) in records.iter().enumerate() {

@@ -17,14 +17,16 @@ use crate::fsutil::write_atomic;
 use crate::schema::{ColumnDef, TableSchema};
 use crate::types::DataType;
 use crate::wal::Lsn;
+pub use roaring::RoaringTreemap;
 use std::collections::HashSet;
 use std::path::Path;
 
 pub const MANIFEST_FILE: &str = "MANIFEST";
 pub const MANIFEST_MAGIC: [u8; 8] = *b"HELIOSMF";
 /// The version this build writes. Version 2 added each table's next row id and deleted row
-/// ids, and each file's row-id runs; version 1 manifests are still read.
-pub const MANIFEST_FORMAT_VERSION: u32 = 2;
+/// ids, and each file's row-id runs; version 3 stores the deleted row ids as a roaring bitmap
+/// with its own checksum. Versions 1 and 2 are still read.
+pub const MANIFEST_FORMAT_VERSION: u32 = 3;
 /// The oldest version this build reads.
 pub const MANIFEST_OLDEST_READABLE_VERSION: u32 = 1;
 const HEADER_LEN: usize = 24;
@@ -58,8 +60,8 @@ pub struct TableEntry {
     /// The row id the table's next appended row gets (after every row of its files and of the
     /// WAL records up to the checkpoint).
     pub next_row: u64,
-    /// Row ids of file rows deleted by commits up to the checkpoint, ascending.
-    pub deleted: Vec<u64>,
+    /// Row ids of file rows deleted by commits up to the checkpoint.
+    pub deleted: RoaringTreemap,
     pub files: Vec<FileEntry>,
 }
 
@@ -104,9 +106,7 @@ impl Manifest {
             payload.put_u64(table.table_id);
             put_table_def(&table.schema, table.compression, &mut payload);
             payload.put_u64(table.next_row);
-            let deleted =
-                arrow::array::PrimitiveArray::<i64>::from_vec(table.deleted.iter().map(|&id| id as i64).collect());
-            crate::wal::write_column(&deleted, Compression::Lz4, &mut payload)?;
+            put_deleted(&table.deleted, &mut payload)?;
             payload.put_u32(table.files.len() as u32);
             for file in &table.files {
                 if !is_plain_file_name(&file.name) {
@@ -187,6 +187,37 @@ impl Manifest {
     }
 }
 
+/// Writes deleted row ids (version 3): `u64 n_bytes | roaring treemap (portable format) | u32
+/// CRC-32 of those bytes`.
+fn put_deleted(deleted: &RoaringTreemap, out: &mut Vec<u8>) -> Result<()> {
+    let mut bytes = Vec::with_capacity(deleted.serialized_size());
+    deleted
+        .serialize_into(&mut bytes)
+        .map_err(|e| StorageError::Invalid(format!("serializing a delete bitmap: {e}")))?;
+    out.put_u64(bytes.len() as u64);
+    out.extend_from_slice(&bytes);
+    out.put_u32(crc32(&bytes));
+    Ok(())
+}
+
+/// Reads what [`put_deleted`] wrote; every id must lie below `next_row`.
+fn read_deleted(r: &mut ByteReader<'_>, next_row: u64) -> DecodeResult<RoaringTreemap> {
+    let at = r.pos();
+    let len = r.u64()?;
+    let len = usize::try_from(len).map_err(|_| DecodeError::new(at, format!("delete bitmap of {len} bytes")))?;
+    let bytes = r.bytes(len)?;
+    let crc = r.u32()?;
+    if crc32(bytes) != crc {
+        return Err(DecodeError::new(at, "delete bitmap checksum mismatch"));
+    }
+    let deleted = RoaringTreemap::deserialize_from(bytes)
+        .map_err(|e| DecodeError::new(at, format!("delete bitmap does not parse: {e}")))?;
+    if deleted.max().is_some_and(|id| id >= next_row) {
+        return Err(DecodeError::new(at, "deleted row ids are not below the next row id"));
+    }
+    Ok(deleted)
+}
+
 /// Writes a table definition: `str name | u32 n_columns | (str name | u8 type code | u8 nullable)*
 /// | u32 n_primary_key | u32 column index* | u8 compression code` (shared with the WAL's
 /// CreateTable record).
@@ -250,7 +281,10 @@ fn decode_payload(r: &mut ByteReader<'_>, version: u32) -> DecodeResult<Manifest
             return Err(DecodeError::new(start, format!("table id {table_id} listed twice")));
         }
         let (schema, compression) = read_table_def(r)?;
-        let (next_row, deleted) = if version >= 2 {
+        let (next_row, deleted) = if version >= 3 {
+            let next_row = r.u64()?;
+            (next_row, read_deleted(r, next_row)?)
+        } else if version == 2 {
             let next_row = r.u64()?;
             let at = r.pos();
             let column = crate::wal::read_column(r)?;
@@ -265,9 +299,11 @@ fn decode_payload(r: &mut ByteReader<'_>, version: u32) -> DecodeResult<Manifest
             if deleted.windows(2).any(|w| w[0] >= w[1]) || deleted.last().is_some_and(|&id| id >= next_row) {
                 return Err(DecodeError::new(at, "deleted row ids are not ascending below the next row id"));
             }
+            let deleted = RoaringTreemap::from_sorted_iter(deleted)
+                .map_err(|_| DecodeError::new(at, "deleted row ids are not ascending"))?;
             (next_row, deleted)
         } else {
-            (0, Vec::new())
+            (0, RoaringTreemap::new())
         };
         let n_files = r.count(20)?;
         let mut files = Vec::with_capacity(n_files);
@@ -336,8 +372,8 @@ mod tests {
                     table_id: 1,
                     schema,
                     compression: Compression::Zstd,
-                    next_row: 70_000,
-                    deleted: vec![3, 4, 5, 65_540],
+                    next_row: (1 << 40) + 1,
+                    deleted: [3, 4, 5, 65_540, 1 << 40].into_iter().collect(),
                     files: vec![
                         FileEntry::contiguous("t1-000005.col", 65_536, 123_456, 0),
                         FileEntry {
@@ -353,7 +389,7 @@ mod tests {
                     schema: other,
                     compression: Compression::Lz4,
                     next_row: 0,
-                    deleted: vec![],
+                    deleted: RoaringTreemap::new(),
                     files: vec![],
                 },
             ],
@@ -405,12 +441,45 @@ mod tests {
     }
 
     #[test]
+    fn delete_bitmap_round_trips_and_its_damage_names_the_file() {
+        let path = Path::new("db/MANIFEST");
+        let mut manifest = sample();
+        let deleted = &mut manifest.tables[0].deleted;
+        deleted.insert_range(100_000..300_000);
+        deleted.insert((1 << 40) - 7);
+        let bytes = manifest.encode().unwrap();
+        assert_eq!(Manifest::decode(&bytes, path).unwrap(), manifest);
+        assert!(
+            bytes.len() < 40_000,
+            "200,000 deleted ids take 8 KiB bitmap containers, not 8 bytes each: {}",
+            bytes.len()
+        );
+        // A flipped byte inside the bitmap, with the manifest's own checksum made good again:
+        // the bitmap's checksum catches it, and the error names the file.
+        let mut bitmap_bytes = Vec::new();
+        manifest.tables[0].deleted.serialize_into(&mut bitmap_bytes).unwrap();
+        let at = bytes.windows(bitmap_bytes.len()).position(|w| w == bitmap_bytes.as_slice()).unwrap();
+        for pos in [at, at + bitmap_bytes.len() / 2, at + bitmap_bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[pos] ^= 0x10;
+            let err = Manifest::decode(&resealed(damaged), path).unwrap_err();
+            assert!(matches!(err, StorageError::Corrupted { .. }), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("db/MANIFEST") && text.contains("delete bitmap checksum"), "{text}");
+        }
+        // An id at or past the next row id is corruption too.
+        manifest.tables[0].next_row = 1 << 40;
+        let err = Manifest::decode(&manifest.encode().unwrap(), path).unwrap_err();
+        assert!(err.to_string().contains("below the next row id"), "{err}");
+    }
+
+    #[test]
     fn version_mismatch_and_unsafe_names() {
         let path = Path::new("MANIFEST");
         let mut bytes = sample().encode().unwrap();
         bytes[8..12].copy_from_slice(&9u32.to_le_bytes());
         let err = Manifest::decode(&resealed(bytes), path).unwrap_err();
-        assert!(matches!(err, StorageError::UnsupportedVersion { found: 9, supported: 2, .. }), "{err}");
+        assert!(matches!(err, StorageError::UnsupportedVersion { found: 9, supported: 3, .. }), "{err}");
 
         let mut escaping = sample();
         escaping.tables[0].files[0].name = "../../etc/passwd".into();

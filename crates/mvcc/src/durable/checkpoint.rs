@@ -23,11 +23,11 @@ use super::Durable;
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::table::{Segment, Table};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use storage::column_file::DEFAULT_ROW_GROUP_ROWS;
-use storage::manifest::{FileEntry, TableEntry};
+use storage::manifest::{FileEntry, RoaringTreemap, TableEntry};
 use storage::{Batch, ColumnFile, ColumnFileWriter};
 
 /// What one checkpoint did.
@@ -118,8 +118,7 @@ impl Durable {
                 }
                 // Rows deleted as of the checkpoint: recorded before, stamped since, and rows
                 // of files whose segments garbage collection dropped (every row deleted).
-                let mut deleted: BTreeSet<u64> =
-                    previous.map(|p| p.deleted.iter().copied().collect()).unwrap_or_default();
+                let mut deleted: RoaringTreemap = previous.map(|p| p.deleted.clone()).unwrap_or_default();
                 for segment in &segments {
                     let first = segment.first_row();
                     deleted.extend(segment.deleted_at_or_before(checkpoint_ts).into_iter().map(|k| first + k as u64));
@@ -129,34 +128,28 @@ impl Durable {
                 for file in previous.map(|p| p.files.as_slice()).unwrap_or_default() {
                     for &(start, n) in &file.runs {
                         for (from, to) in uncovered(start, start + n, &covered) {
-                            deleted.extend(from..to);
+                            deleted.insert_range(from..to);
                         }
                     }
                 }
                 // Files with no live row left are dropped (their ids leave the deleted list).
                 files.retain(|f| {
-                    let dead = f.runs.iter().all(|&(start, n)| deleted.range(start..start + n).count() as u64 == n);
+                    let dead = f.runs.iter().all(|&(start, n)| count_in(&deleted, start, start + n) == n);
                     if dead {
                         for &(start, n) in &f.runs {
-                            let ids: Vec<u64> = deleted.range(start..start + n).copied().collect();
-                            for id in ids {
-                                deleted.remove(&id);
-                            }
+                            deleted.remove_range(start..start + n);
                         }
                     }
                     !dead
                 });
                 // Only ids of rows the remaining files hold are worth recording.
-                let mut held: Vec<(u64, u64)> =
-                    files.iter().flat_map(|f| f.runs.iter().map(|&(start, n)| (start, start + n))).collect();
-                held.sort_unstable();
-                let deleted: Vec<u64> = deleted
-                    .into_iter()
-                    .filter(|&id| {
-                        let k = held.partition_point(|&(start, _)| start <= id);
-                        k > 0 && id < held[k - 1].1
-                    })
-                    .collect();
+                let mut held = RoaringTreemap::new();
+                for f in &files {
+                    for &(start, n) in &f.runs {
+                        held.insert_range(start..start + n);
+                    }
+                }
+                deleted &= held;
                 manifest.tables.push(TableEntry {
                     table_id: table.id(),
                     schema: table.schema().clone(),
@@ -201,6 +194,15 @@ impl Durable {
         *stored_manifest = manifest;
         Ok(stats)
     }
+}
+
+/// How many ids of `from..to` are in `set`.
+fn count_in(set: &RoaringTreemap, from: u64, to: u64) -> u64 {
+    if to <= from {
+        return 0;
+    }
+    let below = |id: u64| if id == 0 { 0 } else { set.rank(id - 1) };
+    below(to) - below(from)
 }
 
 /// The parts of `from..to` outside every interval of `covered` (sorted, disjoint).
@@ -269,6 +271,15 @@ fn write_file(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn count_in_ranges() {
+        let set: super::RoaringTreemap = [0, 5, 6, 9, 1 << 35].into_iter().collect();
+        assert_eq!(super::count_in(&set, 0, 10), 4);
+        assert_eq!(super::count_in(&set, 1, 9), 2);
+        assert_eq!(super::count_in(&set, 6, 6), 0);
+        assert_eq!(super::count_in(&set, 10, 1 << 36), 1);
+    }
+
     #[test]
     fn uncovered_ranges() {
         let covered = [(10, 20), (25, 30)];

@@ -186,7 +186,7 @@ fn open_listed_file(path: &Path, size_bytes: u64) -> Result<ColumnFile> {
 fn restore_table(dir: &Path, entry: &TableEntry, keys: &KeyEncoder, info: &mut RecoveryInfo) -> Result<Arc<Table>> {
     let table = Arc::new(Table::new(entry.table_id, entry.schema.clone(), entry.compression));
     let pk = &entry.schema.primary_key;
-    let is_deleted = |id: u64| entry.deleted.binary_search(&id).is_ok();
+    let is_deleted = |id: u64| entry.deleted.contains(id);
     let mut segments: Vec<Arc<Segment>> = Vec::new();
     let mut key_index: HashMap<Vec<u8>, u64> = HashMap::new();
     for file_entry in &entry.files {
@@ -238,11 +238,12 @@ fn restore_table(dir: &Path, entry: &TableEntry, keys: &KeyEncoder, info: &mut R
                     PartData::File { file: stored.clone(), offset: from },
                 );
                 // The piece holds row ids `first .. first + (to - from)`: its deletes are that
-                // range of the (ascending) deleted list.
+                // range of the deleted bitmap.
                 let first = first_row + (from - run_start);
-                let lo = entry.deleted.partition_point(|&id| id < first);
-                let hi = entry.deleted.partition_point(|&id| id < first + (to - from));
-                let dead: Vec<usize> = entry.deleted[lo..hi].iter().map(|&id| (id - first) as usize).collect();
+                let mut ids = entry.deleted.iter();
+                ids.advance_to(first);
+                let dead: Vec<usize> =
+                    ids.take_while(|&id| id < first + (to - from)).map(|id| (id - first) as usize).collect();
                 if !dead.is_empty() {
                     segment.mark_recovered_deletes(&dead);
                 }

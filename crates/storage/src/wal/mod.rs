@@ -21,8 +21,8 @@ mod segment;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use record::read_column;
 pub use record::WalOp;
-pub(crate) use record::{read_column, write_column};
 pub use segment::{SEGMENT_MAGIC, WAL_FORMAT_VERSION, WAL_OLDEST_READABLE_VERSION};
 
 use crate::compression::Compression;
