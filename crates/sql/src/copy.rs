@@ -10,6 +10,9 @@
 //! no quoting). `DELIMITER`, `NULL`, `HEADER` and `QUOTE` options as in PostgreSQL. A line with
 //! one field too many whose last field is empty (`1|a|` in TPC-H `.tbl` files) is accepted.
 //!
+//! CSV and text files take the fast path of `csv_import` (typed parsers straight into arrow2
+//! buffers, pieces of the file on several threads) unless the delimiter or quote is not ASCII.
+//!
 //! An import is one commit: every value is checked first, and a bad one aborts the import
 //! naming the file, the line and the column, with nothing imported.
 
@@ -206,6 +209,22 @@ fn copy_from(
     if format.parquet {
         return copy_from_parquet(txn, table, &targets, path);
     }
+    if format.delimiter.is_ascii() && format.quote.is_ascii() {
+        let data = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        if let Err(e) = std::str::from_utf8(&data) {
+            return Err(io_error(path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)));
+        }
+        let dialect = crate::csv_import::Dialect {
+            csv: format.csv,
+            delimiter: format.delimiter as u8,
+            quote: format.quote as u8,
+            null: format.null.as_bytes().to_vec(),
+            header: format.header,
+        };
+        let batches = crate::csv_import::parse(&data, &dialect, &schema, &targets, path, import_threads())?;
+        return crate::dml::append_batches(txn, table, batches);
+    }
+    // Delimiters or quotes beyond ASCII: the general path, one `Value` per field.
     let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
     let mut recs = records(&text, format, path)?;
     if format.header && !recs.is_empty() {
