@@ -221,7 +221,7 @@ fn copy_from(
             null: format.null.as_bytes().to_vec(),
             header: format.header,
         };
-        let batches = crate::csv_import::parse(&data, &dialect, &schema, &targets, path, import_threads())?;
+        let batches = crate::csv_import::parse(&data, &dialect, schema, &targets, path, import_threads())?;
         return crate::dml::append_batches(txn, table, batches);
     }
     // Delimiters or quotes beyond ASCII: the general path, one `Value` per field.

@@ -415,17 +415,15 @@ fn parse_piece(
             }
         };
         let k = fields.len();
-        let used = if k == n {
-            n
-        } else if k == n + 1 && field(&fields[n]).is_empty() {
-            n
-        } else {
+        // One field too many is accepted when it is empty (a trailing delimiter).
+        if k != n && !(k == n + 1 && field(&fields[n]).is_empty()) {
             return Err(PieceError {
                 line: start_line,
                 message: format!("expected {n} fields, found {k}"),
                 unterminated: false,
             });
-        };
+        }
+        let used = n;
         for (f, (col, &c)) in fields[..used].iter().zip(cols.iter_mut().zip(targets)) {
             let bytes = field(f);
             if !f.2 && bytes == d.null.as_slice() {
