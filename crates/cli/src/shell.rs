@@ -22,7 +22,7 @@ Dot commands (at the start of a line):
   .help               show this help
   .tables             list the tables
   .schema [TABLE]     show the CREATE TABLE statement of TABLE, or of every table
-  .import FILE TABLE  load a CSV file into a table (one commit; a header line is skipped)
+  .import FILE TABLE  load a CSV or .parquet file into a table (one commit; a CSV header line is skipped)
   .timer on|off       print the run time of each statement
   .quit, .exit        leave the shell
 ";
@@ -250,6 +250,11 @@ impl Shell {
                 _ => return Err(ShellError::Command("usage: .schema [TABLE]".into())),
             },
             ".import" => match args.as_slice() {
+                [file, table] if file.to_ascii_lowercase().ends_with(".parquet") => {
+                    let sql = format!("COPY {table} FROM '{}' (FORMAT parquet)", file.replace('\'', "''"));
+                    let n = self.conn.execute(&sql, ()).map_err(|err| ShellError::Sql { err, at: None })?;
+                    writeln!(out, "imported {n} rows into {table}")?;
+                }
                 [file, table] => {
                     // CSV; the first line is a header when it names the table's columns.
                     let header = std::fs::read_to_string(file)

@@ -279,3 +279,25 @@ fn dot_import_loads_a_csv_file_in_one_commit() {
     assert!(stderr(&out).contains(":2: column \"id\""), "{}", stderr(&out));
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn dot_import_loads_a_parquet_file() {
+    let path = std::env::temp_dir().join(format!("heliosdb-import-{}.parquet", std::process::id()));
+    let script = format!(
+        "CREATE TABLE src (id INTEGER, name TEXT);\nINSERT INTO src VALUES (1, 'a'), (2, NULL), (3, 'c');\n\
+         COPY src TO '{p}';\nCREATE TABLE imp (id BIGINT, name TEXT);\n.import {p} imp\n\
+         SELECT count(*), count(name), sum(id) FROM imp;\n",
+        p = path.display()
+    );
+    let out = run(&[], script.as_bytes());
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("imported 3 rows into imp"), "{text}");
+    assert!(text.contains("|     3 |     2 |   6 |"), "{text}");
+    // A type that does not load: an error naming the file and column, nothing imported.
+    let script = format!("CREATE TABLE imp (id INTEGER, name INTEGER);\n.import {} imp\n", path.display());
+    let out = run(&[], script.as_bytes());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("column 2 \"name\" has parquet type string"), "{}", stderr(&out));
+    let _ = std::fs::remove_file(&path);
+}

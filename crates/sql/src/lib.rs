@@ -12,6 +12,7 @@
 
 mod binder;
 mod copy;
+mod csv_import;
 mod ddl;
 mod decorrelate;
 mod dml;

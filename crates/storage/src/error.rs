@@ -28,6 +28,10 @@ pub enum StorageError {
     /// Another process (or another open handle in this one) owns the database directory.
     #[error("database {path} is locked by {}", match .pid { Some(pid) => format!("pid {pid}"), None => "another process".to_string() })]
     Locked { path: PathBuf, pid: Option<u32> },
+    /// A file outside the database (the input or output of `COPY`) is missing, unreadable,
+    /// or holds values that do not fit; the message names the file and where.
+    #[error("{0}")]
+    External(String),
     /// The feature exists in the design but not yet in this build.
     #[error("not supported yet: {0}")]
     NotSupported(String),

@@ -20,7 +20,8 @@
 //! chosen per chunk by estimate), [`compression`] (lz4 default, zstd, none), [`zone_map`]
 //! (min/max/NULL count), [`checksum`] (CRC-32), [`column_file`] (row groups + footer),
 //! [`mmap`] (the only `unsafe`), [`fsutil`] (temp + fsync + rename + directory fsync), [`dir_lock`] (one owner per directory),
-//! [`wal`] (segments, records, group commit, recovery), [`manifest`] (catalog + live files).
+//! [`wal`] (segments, records, group commit, recovery), [`manifest`] (catalog + live files),
+//! [`parquet`] (parquet files in and out, for `COPY`).
 //! The byte layouts are in `docs/format.md`.
 //!
 //! Corrupt or foreign bytes are never trusted: every decoder bounds-checks, every file carries
@@ -44,6 +45,7 @@ pub mod error;
 pub mod fsutil;
 pub mod manifest;
 pub mod mmap;
+pub mod parquet;
 pub mod schema;
 pub mod types;
 pub mod value;

@@ -90,8 +90,65 @@ pub(crate) fn set_commit_ts(payload: &mut [u8], commit_ts: u64) {
     payload[..8].copy_from_slice(&commit_ts.to_le_bytes());
 }
 
+/// Rows of appended data from which a record's columns are encoded on several threads.
+const PARALLEL_ROWS: usize = 1 << 17;
+
+/// The encoded columns of every `Append` op, in order, on up to `available_parallelism`
+/// threads (a bulk import's record is the bulk of its commit's cost).
+fn encode_append_columns(ops: &[WalOp], compression: Compression) -> Result<Vec<Vec<u8>>> {
+    let columns: Vec<&dyn Array> = ops
+        .iter()
+        .flat_map(|op| match op {
+            WalOp::Append { batch, .. } => batch.columns.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let rows: usize = ops
+        .iter()
+        .map(|op| match op {
+            WalOp::Append { batch, .. } => batch.n_rows,
+            _ => 0,
+        })
+        .sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(columns.len());
+    let encode_one = |column: &dyn Array| -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        write_column(column, compression, &mut out)?;
+        Ok(out)
+    };
+    if threads <= 1 || rows < PARALLEL_ROWS {
+        return columns.into_iter().map(encode_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Vec<(usize, Result<Vec<u8>>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let idx = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(column) = columns.get(idx) else { break };
+                        done.push((idx, encode_one(*column)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut encoded: Vec<Option<Result<Vec<u8>>>> = (0..columns.len()).map(|_| None).collect();
+    for (idx, r) in results.into_iter().flatten() {
+        encoded[idx] = Some(r);
+    }
+    encoded
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(StorageError::Invalid("a WAL encoding thread panicked".into()))))
+        .collect()
+}
+
 /// Serializes a commit's operations.
 pub(crate) fn encode_payload(commit_ts: u64, ops: &[WalOp], compression: Compression) -> Result<Vec<u8>> {
+    let mut encoded = encode_append_columns(ops, compression)?.into_iter();
     let mut out = Vec::new();
     out.put_u64(commit_ts);
     out.put_u32(
@@ -112,7 +169,10 @@ pub(crate) fn encode_payload(commit_ts: u64, ops: &[WalOp], compression: Compres
                             batch.n_rows
                         )));
                     }
-                    write_column(column.as_ref(), compression, &mut out)?;
+                    let bytes = encoded
+                        .next()
+                        .ok_or_else(|| StorageError::Invalid("fewer encoded columns than appended".into()))?;
+                    out.extend_from_slice(&bytes);
                 }
             }
             WalOp::Delete { table_id, row_ids } => {
