@@ -657,55 +657,42 @@ fn aggregate(
             frames[ps..pe].iter().all(|&(s, e)| s == ps || s == e)
                 && frames[ps..pe].windows(2).all(|f| f[0].1 <= f[1].1)
         });
-    if running {
-        let mut out = vec![Value::Null; n];
-        for &(ps, pe) in &layout.partitions {
-            let mut state = Running::new(func, w.data_type);
-            let mut upto = ps;
-            for j in ps..pe {
-                let (s, e) = frames[j];
-                let e = if s == e { ps } else { e };
-                while upto < e {
-                    let row = layout.perm[upto];
-                    if passes(row) {
-                        let v = arg.map_or(Value::Null, |a| Value::from_array(a.as_ref(), row as usize));
-                        state.add(&v)?;
-                    }
-                    upto += 1;
-                }
-                out[layout.perm[j] as usize] =
-                    if e == ps { Running::new(func, w.data_type).value() } else { state.value() };
-            }
-        }
-        return Ok(finish_values(w.data_type, out));
-    }
-
     // Every frame ends at its partition's end and shrinks from the front: the same running
     // state, fed from the partition's end backwards (`ROWS BETWEEN 1 PRECEDING AND UNBOUNDED
     // FOLLOWING` in linear time instead of quadratic).
-    let suffix = running_func
+    let suffix = !running
+        && running_func
         && layout.partitions.iter().all(|&(ps, pe)| {
             frames[ps..pe].iter().all(|&(s, e)| e == pe || s == e)
                 && frames[ps..pe].windows(2).all(|f| f[0].0 <= f[1].0)
         });
-    if suffix {
+    if running || suffix {
+        let backwards = suffix;
         let mut out = vec![Value::Null; n];
         for &(ps, pe) in &layout.partitions {
             let mut state = Running::new(func, w.data_type);
-            let mut from = pe;
-            for j in (ps..pe).rev() {
+            // Rows of the partition fed so far, counted from its start (from its end backwards).
+            let mut fed = 0;
+            for i in 0..pe - ps {
+                let j = if backwards { pe - 1 - i } else { ps + i };
                 let (s, e) = frames[j];
-                let s = if s == e { pe } else { s };
-                while from > s {
-                    from -= 1;
-                    let row = layout.perm[from];
+                let covered = if s == e {
+                    0
+                } else if backwards {
+                    pe - s
+                } else {
+                    e - ps
+                };
+                while fed < covered {
+                    let row = layout.perm[if backwards { pe - 1 - fed } else { ps + fed }];
                     if passes(row) {
                         let v = arg.map_or(Value::Null, |a| Value::from_array(a.as_ref(), row as usize));
                         state.add(&v)?;
                     }
+                    fed += 1;
                 }
                 out[layout.perm[j] as usize] =
-                    if s == pe { Running::new(func, w.data_type).value() } else { state.value() };
+                    if covered == 0 { Running::new(func, w.data_type).value() } else { state.value() };
             }
         }
         return Ok(finish_values(w.data_type, out));
