@@ -62,7 +62,7 @@ fn correlated(
     for c in &mut captures {
         substitute(c, resolved);
     }
-    let physical = std::sync::Arc::new(optimize(plan).to_physical(snapshot));
+    let physical = optimize(plan).to_physical(snapshot);
     let (kind, negated, data_type) = match kind {
         SubqueryKind::Scalar => (CorrelatedKind::Scalar, false, data_type),
         SubqueryKind::Exists => (CorrelatedKind::Exists, false, storage::DataType::Boolean),
@@ -71,7 +71,7 @@ fn correlated(
             (CorrelatedKind::In { needle, op, all }, negated, storage::DataType::Boolean)
         }
     };
-    let e = Expr::Correlated(Box::new(Correlated { plan: physical, captures, kind, data_type }));
+    let e = Expr::Correlated(Box::new(Correlated::new(physical, captures, kind, data_type)));
     if negated {
         Expr::Not(Box::new(e))
     } else {

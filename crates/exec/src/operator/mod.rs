@@ -143,6 +143,37 @@ pub enum PhysicalPlan {
         kind: SetOpKind,
         all: bool,
     },
+    /// `input`, run on first use and replayed from memory afterwards: a part of a correlated
+    /// subquery's plan that reads no outer value (see `crate::correlated`). Copies of the plan
+    /// share the rows.
+    Cached {
+        input: Box<PhysicalPlan>,
+        rows: Arc<CachedRows>,
+    },
+}
+
+/// The rows of a [`PhysicalPlan::Cached`] node once computed.
+#[derive(Debug, Default)]
+pub struct CachedRows(std::sync::Mutex<Option<Arc<Vec<Batch>>>>);
+
+impl CachedRows {
+    /// The input's rows, running it if no earlier run succeeded.
+    fn get(&self, input: &PhysicalPlan) -> Result<Arc<Vec<Batch>>> {
+        // A poisoned lock only means another thread panicked while computing: recompute.
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rows) = slot.as_ref() {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(collect(input)?);
+        *slot = Some(rows.clone());
+        Ok(rows)
+    }
+
+    /// The number of rows computed so far (`None` before the first successful run).
+    pub fn computed_rows(&self) -> Option<usize> {
+        let slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().map(|rows| rows.iter().map(|b| b.n_rows).sum())
+    }
 }
 
 /// Runs `plan`, pushing its output into `sink`.
@@ -182,6 +213,7 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
         PhysicalPlan::NestedLoopJoin { left, right, spec } => join::run_nested_loop_join(left, right, spec, sink),
         PhysicalPlan::Union { inputs } => setop::run_union(inputs, sink),
         PhysicalPlan::SetOp { left, right, kind, all } => setop::run_set_op(left, right, *kind, *all, sink),
+        PhysicalPlan::Cached { input, rows } => push_all(rows.get(input)?.as_ref().clone(), sink),
         PhysicalPlan::Limit { input, limit, offset } => {
             if *limit == Some(0) {
                 return Ok(Flow::Continue);
@@ -300,6 +332,8 @@ impl PhysicalPlan {
             PhysicalPlan::SetOp { left, right, kind, all } => {
                 PhysicalPlan::SetOp { left: rec(left), right: rec(right), kind: *kind, all: *all }
             }
+            // Reads no outer value by construction; copies share the computed rows.
+            PhysicalPlan::Cached { input, rows } => PhysicalPlan::Cached { input: input.clone(), rows: rows.clone() },
         }
     }
 
@@ -373,6 +407,7 @@ impl PhysicalPlan {
             PhysicalPlan::SetOp { kind, all, .. } => {
                 write!(out, "{pad}SetOpExec: {kind:?}{}", if *all { " ALL" } else { "" })
             }
+            PhysicalPlan::Cached { .. } => write!(out, "{pad}CachedExec: computed once"),
         };
         out.push('\n');
         match self {
@@ -381,7 +416,8 @@ impl PhysicalPlan {
             | PhysicalPlan::Aggregate { input, .. }
             | PhysicalPlan::Sort { input, .. }
             | PhysicalPlan::Limit { input, .. }
-            | PhysicalPlan::Window { input, .. } => input.fmt_tree(depth + 1, out),
+            | PhysicalPlan::Window { input, .. }
+            | PhysicalPlan::Cached { input, .. } => input.fmt_tree(depth + 1, out),
             PhysicalPlan::RecursiveCte { anchor, recursive, .. } => {
                 anchor.fmt_tree(depth + 1, out);
                 recursive.fmt_tree(depth + 1, out);

@@ -418,14 +418,31 @@ impl Binder<'_> {
         let n = frames.len();
         let Some(frame) = frames.last_mut() else { return Ok(None) };
         if let Some(idx) = matches(&frame.scope) {
-            if frame.in_aggregate {
-                return Err(SqlError::NotSupported {
-                    message: format!("a correlated reference to \"{name}\" from inside an aggregate query's output"),
-                    pos: ident_pos(id),
-                });
-            }
             let col = &frame.scope.columns[idx];
-            let capture = Expr::Column { idx, name: col.name.clone(), data_type: col.data_type };
+            let mut capture = Expr::Column { idx, name: col.name.clone(), data_type: col.data_type };
+            if frame.in_aggregate {
+                // The enclosing row is the aggregate's output: a group key is readable there
+                // (at its position among the keys), any other column is not.
+                let key = frame
+                    .group_by
+                    .as_ref()
+                    .and_then(|keys| keys.iter().position(|k| matches!(k, Expr::Column { idx: i, .. } if *i == idx)));
+                let Some(key) = key else {
+                    return Err(match frame.group_by {
+                        Some(_) => SqlError::Bind {
+                            message: format!(
+                                "subquery uses ungrouped column \"{name}\" from outer query: it must appear in the GROUP BY clause or be used in an aggregate function"
+                            ),
+                            pos: ident_pos(id),
+                        },
+                        None => SqlError::NotSupported {
+                            message: format!("a correlated reference to \"{name}\" from inside a GROUPING SETS query's output"),
+                            pos: ident_pos(id),
+                        },
+                    });
+                };
+                capture = Expr::Column { idx: key, name: col.name.clone(), data_type: col.data_type };
+            }
             let data_type = col.data_type;
             let k = match frame.captures.iter().position(|c| *c == capture) {
                 Some(k) => k,
@@ -452,6 +469,7 @@ impl Binder<'_> {
             scope: cx.scope.clone(),
             captures: Vec::new(),
             in_aggregate: cx.agg.is_some(),
+            group_by: cx.agg.as_ref().filter(|a| a.grouping_id.is_none()).map(|a| a.group_by.clone()),
         });
         let res = self.query(q);
         let frame = self.frames.borrow_mut().pop();

@@ -81,6 +81,9 @@ pub struct Frame {
     pub captures: Vec<exec::Expr>,
     /// The enclosing expression is bound against an aggregate's output.
     pub in_aggregate: bool,
+    /// That aggregate's group keys (over the scope's columns), whose output positions the
+    /// subquery may read; `None` with grouping sets.
+    pub group_by: Option<Vec<exec::Expr>>,
 }
 
 /// The columns an expression may name, in input order.
