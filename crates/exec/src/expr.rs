@@ -370,7 +370,21 @@ fn evaluate_case(
     data_type: DataType,
 ) -> Result<ArrayRef> {
     let n_rows = batch.n_rows;
-    // Rows (as indices into `batch`) not yet claimed by a branch.
+    // Only the columns some branch reads are gathered for the rows a branch sees.
+    let mut needed = vec![false; batch.columns.len()];
+    let mut mark = |idx: usize| {
+        if let Some(n) = needed.get_mut(idx) {
+            *n = true;
+        }
+    };
+    for (c, t) in whens {
+        c.visit_columns(&mut mark);
+        t.visit_columns(&mut mark);
+    }
+    if let Some(e) = else_expr {
+        e.visit_columns(&mut mark);
+    }
+    // Rows (as indices into `batch`, ascending) not yet claimed by a branch.
     let mut remaining: Vec<u32> = (0..n_rows as u32).collect();
     // For each row: (branch result index, row within that result).
     let mut source: Vec<Option<(usize, u32)>> = vec![None; n_rows];
@@ -379,14 +393,14 @@ fn evaluate_case(
         if remaining.is_empty() {
             break;
         }
-        let sub = take_rows(batch, &remaining)?;
+        let sub = take_needed(batch, &remaining, &needed)?;
         let c = cond.evaluate(&sub)?;
         let mask = true_mask(bool_of(&c)?);
         let (hit, miss): (Vec<(usize, u32)>, Vec<(usize, u32)>) =
             remaining.iter().copied().enumerate().partition(|(pos, _)| mask.get_bit(*pos));
         if !hit.is_empty() {
             let hit_pos: Vec<u32> = hit.iter().map(|(pos, _)| *pos as u32).collect();
-            let values = then.evaluate(&take_rows(&sub, &hit_pos)?)?;
+            let values = then.evaluate(&take_needed(&sub, &hit_pos, &needed)?)?;
             for (k, (_, row)) in hit.iter().enumerate() {
                 source[*row as usize] = Some((results.len(), k as u32));
             }
@@ -395,11 +409,15 @@ fn evaluate_case(
         remaining = miss.into_iter().map(|(_, row)| row).collect();
     }
     if let (Some(e), false) = (else_expr, remaining.is_empty()) {
-        let values = e.evaluate(&take_rows(batch, &remaining)?)?;
+        let values = e.evaluate(&take_needed(batch, &remaining, &needed)?)?;
         for (k, row) in remaining.iter().enumerate() {
             source[*row as usize] = Some((results.len(), k as u32));
         }
         results.push(values);
+    }
+    // Every row took one branch: its result is the answer as it stands.
+    if results.len() == 1 && results[0].len() == n_rows && source.iter().all(|s| s.is_some()) {
+        return Ok(results.pop().expect("one result"));
     }
     // Concatenate branch results (plus one NULL for unmatched rows), then gather.
     let mut offsets = Vec::with_capacity(results.len());
@@ -438,6 +456,22 @@ pub fn take_array(array: &dyn Array, indices: &[u32]) -> Result<ArrayRef> {
     }
     let idx = PrimitiveArray::<u32>::from_vec(indices.to_vec());
     arrow::compute::take::take(array, &idx).map_err(|e| ExecError::Internal(format!("take: {e}")))
+}
+
+/// Rows `indices` (ascending) of a batch, gathering only the `needed` columns: the others are
+/// cut to the right length but hold other rows, so they must not be read. All rows in order
+/// is the batch itself, without copying.
+fn take_needed(batch: &Batch, indices: &[u32], needed: &[bool]) -> Result<Batch> {
+    if indices.len() == batch.n_rows {
+        return Ok(batch.clone());
+    }
+    let columns = batch
+        .columns
+        .iter()
+        .zip(needed)
+        .map(|(c, &needed)| if needed { take_array(c.as_ref(), indices) } else { Ok(c.sliced(0, indices.len())) })
+        .collect::<Result<_>>()?;
+    Ok(Batch { columns, n_rows: indices.len() })
 }
 
 /// Gathers rows `indices` of a batch.
