@@ -334,7 +334,7 @@ fn long_imports_show_progress_on_stderr_only() {
     assert_eq!(stderr(&quiet), "");
     let text = stdout(&out);
     assert!(
-        text.starts_with("imported 150000 rows into t\nCOPY 150000\nimported 150000 rows into u\nCOPY 150000\n"),
+        text.starts_with("OK\nOK\nimported 150000 rows into t\nCOPY 150000\nimported 150000 rows into u\nCOPY 150000\n"),
         "{text}"
     );
     // Standard error holds progress lines updated in place and wiped: every piece between
@@ -349,4 +349,41 @@ fn long_imports_show_progress_on_stderr_only() {
     let out = heliosdb().args(["-c", "SELECT 1"]).env("HELIOSDB_PROGRESS", "loud").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("HELIOSDB_PROGRESS must be on, off or auto"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_parquet_file_arrow2_panics_on_is_a_quiet_clear_error() {
+    use heliosdb_nano::Database;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.parquet");
+    let conn = Database::open_in_memory().unwrap().connect();
+    let values: Vec<String> = (0..200)
+        .map(|i| if i % 5 == 0 { "(NULL, NULL)".to_string() } else { format!("({}, {})", i * 7919 % 1000, i % 3 == 0) })
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TABLE n (i INTEGER, b BOOLEAN); INSERT INTO n VALUES {}; COPY n TO '{}'",
+        values.join(", "),
+        good.display()
+    ))
+    .unwrap();
+    // Find damage that makes arrow2 panic: the error then ends in "corrupt data" with no
+    // decoder message after it. The writer is deterministic, so this finds the same byte on
+    // every run.
+    let bytes = std::fs::read(&good).unwrap();
+    let bad = dir.path().join("bad.parquet");
+    let copy = format!("COPY n FROM '{}'", bad.display());
+    let found = (4..bytes.len() / 2).find(|&at| {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x5a;
+        std::fs::write(&bad, &damaged).unwrap();
+        conn.execute(&copy, ()).is_err_and(|e| e.to_string().ends_with(": corrupt data"))
+    });
+    assert!(found.is_some(), "no damage made arrow2 panic");
+    // The shell reports it as one clear line; no panic message reaches stderr.
+    let out = heliosdb().args(["-c", "CREATE TABLE n (i INTEGER, b BOOLEAN)", "-c", &copy]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("Error: ") && err.contains("bad.parquet\": column 1 \"i\" in row group 0"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -309,7 +309,8 @@ fn copy_from_parquet(
     let mut batches = Vec::new();
     for first in (0..n_groups).step_by(step) {
         let groups = first..(first + step).min(n_groups);
-        let read = file.read_row_groups(groups.clone(), &wanted, threads).map_err(storage_err)?;
+        let read =
+            file.read_row_groups(groups, &wanted, threads, &|bytes| tracker.advance(bytes)).map_err(storage_err)?;
         batches.extend(read.into_iter().map(|b| {
             let mut columns: Vec<Option<storage::ArrayRef>> = (0..schema.columns.len()).map(|_| None).collect();
             for (array, &c) in b.columns.into_iter().zip(targets) {
@@ -322,7 +323,6 @@ fn copy_from_parquet(
                 .collect();
             Batch { columns, n_rows: b.n_rows }
         }));
-        tracker.advance(groups.map(|rg| file.row_group_bytes(rg)).sum());
     }
     tracker.finish();
     crate::dml::append_batches(txn, table, batches)

@@ -173,7 +173,7 @@ impl ParquetFile {
     /// reads a few row groups at a time with [`ParquetFile::read_row_groups`] instead.
     pub fn read(&self, targets: &[(String, DataType)], threads: usize) -> Result<Vec<Batch>> {
         self.check(targets)?;
-        self.read_row_groups(0..self.num_row_groups(), targets, threads)
+        self.read_row_groups(0..self.num_row_groups(), targets, threads, &|_| {})
     }
 
     /// How many row groups to read at once so that `threads` threads have work (every
@@ -186,12 +186,14 @@ impl ParquetFile {
     /// Decodes the row groups `row_groups` into batches of at most [`READ_CHUNK_ROWS`] rows,
     /// in file order, each column coerced to its target type (call [`ParquetFile::check`]
     /// first). Only these row groups' bytes are read from the file; the (row group, column)
-    /// pairs decode on up to `threads` threads.
+    /// pairs decode on up to `threads` threads. `decoded` is called with the stored size of
+    /// each column chunk once it is decoded (from the decoding threads).
     pub fn read_row_groups(
         &self,
         row_groups: std::ops::Range<usize>,
         targets: &[(String, DataType)],
         threads: usize,
+        decoded: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<Batch>> {
         let shown = self.path.display();
         let n_cols = self.fields.len();
@@ -225,9 +227,12 @@ impl ParquetFile {
                 break;
             }
             let Some((rg_idx, col_idx, bytes)) = task.lock().ok().and_then(|mut t| t.take()) else { continue };
+            let size = bytes.len() as u64;
             let result = self.read_column(rg_idx, col_idx, bytes, targets[col_idx].1);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
+            } else {
+                decoded(size);
             }
             if let Ok(mut slot) = results[task_idx].lock() {
                 *slot = Some(result);
