@@ -334,7 +334,9 @@ fn long_imports_show_progress_on_stderr_only() {
     assert_eq!(stderr(&quiet), "");
     let text = stdout(&out);
     assert!(
-        text.starts_with("OK\nOK\nimported 150000 rows into t\nCOPY 150000\nimported 150000 rows into u\nCOPY 150000\n"),
+        text.starts_with(
+            "OK\nOK\nimported 150000 rows into t\nCOPY 150000\nimported 150000 rows into u\nCOPY 150000\n"
+        ),
         "{text}"
     );
     // Standard error holds progress lines updated in place and wiped: every piece between

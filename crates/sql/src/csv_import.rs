@@ -610,18 +610,24 @@ mod tests {
         assert_eq!(one[1][1], Value::Null);
         assert_eq!(one[2][1], Value::from(""));
         for threads in 2..12 {
-            let many = rows(&parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none()).unwrap());
+            let many = rows(
+                &parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none()).unwrap(),
+            );
             assert_eq!(many, one, "{threads} pieces");
         }
         // An error in a later piece names the line in the whole file.
         let bad = format!("{data}7,y,not a time\n");
         for threads in 1..8 {
-            let err = parse_pieces(bad.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none()).unwrap_err().to_string();
+            let err = parse_pieces(bad.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none())
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("f:12: column \"at\""), "{threads}: {err}");
         }
         let open = format!("{data}8,\"open\n");
         for threads in 1..8 {
-            let err = parse_pieces(open.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none()).unwrap_err().to_string();
+            let err = parse_pieces(open.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none())
+                .unwrap_err()
+                .to_string();
             assert_eq!(err, "f:12: unterminated quoted field", "{threads}");
         }
     }

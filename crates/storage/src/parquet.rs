@@ -73,8 +73,7 @@ impl ParquetFile {
         let shown = path.display();
         let mut file =
             std::fs::File::open(path).map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?;
-        let file_len =
-            file.metadata().map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?.len();
+        let file_len = file.metadata().map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?.len();
         let metadata = pq_read::read_metadata(&mut file)
             .map_err(|e| external(format!("\"{shown}\" is not a readable parquet file: {e}")))?;
         let schema = pq_read::infer_schema(&metadata)

@@ -280,4 +280,3 @@ fn intervals_have_no_parquet_form() {
     let err = write(&dir.path().join("i.parquet"), &["span".into()], &[DataType::Interval], &[]).unwrap_err();
     assert!(err.to_string().contains("column \"span\" of type INTERVAL has no parquet form"), "{err}");
 }
-
