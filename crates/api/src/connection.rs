@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::persist::{Options, RecoveryReport};
 use crate::rows::{ArrowResult, Column, Rows};
-use sql::{Engine, QueryOutput, Session};
+use sql::{Engine, Progress, QueryOutput, Session};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -192,6 +192,39 @@ impl Connection {
     pub fn append(&self, table: &str, chunk: arrow::chunk::Chunk<Box<dyn arrow::array::Array>>) -> Result<u64> {
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         Ok(session.append(table, storage::Batch::new(chunk.into_arrays()))?)
+    }
+
+    /// Calls `handler` as a long statement on this connection (or its clones) makes progress:
+    /// today `COPY ... FROM` (and so the shell's `.import`), which reports the bytes of its
+    /// file read so far. The handler sees [`Progress::done`] grow and its last call has
+    /// `done == total`; then the import commits. Calls come one at a time, from the import's
+    /// threads, at most once per 64Ki rows per thread, so a handler that prints should
+    /// rate-limit itself (with [`Progress::elapsed`], say). Replaces an earlier handler.
+    ///
+    /// ```
+    /// use heliosdb_nano::{Database, Progress};
+    /// use std::sync::{Arc, Mutex};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let csv = dir.path().join("t.csv");
+    /// std::fs::write(&csv, "1,one\n2,two\n").unwrap();
+    /// let conn = Database::open_in_memory()?.connect();
+    /// conn.execute("CREATE TABLE t (id INTEGER, name TEXT)", ())?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// conn.set_progress_handler(move |p: &Progress| sink.lock().unwrap().push((p.done, p.total)));
+    /// conn.execute(&format!("COPY t FROM '{}'", csv.display()), ())?;
+    /// assert_eq!(seen.lock().unwrap().last(), Some(&(12, 12)));
+    /// # Ok::<(), heliosdb_nano::Error>(())
+    /// ```
+    pub fn set_progress_handler(&self, handler: impl Fn(&Progress) + Send + Sync + 'static) {
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        session.set_progress_handler(Some(Arc::new(handler)));
+    }
+
+    /// Removes the progress handler (see [`Connection::set_progress_handler`]).
+    pub fn clear_progress_handler(&self) {
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        session.set_progress_handler(None);
     }
 
     /// Starts a transaction on this connection (`BEGIN`): statements run on the connection

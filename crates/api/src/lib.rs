@@ -40,7 +40,7 @@ pub use params::Params;
 pub use persist::{Durability, Options, RecoveryReport};
 pub use rows::{ArrowResult, Column, ColumnIndex, FromValue, Row, Rows};
 pub use sql::{ends_statement, split_statements};
-pub use sql::{CommitDelta, TableDelta, VersionStats};
+pub use sql::{CommitDelta, Progress, TableDelta, VersionStats};
 pub use storage::{DataType, Value};
 
 /// The arrow2 crate, re-exported so callers of [`Connection::query_arrow`] name the same types.

@@ -239,3 +239,62 @@ fn parquet_errors_are_clear_and_import_nothing() {
     let conn = Database::open(&db).unwrap().connect();
     assert_eq!(count(&conn, "f"), 302);
 }
+
+/// Every report a progress handler received: (done, total).
+fn record_progress(conn: &heliosdb_nano::Connection) -> std::sync::Arc<std::sync::Mutex<Vec<(u64, u64)>>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    conn.set_progress_handler(move |p: &heliosdb_nano::Progress| sink.lock().unwrap().push((p.done, p.total)));
+    seen
+}
+
+/// Reports grow strictly, stay within the total, and the last one is the total.
+fn assert_progress(reports: &[(u64, u64)], total: u64, what: &str) {
+    assert!(reports.len() >= 2, "{what}: {reports:?}");
+    assert!(reports.iter().all(|&(_, t)| t == total), "{what}: {reports:?}");
+    assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{what}: not increasing: {reports:?}");
+    assert_eq!(reports.last(), Some(&(total, total)), "{what}");
+}
+
+#[test]
+fn progress_handler_sees_csv_and_parquet_imports_advance_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 3 MB of CSV: several pieces on several threads (each over 1 MB), several batches.
+    let csv = dir.path().join("big.csv");
+    let mut text = String::with_capacity(3 << 20);
+    for i in 0..150_000 {
+        text.push_str(&format!("{i},name {i},{}.25\n", i % 1000));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute("CREATE TABLE p (id INTEGER, name TEXT, amount DOUBLE)", ()).unwrap();
+    let seen = record_progress(&conn);
+    assert_eq!(conn.execute(&format!("COPY p FROM '{}'", csv.display()), ()).unwrap(), 150_000);
+    assert_progress(&seen.lock().unwrap(), text.len() as u64, "csv");
+
+    // The same rows as parquet: two row groups of the written file.
+    let parquet = dir.path().join("big.parquet");
+    seen.lock().unwrap().clear();
+    conn.execute(&format!("COPY p TO '{}'", parquet.display()), ()).unwrap();
+    assert!(seen.lock().unwrap().is_empty(), "COPY TO reports nothing");
+    conn.execute("CREATE TABLE q (id INTEGER, name TEXT, amount DOUBLE)", ()).unwrap();
+    assert_eq!(conn.execute(&format!("COPY q FROM '{}'", parquet.display()), ()).unwrap(), 150_000);
+    let reports = seen.lock().unwrap().clone();
+    let total = reports.last().map_or(0, |r| r.1);
+    assert!(total > 0 && total < std::fs::metadata(&parquet).unwrap().len(), "{reports:?}");
+    assert_progress(&reports, total, "parquet");
+    assert_eq!(
+        conn.query("SELECT count(*), sum(id) FROM q", ()).unwrap().row(0).unwrap().values(),
+        vec![Value::BigInt(150_000), Value::BigInt(150_000 * 149_999 / 2)]
+    );
+
+    // A failed import reports what it got through, never the end; without a handler, nothing.
+    seen.lock().unwrap().clear();
+    std::fs::write(&csv, format!("{text}x,bad,1\n")).unwrap();
+    assert!(conn.execute(&format!("COPY p FROM '{}'", csv.display()), ()).is_err());
+    assert!(seen.lock().unwrap().iter().all(|&(done, total)| done < total), "{:?}", seen.lock().unwrap());
+    conn.clear_progress_handler();
+    seen.lock().unwrap().clear();
+    conn.execute(&format!("COPY q FROM '{}'", parquet.display()), ()).unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+}

@@ -25,7 +25,13 @@ Options:
   -h, --help          print this help and exit
   -V, --version       print the version and exit
 
-Exit codes: 0 success, 1 an error while running, 2 bad command-line arguments.
+Environment:
+  HELIOSDB_PROGRESS   auto (default): a long import shows a progress line on
+                      stderr when stderr is a terminal; on: always, from the
+                      start; off: never
+
+Exit codes: 0 success, 1 an error while running, 2 bad command-line arguments
+(or a bad HELIOSDB_PROGRESS).
 Enter .help in the shell for its dot commands.
 ";
 

@@ -25,11 +25,17 @@
 //! warning on stderr says when recovery cut a damaged WAL tail.
 //!
 //! Exit codes: 0 success, 1 an error while running (including a database that cannot be
-//! opened: locked by another process, damaged, not a database), 2 bad command-line arguments.
+//! opened: locked by another process, damaged, not a database), 2 bad command-line arguments
+//! (or a bad `HELIOSDB_PROGRESS`).
+//!
+//! A long import (`COPY ... FROM`, `.import`) shows a progress line on stderr ([`progress`]):
+//! when stderr is a terminal and the import has run for a second, or always with
+//! `HELIOSDB_PROGRESS=on`.
 
 #![forbid(unsafe_code)]
 
 mod args;
+mod progress;
 mod repl;
 mod shell;
 mod table;
@@ -54,6 +60,13 @@ fn main() -> ExitCode {
 }
 
 fn run(run_args: args::RunArgs) -> u8 {
+    let progress_mode = match progress::Mode::parse(std::env::var(progress::ENV).ok().as_deref()) {
+        Ok(mode) => mode,
+        Err(msg) => {
+            report(&format!("Error: {msg}"));
+            return 2;
+        }
+    };
     let db = match &run_args.path {
         Some(path) => Database::open(path),
         None => Database::open_in_memory(),
@@ -69,6 +82,9 @@ fn run(run_args: args::RunArgs) -> u8 {
         report(&format!("Warning: {warning}"));
     }
     let mut shell = Shell::new(db.connect());
+    if let Some(line) = progress::ProgressLine::for_stderr(progress_mode, io::stderr().is_terminal()) {
+        shell.show_progress(line);
+    }
 
     if !run_args.commands.is_empty() {
         shell.track_lines(true);

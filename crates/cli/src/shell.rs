@@ -10,9 +10,11 @@
 //! What happens after an error (stop or go on) is the caller's choice: the interactive shell
 //! goes on, scripts stop.
 
+use crate::progress::ProgressLine;
 use crate::table;
 use heliosdb_nano::{Connection, Output};
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The help text of `.help`.
@@ -106,11 +108,38 @@ pub struct Shell {
     n_lines: u64,
     /// The input line on which `pending` starts.
     pending_line: u64,
+    /// The progress line of long imports, when shown.
+    progress: Option<Arc<ProgressLine>>,
 }
 
 impl Shell {
     pub fn new(conn: Connection) -> Shell {
-        Shell { conn, timer: false, pending: String::new(), track_lines: false, n_lines: 0, pending_line: 1 }
+        Shell {
+            conn,
+            timer: false,
+            pending: String::new(),
+            track_lines: false,
+            n_lines: 0,
+            pending_line: 1,
+            progress: None,
+        }
+    }
+
+    /// Shows the progress of long statements on `line` (wiped when each statement ends).
+    pub fn show_progress(&mut self, line: ProgressLine) {
+        let line = Arc::new(line);
+        let feed = line.clone();
+        self.conn.set_progress_handler(move |p| feed.update(p));
+        self.progress = Some(line);
+    }
+
+    /// Runs one statement, the progress line wiped after it.
+    fn run_sql(&self, sql: &str) -> Result<Output, ShellError> {
+        let res = self.conn.run(sql, ());
+        if let Some(line) = &self.progress {
+            line.clear();
+        }
+        res.map_err(|err| ShellError::Sql { err, at: None })
     }
 
     /// Makes errors point into the whole input (line 1 is the first line fed since
@@ -197,9 +226,9 @@ impl Shell {
 
     fn run_statement(&mut self, sql: &str, out: &mut dyn Write) -> Result<(), ShellError> {
         let start = Instant::now();
-        let res = self.conn.run(sql, ());
+        let res = self.run_sql(sql);
         let elapsed = start.elapsed();
-        let text = match res.map_err(|err| ShellError::Sql { err, at: None })? {
+        let text = match res? {
             Output::Rows(rows) => table::render_rows(&rows),
             Output::Affected(n) => format!("{}\n", affected_message(sql, n)),
             Output::Ok => "OK\n".to_string(),
@@ -252,21 +281,19 @@ impl Shell {
             ".import" => match args.as_slice() {
                 [file, table] if file.to_ascii_lowercase().ends_with(".parquet") => {
                     let sql = format!("COPY {table} FROM '{}' (FORMAT parquet)", file.replace('\'', "''"));
-                    let n = self.conn.execute(&sql, ()).map_err(|err| ShellError::Sql { err, at: None })?;
+                    let n = imported(self.run_sql(&sql)?);
                     writeln!(out, "imported {n} rows into {table}")?;
                 }
                 [file, table] => {
                     // CSV; the first line is a header when it names the table's columns.
-                    let header = std::fs::read_to_string(file)
-                        .ok()
-                        .and_then(|t| t.lines().next().map(str::to_string))
+                    let header = first_line(file)
                         .zip(self.conn.query(&format!("SELECT * FROM {table} LIMIT 0"), ()).ok())
                         .is_some_and(|(first, rows)| {
                             let names: Vec<String> = rows.column_names().iter().map(|n| n.to_lowercase()).collect();
                             first.split(',').map(|f| f.trim().trim_matches('"').to_lowercase()).eq(names)
                         });
                     let sql = format!("COPY {table} FROM '{}' (FORMAT csv, HEADER {header})", file.replace('\'', "''"));
-                    let n = self.conn.execute(&sql, ()).map_err(|err| ShellError::Sql { err, at: None })?;
+                    let n = imported(self.run_sql(&sql)?);
                     writeln!(out, "imported {n} rows into {table}")?;
                 }
                 _ => return Err(ShellError::Command("usage: .import FILE TABLE".into())),
@@ -299,6 +326,22 @@ impl Shell {
             }),
         };
         found.ok_or_else(|| ShellError::Command(format!("no such table: {name}")))
+    }
+}
+
+/// The first line of the file at `path`, without reading the rest; `None` when it cannot be
+/// read (the COPY that follows reports why).
+fn first_line(path: &str) -> Option<String> {
+    let mut line = String::new();
+    io::BufReader::new(std::fs::File::open(path).ok()?).read_line(&mut line).ok()?;
+    Some(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// The row count of an import's output.
+fn imported(out: Output) -> u64 {
+    match out {
+        Output::Affected(n) => n,
+        _ => 0,
     }
 }
 

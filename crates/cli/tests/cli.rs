@@ -301,3 +301,91 @@ fn dot_import_loads_a_parquet_file() {
     assert!(stderr(&out).contains("column 2 \"name\" has parquet type string"), "{}", stderr(&out));
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn long_imports_show_progress_on_stderr_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 3 MB: several batches and pieces of CSV, two row groups of parquet.
+    let csv = dir.path().join("big.csv");
+    let mut text = String::from("id,name\n");
+    for i in 0..150_000 {
+        text.push_str(&format!("{i},name number {i}\n"));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let parquet = dir.path().join("big.parquet");
+    let (csv, parquet) = (csv.display().to_string(), parquet.display().to_string());
+    let commands = [
+        "CREATE TABLE t (id INTEGER, name TEXT); CREATE TABLE u (id INTEGER, name TEXT);".to_string(),
+        format!(".import {csv} t"),
+        format!("COPY t TO '{parquet}'"),
+        format!(".import {parquet} u"),
+        format!("COPY u FROM '{csv}' (HEADER true)"),
+        "SELECT count(*) FROM u".to_string(),
+    ];
+    let mut args = Vec::new();
+    for c in &commands {
+        args.extend(["-c", c.as_str()]);
+    }
+    let out = heliosdb().args(&args).env("HELIOSDB_PROGRESS", "on").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Standard output is exactly what it is without progress.
+    let quiet = heliosdb().args(&args).env("HELIOSDB_PROGRESS", "off").output().unwrap();
+    assert_eq!(stdout(&out), stdout(&quiet));
+    assert_eq!(stderr(&quiet), "");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "OK\nOK\nimported 150000 rows into t\nCOPY 150000\nimported 150000 rows into u\nCOPY 150000\n"
+        ),
+        "{text}"
+    );
+    // Standard error holds progress lines updated in place and wiped: every piece between
+    // carriage returns is a bar or blanks, each import reached 100%, and the last is wiped.
+    let err = stderr(&out);
+    let pieces: Vec<&str> = err.split('\r').filter(|p| !p.is_empty()).collect();
+    assert!(pieces.iter().all(|p| p.starts_with('[') || p.trim().is_empty()), "{err:?}");
+    assert_eq!(pieces.iter().filter(|p| p.contains("] 100% of ")).count(), 3, "{err:?}");
+    assert!(pieces.last().is_some_and(|p| p.trim().is_empty()) && err.ends_with('\r'), "{err:?}");
+
+    // A bad value for the variable is refused.
+    let out = heliosdb().args(["-c", "SELECT 1"]).env("HELIOSDB_PROGRESS", "loud").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("HELIOSDB_PROGRESS must be on, off or auto"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_parquet_file_arrow2_panics_on_is_a_quiet_clear_error() {
+    use heliosdb_nano::Database;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.parquet");
+    let conn = Database::open_in_memory().unwrap().connect();
+    let values: Vec<String> = (0..200)
+        .map(|i| if i % 5 == 0 { "(NULL, NULL)".to_string() } else { format!("({}, {})", i * 7919 % 1000, i % 3 == 0) })
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TABLE n (i INTEGER, b BOOLEAN); INSERT INTO n VALUES {}; COPY n TO '{}'",
+        values.join(", "),
+        good.display()
+    ))
+    .unwrap();
+    // Find damage that makes arrow2 panic: the error then ends in "corrupt data" with no
+    // decoder message after it. The writer is deterministic, so this finds the same byte on
+    // every run.
+    let bytes = std::fs::read(&good).unwrap();
+    let bad = dir.path().join("bad.parquet");
+    let copy = format!("COPY n FROM '{}'", bad.display());
+    let found = (4..bytes.len() / 2).find(|&at| {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x5a;
+        std::fs::write(&bad, &damaged).unwrap();
+        conn.execute(&copy, ()).is_err_and(|e| e.to_string().ends_with(": corrupt data"))
+    });
+    assert!(found.is_some(), "no damage made arrow2 panic");
+    // The shell reports it as one clear line; no panic message reaches stderr.
+    let out = heliosdb().args(["-c", "CREATE TABLE n (i INTEGER, b BOOLEAN)", "-c", &copy]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("Error: ") && err.contains("bad.parquet\": column 1 \"i\" in row group 0"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -15,10 +15,14 @@
 //!
 //! An import is one commit: every value is checked first, and a bad one aborts the import
 //! naming the file, the line and the column, with nothing imported.
+//!
+//! `COPY ... FROM` reports its progress (bytes of the file) to the session's progress
+//! handler, if any (`crate::progress`).
 
 use crate::binder::{normalize, Binder};
 use crate::error::{Result, SqlError};
 use crate::optimizer::optimize;
+use crate::progress::{ProgressHandler, Tracker};
 use exec::kernels::cast::cast_value;
 use sqlparser::ast;
 use std::io::Write;
@@ -186,6 +190,7 @@ fn copy_from(
     columns: &[ast::Ident],
     path: &str,
     format: &Format,
+    progress: Option<ProgressHandler>,
 ) -> Result<u64> {
     let schema = table.schema();
     let targets: Vec<usize> = if columns.is_empty() {
@@ -207,10 +212,11 @@ fn copy_from(
             .collect::<Result<_>>()?
     };
     if format.parquet {
-        return copy_from_parquet(txn, table, &targets, path);
+        return copy_from_parquet(txn, table, &targets, path, progress);
     }
     if format.delimiter.is_ascii() && format.quote.is_ascii() {
         let data = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let tracker = Tracker::new(progress, data.len() as u64);
         if let Err(e) = std::str::from_utf8(&data) {
             return Err(io_error(path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)));
         }
@@ -221,18 +227,20 @@ fn copy_from(
             null: format.null.as_bytes().to_vec(),
             header: format.header,
         };
-        let batches = crate::csv_import::parse(&data, &dialect, schema, &targets, path, import_threads())?;
+        let batches = crate::csv_import::parse(&data, &dialect, schema, &targets, path, import_threads(), &tracker)?;
+        tracker.finish();
         return crate::dml::append_batches(txn, table, batches);
     }
     // Delimiters or quotes beyond ASCII: the general path, one `Value` per field.
     let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+    let tracker = Tracker::new(progress, text.len() as u64);
     let mut recs = records(&text, format, path)?;
     if format.header && !recs.is_empty() {
         recs.remove(0);
     }
     let n = targets.len();
     let mut batches = Vec::new();
-    for chunk in recs.chunks(BATCH_ROWS) {
+    for (i, chunk) in recs.chunks(BATCH_ROWS).enumerate() {
         let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(chunk.len()); schema.columns.len()];
         for (line, fields) in chunk {
             let fields = match fields.len() {
@@ -259,8 +267,18 @@ fn copy_from(
         }
         let columns = schema.columns.iter().zip(&values).map(|(d, v)| values_to_array(d.data_type, v)).collect();
         batches.push(Batch { columns, n_rows: chunk.len() });
+        // Records are not tied to byte offsets here: their share of the file stands in.
+        let start = i * BATCH_ROWS;
+        tracker.advance(records_share(text.len() as u64, start, start + chunk.len(), recs.len()));
     }
+    tracker.finish();
     crate::dml::append_batches(txn, table, batches)
+}
+
+/// The bytes of a `total`-byte file that records `start..end` of its `of` records stand for.
+fn records_share(total: u64, start: usize, end: usize, of: usize) -> u64 {
+    let at = |k: usize| (total as u128 * k.min(of) as u128 / of.max(1) as u128) as u64;
+    at(end) - at(start)
 }
 
 /// Threads an import may use.
@@ -268,22 +286,32 @@ fn import_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
 }
 
-/// Imports a parquet file into the `targets` columns of `table` (the others are NULL).
+/// Imports a parquet file into the `targets` columns of `table` (the others are NULL), a few
+/// row groups at a time: the file's bytes are never all in memory, only the decoded rows
+/// (which the transaction buffers until its one commit).
 fn copy_from_parquet(
     txn: &mut mvcc::Transaction,
     table: &Arc<mvcc::Table>,
     targets: &[usize],
     path: &str,
+    progress: Option<ProgressHandler>,
 ) -> Result<u64> {
     let schema = table.schema();
     let storage_err = |e: storage::StorageError| copy_error(e.to_string());
     let file = storage::parquet::ParquetFile::open(std::path::Path::new(path)).map_err(storage_err)?;
     let wanted: Vec<(String, DataType)> =
         targets.iter().map(|&c| (schema.columns[c].name.clone(), schema.columns[c].data_type)).collect();
-    let read = file.read(&wanted, import_threads()).map_err(storage_err)?;
-    let batches = read
-        .into_iter()
-        .map(|b| {
+    file.check(&wanted).map_err(storage_err)?;
+    let n_groups = file.num_row_groups();
+    let tracker = Tracker::new(progress, (0..n_groups).map(|rg| file.row_group_bytes(rg)).sum());
+    let threads = import_threads();
+    let step = file.row_groups_per_read(threads);
+    let mut batches = Vec::new();
+    for first in (0..n_groups).step_by(step) {
+        let groups = first..(first + step).min(n_groups);
+        let read =
+            file.read_row_groups(groups, &wanted, threads, &|bytes| tracker.advance(bytes)).map_err(storage_err)?;
+        batches.extend(read.into_iter().map(|b| {
             let mut columns: Vec<Option<storage::ArrayRef>> = (0..schema.columns.len()).map(|_| None).collect();
             for (array, &c) in b.columns.into_iter().zip(targets) {
                 columns[c] = Some(array);
@@ -294,8 +322,9 @@ fn copy_from_parquet(
                 .map(|(a, def)| a.unwrap_or_else(|| arrow::array::new_null_array(def.data_type.to_arrow(), b.n_rows)))
                 .collect();
             Batch { columns, n_rows: b.n_rows }
-        })
-        .collect();
+        }));
+    }
+    tracker.finish();
     crate::dml::append_batches(txn, table, batches)
 }
 
@@ -364,6 +393,7 @@ pub fn copy(
     target: &ast::CopyTarget,
     options: &[ast::CopyOption],
     legacy: &[ast::CopyLegacyOption],
+    progress: Option<ProgressHandler>,
 ) -> Result<u64> {
     let path = match target {
         ast::CopyTarget::File { filename } => filename.as_str(),
@@ -373,7 +403,7 @@ pub fn copy(
     match (source, to) {
         (ast::CopySource::Table { table_name, columns }, false) => {
             let table = binder.table(table_name)?;
-            copy_from(txn, &table, columns, path, &format)
+            copy_from(txn, &table, columns, path, &format, progress)
         }
         (ast::CopySource::Query(_), false) => crate::bind_err!("COPY FROM needs a table, not a query"),
         (source, true) => {

@@ -7,6 +7,7 @@
 //! accepted spellings and the error messages are the same as for a CAST.
 
 use crate::error::{Result, SqlError};
+use crate::progress::Tracker;
 use arrow::array::{BooleanArray, PrimitiveArray, Utf8Array};
 use arrow::bitmap::MutableBitmap;
 use exec::kernels::cast::cast_value;
@@ -266,6 +267,7 @@ fn parse_piece(
     schema: &TableSchema,
     targets: &[usize],
     skip_first: bool,
+    progress: &Tracker,
 ) -> std::result::Result<Piece, PieceError> {
     let n = targets.len();
     let mut cols: Vec<Column> = targets.iter().map(|&c| Column::new(schema.columns[c].data_type)).collect();
@@ -274,6 +276,8 @@ fn parse_piece(
     let mut skip = skip_first;
     let mut line = 1usize;
     let mut pos = 0usize;
+    // Bytes reported to `progress` so far.
+    let mut reported = 0usize;
     // Per record: (start, end, quoted, in_scratch) of each field.
     let mut fields: Vec<(usize, usize, bool, bool)> = Vec::with_capacity(n + 1);
     let mut scratch: Vec<u8> = Vec::new();
@@ -440,11 +444,14 @@ fn parse_piece(
         if rows == BATCH_ROWS {
             flush(&mut cols, rows, &mut batches);
             rows = 0;
+            progress.advance((pos - reported) as u64);
+            reported = pos;
         }
     }
     if rows > 0 {
         flush(&mut cols, rows, &mut batches);
     }
+    progress.advance((len - reported) as u64);
     Ok(Piece { batches, lines: line - 1 })
 }
 
@@ -467,7 +474,8 @@ fn cut(data: &[u8], pieces: usize) -> Vec<&[u8]> {
 }
 
 /// Parses the whole of `data` (a UTF-8 file) into batches of the table's columns, the file's
-/// fields going to `targets`. Errors name `path`, the line and the column.
+/// fields going to `targets`. Errors name `path`, the line and the column. Bytes parsed are
+/// reported to `progress` (whose total is `data.len()`) after every batch.
 pub(crate) fn parse(
     data: &[u8],
     d: &Dialect,
@@ -475,10 +483,12 @@ pub(crate) fn parse(
     targets: &[usize],
     path: &str,
     threads: usize,
+    progress: &Tracker,
 ) -> Result<Vec<Batch>> {
-    parse_pieces(data, d, schema, targets, path, threads, MIN_PIECE_BYTES)
+    parse_pieces(data, d, schema, targets, path, threads, MIN_PIECE_BYTES, progress)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn parse_pieces(
     data: &[u8],
     d: &Dialect,
@@ -487,6 +497,7 @@ fn parse_pieces(
     path: &str,
     threads: usize,
     min_piece: usize,
+    progress: &Tracker,
 ) -> Result<Vec<Batch>> {
     let err = |line: usize, message: &str| {
         SqlError::Exec(exec::ExecError::InvalidArgument(format!("{path}:{line}: {message}")))
@@ -498,7 +509,9 @@ fn parse_pieces(
             let handles: Vec<_> = parts
                 .iter()
                 .enumerate()
-                .map(|(i, part)| scope.spawn(move || parse_piece(part, d, schema, targets, d.header && i == 0)))
+                .map(|(i, part)| {
+                    scope.spawn(move || parse_piece(part, d, schema, targets, d.header && i == 0, progress))
+                })
                 .collect();
             handles.into_iter().map(|h| h.join().expect("a CSV piece parser panicked")).collect()
         });
@@ -523,7 +536,9 @@ fn parse_pieces(
             return Ok(batches);
         }
     }
-    match parse_piece(data, d, schema, targets, d.header) {
+    // A second pass over the whole file (a cut fell inside a quoted field).
+    progress.restart();
+    match parse_piece(data, d, schema, targets, d.header, progress) {
         Ok(piece) => Ok(piece.batches),
         Err(e) => Err(err(e.line, &e.message)),
     }
@@ -589,24 +604,30 @@ mod tests {
             "id,s,at\n1,\"multi\nline, \"\"quoted\"\"\",2024-01-01 00:00:00\n\n2,,\r\n3,\"\",1999-12-31 23:59:59.5\n\
                     4,plain,2000-01-01T00:00:00.000001\n5,\"a\nb\nc\",\n6,x,\n";
         let schema = schema();
-        let one = rows(&parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", 1, 1).unwrap());
+        let one = rows(&parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", 1, 1, &Tracker::none()).unwrap());
         assert_eq!(one.len(), 6);
         assert_eq!(one[0][1], Value::from("multi\nline, \"quoted\""));
         assert_eq!(one[1][1], Value::Null);
         assert_eq!(one[2][1], Value::from(""));
         for threads in 2..12 {
-            let many = rows(&parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1).unwrap());
+            let many = rows(
+                &parse_pieces(data.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none()).unwrap(),
+            );
             assert_eq!(many, one, "{threads} pieces");
         }
         // An error in a later piece names the line in the whole file.
         let bad = format!("{data}7,y,not a time\n");
         for threads in 1..8 {
-            let err = parse_pieces(bad.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1).unwrap_err().to_string();
+            let err = parse_pieces(bad.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none())
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("f:12: column \"at\""), "{threads}: {err}");
         }
         let open = format!("{data}8,\"open\n");
         for threads in 1..8 {
-            let err = parse_pieces(open.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1).unwrap_err().to_string();
+            let err = parse_pieces(open.as_bytes(), &d, &schema, &[0, 1, 2], "f", threads, 1, &Tracker::none())
+                .unwrap_err()
+                .to_string();
             assert_eq!(err, "f:12: unterminated quoted field", "{threads}");
         }
     }

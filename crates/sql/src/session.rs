@@ -5,6 +5,7 @@ use crate::binder::Binder;
 use crate::error::{Result, SqlError};
 use crate::optimizer::optimize;
 use crate::parser::parse_one;
+use crate::progress::ProgressHandler;
 use crate::{ddl, dml};
 use sqlparser::ast::{self, Statement};
 use std::sync::Arc;
@@ -99,12 +100,23 @@ impl Engine {
 }
 
 /// A connection's state: its open transaction, if any.
-#[derive(Debug)]
 pub struct Session {
     engine: Arc<Engine>,
     txn: Option<OpenTxn>,
     /// `SET durability = full | normal | off`; `None` (or `DEFAULT`) is the database's.
     durability: Option<mvcc::Durability>,
+    /// Told how far a long statement (`COPY ... FROM`) has got.
+    progress: Option<ProgressHandler>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("txn", &self.txn)
+            .field("durability", &self.durability)
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether `sql` is the `CHECKPOINT` statement (sqlparser has no such statement).
@@ -124,7 +136,7 @@ struct OpenTxn {
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine, txn: None, durability: None }
+        Session { engine, txn: None, durability: None, progress: None }
     }
 
     /// The durability this session's commits ask for.
@@ -134,6 +146,12 @@ impl Session {
 
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    /// Sets (or, with `None`, removes) the handler told how far each later long statement
+    /// has got (see [`crate::Progress`]).
+    pub fn set_progress_handler(&mut self, handler: Option<ProgressHandler>) {
+        self.progress = handler;
     }
 
     /// Whether an explicit transaction is open.
@@ -353,9 +371,12 @@ impl Session {
                 }
                 Ok(QueryOutput::Done)
             }
-            Statement::Copy { source, to, target, options, legacy_options, .. } => Ok(QueryOutput::Affected(
-                self.in_txn(|txn| crate::copy::copy(&binder, txn, source, *to, target, options, legacy_options))?,
-            )),
+            Statement::Copy { source, to, target, options, legacy_options, .. } => {
+                let progress = self.progress.clone();
+                Ok(QueryOutput::Affected(self.in_txn(|txn| {
+                    crate::copy::copy(&binder, txn, source, *to, target, options, legacy_options, progress)
+                })?))
+            }
             Statement::CreateTable(ct) if ct.query.is_some() => {
                 self.no_open_txn("CREATE TABLE ... AS")?;
                 Ok(QueryOutput::Affected(dml::create_table_as(&binder, &catalog, ct, self.durability)?))

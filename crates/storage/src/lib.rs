@@ -46,6 +46,7 @@ pub mod fsutil;
 pub mod manifest;
 pub mod mmap;
 pub mod parquet;
+mod quiet_panic;
 pub mod schema;
 pub mod types;
 pub mod value;

@@ -10,10 +10,14 @@
 //! unit (and zone, kept as UTC) into TIMESTAMP (nanoseconds round to the nearest microsecond,
 //! as text with seven fraction digits does). Anything else is refused before any data is read;
 //! a value that does not fit is an error naming the file, the column, the row and its row
-//! group. The whole file is decoded before anything is returned, so a caller that imports the
-//! result in one commit imports all or nothing.
+//! group.
 //!
-//! Row groups and columns decode in parallel: every (row group, column) pair is one task.
+//! [`ParquetFile::open`] reads only the footer. [`ParquetFile::read_row_groups`] reads the
+//! bytes of a few row groups and decodes them, every (row group, column) pair one task on a
+//! thread of its own, so an import holds the decoded batches plus a few row groups' bytes,
+//! never the whole file. A caller that imports every row group in one commit imports all or
+//! nothing. A panic inside arrow2 (it asserts on some malformed pages) is an error naming the
+//! file, column and row group, and prints nothing (`quiet_panic`).
 
 use crate::batch::{ArrayRef, Batch};
 use crate::error::{Result, StorageError};
@@ -25,7 +29,6 @@ use arrow::chunk::Chunk;
 use arrow::datatypes::{DataType as ArrowType, Field, IntegerType, Schema, TimeUnit};
 use arrow::io::parquet::read as pq_read;
 use arrow::io::parquet::write as pq_write;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -42,12 +45,14 @@ fn external(message: String) -> StorageError {
     StorageError::External(message)
 }
 
-/// An opened parquet file: its bytes and its footer.
+/// An opened parquet file: its footer, and the file to read row groups from.
 pub struct ParquetFile {
     path: PathBuf,
-    bytes: Vec<u8>,
+    file: std::fs::File,
     metadata: pq_read::FileMetaData,
     fields: Vec<Field>,
+    /// The file row (0-based) each row group starts at.
+    first_rows: Vec<usize>,
 }
 
 impl std::fmt::Debug for ParquetFile {
@@ -62,12 +67,14 @@ fn column_label(col_idx: usize, field: &Field) -> String {
 }
 
 impl ParquetFile {
-    /// Reads `path` and its footer. A missing file, or one that is not parquet, is an error
-    /// naming it.
+    /// Opens `path` and reads its footer (nothing else: row groups are read when asked for).
+    /// A missing file, or one that is not parquet, is an error naming it.
     pub fn open(path: &Path) -> Result<ParquetFile> {
         let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?;
-        let metadata = pq_read::read_metadata(&mut Cursor::new(&bytes[..]))
+        let mut file =
+            std::fs::File::open(path).map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?;
+        let file_len = file.metadata().map_err(|e| external(format!("could not open file \"{shown}\": {e}")))?.len();
+        let metadata = pq_read::read_metadata(&mut file)
             .map_err(|e| external(format!("\"{shown}\" is not a readable parquet file: {e}")))?;
         let schema = pq_read::infer_schema(&metadata)
             .map_err(|e| external(format!("\"{shown}\" is not a readable parquet file: {e}")))?;
@@ -78,8 +85,11 @@ impl ParquetFile {
                 schema.fields.len()
             )));
         }
-        let declared: usize = metadata.row_groups.iter().map(|rg| rg.num_rows()).sum();
+        let mut first_rows = Vec::with_capacity(metadata.row_groups.len());
+        let mut declared = 0usize;
         for (rg_idx, rg) in metadata.row_groups.iter().enumerate() {
+            first_rows.push(declared);
+            declared = declared.saturating_add(rg.num_rows());
             if rg.columns().len() != leaves {
                 return Err(external(format!(
                     "\"{shown}\" is not a readable parquet file: row group {rg_idx} has {} columns, the schema {leaves}",
@@ -88,7 +98,7 @@ impl ParquetFile {
             }
             for column in rg.columns() {
                 let (start, len) = column.byte_range();
-                if start.checked_add(len).is_none_or(|end| end > bytes.len() as u64) {
+                if start.checked_add(len).is_none_or(|end| end > file_len) {
                     return Err(external(format!(
                         "\"{shown}\" is not a readable parquet file: row group {rg_idx} column \"{}\" lies past the end of the file (truncated?)",
                         column.descriptor().path_in_schema.join(".")
@@ -102,7 +112,7 @@ impl ParquetFile {
                 metadata.num_rows
             )));
         }
-        Ok(ParquetFile { path: path.to_path_buf(), bytes, metadata, fields: schema.fields })
+        Ok(ParquetFile { path: path.to_path_buf(), file, metadata, fields: schema.fields, first_rows })
     }
 
     /// Rows in the file.
@@ -123,6 +133,12 @@ impl ParquetFile {
     /// Number of row groups.
     pub fn num_row_groups(&self) -> usize {
         self.metadata.row_groups.len()
+    }
+
+    /// Bytes of column data (compressed, as stored) in row group `rg_idx`: what reading it
+    /// reads from the file. The sum over all row groups measures an import's progress.
+    pub fn row_group_bytes(&self, rg_idx: usize) -> u64 {
+        self.metadata.row_groups.get(rg_idx).map_or(0, |rg| rg.columns().iter().map(|c| c.byte_range().1).sum())
     }
 
     /// Checks that every file column can load into the target column at its position:
@@ -152,31 +168,70 @@ impl ParquetFile {
 
     /// Decodes the whole file into batches of at most [`READ_CHUNK_ROWS`] rows, in file
     /// order, each column coerced to its target type (after [`ParquetFile::check`], which this
-    /// runs first). Uses up to `threads` threads.
+    /// runs first). Uses up to `threads` threads. Holds every decoded batch at once; an import
+    /// reads a few row groups at a time with [`ParquetFile::read_row_groups`] instead.
     pub fn read(&self, targets: &[(String, DataType)], threads: usize) -> Result<Vec<Batch>> {
         self.check(targets)?;
+        self.read_row_groups(0..self.num_row_groups(), targets, threads, &|_| {})
+    }
+
+    /// How many row groups to read at once so that `threads` threads have work (every
+    /// (row group, column) pair is a task) while few row groups are resident: at least one,
+    /// at most four.
+    pub fn row_groups_per_read(&self, threads: usize) -> usize {
+        (2 * threads.max(1)).div_ceil(self.fields.len().max(1)).clamp(1, 4)
+    }
+
+    /// Decodes the row groups `row_groups` into batches of at most [`READ_CHUNK_ROWS`] rows,
+    /// in file order, each column coerced to its target type (call [`ParquetFile::check`]
+    /// first). Only these row groups' bytes are read from the file; the (row group, column)
+    /// pairs decode on up to `threads` threads. `decoded` is called with the stored size of
+    /// each column chunk once it is decoded (from the decoding threads).
+    pub fn read_row_groups(
+        &self,
+        row_groups: std::ops::Range<usize>,
+        targets: &[(String, DataType)],
+        threads: usize,
+        decoded: &(dyn Fn(u64) + Sync),
+    ) -> Result<Vec<Batch>> {
+        let shown = self.path.display();
         let n_cols = self.fields.len();
-        let row_groups = &self.metadata.row_groups;
-        let tasks: Vec<(usize, usize)> =
-            (0..row_groups.len()).flat_map(|rg| (0..n_cols).map(move |col| (rg, col))).collect();
-        let results: Vec<Mutex<Option<Result<Vec<ArrayRef>>>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
-        let mut first_rows = Vec::with_capacity(row_groups.len());
-        let mut at = 0usize;
-        for rg in row_groups {
-            first_rows.push(at);
-            at += rg.num_rows();
+        if targets.len() != n_cols {
+            return Err(StorageError::Invalid(format!("{} targets for {n_cols} parquet columns", targets.len())));
         }
+        let row_groups = row_groups.start.min(self.num_row_groups())..row_groups.end.min(self.num_row_groups());
+        // The column chunks' bytes, read in file order, one task each.
+        let mut tasks: Vec<(usize, usize, Vec<u8>)> = Vec::with_capacity(row_groups.len() * n_cols);
+        for rg_idx in row_groups.clone() {
+            for (col_idx, meta) in self.metadata.row_groups[rg_idx].columns().iter().enumerate() {
+                let (start, len) = meta.byte_range();
+                let bytes = self.read_bytes(start, len).map_err(|e| {
+                    external(format!(
+                        "could not read file \"{shown}\" ({} in row group {rg_idx}): {e}",
+                        column_label(col_idx, &self.fields[col_idx])
+                    ))
+                })?;
+                tasks.push((rg_idx, col_idx, bytes));
+            }
+        }
+        let tasks: Vec<Mutex<Option<(usize, usize, Vec<u8>)>>> =
+            tasks.into_iter().map(|t| Mutex::new(Some(t))).collect();
+        let results: Vec<Mutex<Option<Result<Vec<ArrayRef>>>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let failed = std::sync::atomic::AtomicBool::new(false);
         let work = || loop {
             let task_idx = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(rg_idx, col_idx)) = tasks.get(task_idx) else { break };
+            let Some(task) = tasks.get(task_idx) else { break };
             if failed.load(Ordering::Relaxed) {
                 break;
             }
-            let result = self.read_column(rg_idx, col_idx, first_rows[rg_idx], targets[col_idx].1);
+            let Some((rg_idx, col_idx, bytes)) = task.lock().ok().and_then(|mut t| t.take()) else { continue };
+            let size = bytes.len() as u64;
+            let result = self.read_column(rg_idx, col_idx, bytes, targets[col_idx].1);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
+            } else {
+                decoded(size);
             }
             if let Ok(mut slot) = results[task_idx].lock() {
                 *slot = Some(result);
@@ -209,7 +264,7 @@ impl ParquetFile {
         }
         let mut batches = Vec::new();
         let mut columns = columns.into_iter();
-        for rg in row_groups {
+        for rg in &self.metadata.row_groups[row_groups] {
             let per_col: Vec<Vec<ArrayRef>> = columns.by_ref().take(n_cols).collect();
             let mut iters: Vec<_> = per_col.into_iter().map(Vec::into_iter).collect();
             let mut rows_left = rg.num_rows();
@@ -218,8 +273,7 @@ impl ParquetFile {
                 let n_rows = arrays.first().map_or(rows_left.min(READ_CHUNK_ROWS), |a| a.len());
                 if arrays.len() != n_cols || arrays.iter().any(|a| a.len() != n_rows) || n_rows == 0 {
                     return Err(external(format!(
-                        "\"{}\" is not a readable parquet file: its columns decode to different row counts",
-                        self.path.display()
+                        "\"{shown}\" is not a readable parquet file: its columns decode to different row counts"
                     )));
                 }
                 rows_left -= n_rows.min(rows_left);
@@ -229,19 +283,30 @@ impl ParquetFile {
         Ok(batches)
     }
 
-    /// Decodes column `col_idx` of row group `rg_idx` (whose first row is file row
-    /// `first_row`, 0-based) into arrays of [`READ_CHUNK_ROWS`] rows of type `target`.
-    fn read_column(&self, rg_idx: usize, col_idx: usize, first_row: usize, target: DataType) -> Result<Vec<ArrayRef>> {
+    /// `len` bytes of the file from `start` (checked against the file's length at open).
+    fn read_bytes(&self, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let len = usize::try_from(len).map_err(|_| std::io::Error::other("column chunk too large"))?;
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Decodes column `col_idx` of row group `rg_idx` from its bytes `chunk` into arrays of
+    /// [`READ_CHUNK_ROWS`] rows of type `target`.
+    fn read_column(&self, rg_idx: usize, col_idx: usize, chunk: Vec<u8>, target: DataType) -> Result<Vec<ArrayRef>> {
         let shown = self.path.display();
         let field = &self.fields[col_idx];
         let rg = &self.metadata.row_groups[rg_idx];
+        let first_row = self.first_rows[rg_idx];
         let meta = &rg.columns()[col_idx];
         let where_ = || format!("\"{shown}\": {} in row group {rg_idx}", column_label(col_idx, field));
-        let (start, len) = meta.byte_range();
-        let chunk = self.bytes[start as usize..(start + len) as usize].to_vec();
         let num_rows = rg.num_rows();
-        // arrow2 asserts on some malformed pages; a panic in it is this file's fault.
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<Vec<ArrayRef>> {
+        // arrow2 asserts on some malformed pages; a panic in it is this file's fault, and is
+        // reported as an error (quietly: see `quiet_panic`).
+        let decoded = crate::quiet_panic::catch(|| -> Result<Vec<ArrayRef>> {
             let iter =
                 pq_read::to_deserializer(vec![(meta, chunk)], field.clone(), num_rows, Some(READ_CHUNK_ROWS), None)
                     .map_err(|e| external(format!("{}: {e}", where_())))?;
@@ -261,7 +326,7 @@ impl ParquetFile {
                 row += len;
             }
             Ok(out)
-        }));
+        });
         let arrays = decoded.unwrap_or_else(|_| Err(external(format!("{}: corrupt data", where_()))))?;
         let total: usize = arrays.iter().map(|a| a.len()).sum();
         if total != num_rows {

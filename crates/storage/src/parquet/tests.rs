@@ -264,6 +264,14 @@ fn broken_files_are_clear_errors() {
             assert!(e.to_string().contains("cut.parquet"), "{e}");
         }
     }
+    // Damage arrow2 panics on (this byte of the integer column's page): the panic is caught and
+    // is an error naming the file, the column and the row group (and prints nothing, which
+    // the shell's tests check).
+    let mut damaged = bytes.clone();
+    damaged[174] ^= 0x5a;
+    std::fs::write(&cut, &damaged).unwrap();
+    let err = ParquetFile::open(&cut).and_then(|f| f.read(&targets(&names, &types), 1)).unwrap_err().to_string();
+    assert!(err.ends_with("cut.parquet\": column 3 \"integer\" in row group 0: corrupt data"), "{err}");
 }
 
 #[test]
