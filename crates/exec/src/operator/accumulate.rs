@@ -132,23 +132,75 @@ impl Accumulator for VarianceAcc {
 
 /// percentile_cont (linear interpolation) and percentile_disc (first value whose cumulative
 /// distribution reaches the fraction), over the non-NULL values of each group.
+/// percentile_cont keeps plain f64s and selects the one or two values it needs
+/// (`select_nth_unstable`) instead of sorting each group.
 pub(super) struct PercentileAcc {
     continuous: bool,
     fraction: f64,
     out: DataType,
     values: Vec<Vec<Value>>,
+    numbers: Vec<Vec<f64>>,
 }
 
 impl PercentileAcc {
     pub fn new(continuous: bool, fraction: f64, out: DataType) -> PercentileAcc {
-        PercentileAcc { continuous, fraction, out, values: vec![] }
+        PercentileAcc { continuous, fraction, out, values: vec![], numbers: vec![] }
     }
+}
+
+/// Calls `f(row_idx, x)` for each valid row of a numeric array, as f64.
+fn each_f64(input: &dyn Array, mut f: impl FnMut(usize, f64)) -> Result<()> {
+    fn walk<T: arrow::types::NativeType>(
+        input: &dyn Array,
+        conv: impl Fn(T) -> f64,
+        f: &mut impl FnMut(usize, f64),
+    ) -> Result<()> {
+        let a = crate::kernels::as_prim::<T>(input)?;
+        let validity = a.validity().filter(|v| v.unset_bits() > 0);
+        for (row_idx, &v) in a.values().iter().enumerate() {
+            if validity.is_none_or(|b| b.get_bit(row_idx)) {
+                f(row_idx, conv(v));
+            }
+        }
+        Ok(())
+    }
+    match DataType::from_arrow(input.data_type()) {
+        Some(DataType::Double) => walk::<f64>(input, |v| v, &mut f),
+        Some(DataType::Real) => walk::<f32>(input, |v| v as f64, &mut f),
+        Some(DataType::BigInt) => walk::<i64>(input, |v| v as f64, &mut f),
+        Some(DataType::Integer) => walk::<i32>(input, |v| v as f64, &mut f),
+        Some(DataType::SmallInt) => walk::<i16>(input, |v| v as f64, &mut f),
+        Some(DataType::Null) => Ok(()),
+        _ => {
+            for row_idx in 0..input.len() {
+                if let Some(x) = number(input, row_idx) {
+                    f(row_idx, x);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// percentile_cont of `xs` (not empty): linear interpolation between the values at the
+/// fraction's position in SQL float order.
+fn percentile_cont(xs: &mut [f64], fraction: f64) -> f64 {
+    let pos = fraction * (xs.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (_, &mut lo_v, above) = xs.select_nth_unstable_by(lo, |a, b| cmp_f64(*a, *b));
+    let hi_v = if hi > lo { above.iter().copied().min_by(|a, b| cmp_f64(*a, *b)).unwrap_or(lo_v) } else { lo_v };
+    lo_v + (hi_v - lo_v) * (pos - lo as f64)
 }
 
 impl Accumulator for PercentileAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
-        self.values.resize_with(n_groups, Vec::new);
         let input = input.ok_or_else(|| ExecError::Internal("percentile without argument".into()))?;
+        if self.continuous {
+            self.numbers.resize_with(n_groups, Vec::new);
+            let numbers = &mut self.numbers;
+            return each_f64(input, |row_idx, x| numbers[groups[row_idx] as usize].push(x));
+        }
+        self.values.resize_with(n_groups, Vec::new);
         for (row_idx, g) in groups.iter().enumerate() {
             if input.is_valid(row_idx) {
                 self.values[*g as usize].push(Value::from_array(input, row_idx));
@@ -158,33 +210,27 @@ impl Accumulator for PercentileAcc {
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.values.resize_with(n_groups, Vec::new);
         let mut out = Vec::with_capacity(n_groups);
+        if self.continuous {
+            self.numbers.resize_with(n_groups, Vec::new);
+            for xs in &mut self.numbers {
+                out.push(if xs.is_empty() { Value::Null } else { Value::Double(percentile_cont(xs, self.fraction)) });
+            }
+            return Ok(values_to_array(self.out, &out));
+        }
+        self.values.resize_with(n_groups, Vec::new);
         for vals in &mut self.values {
             vals.retain(|v| !v.is_null());
             if vals.is_empty() {
                 out.push(Value::Null);
                 continue;
             }
-            if self.continuous {
-                let mut xs: Vec<f64> = vals.iter().filter_map(Value::as_f64).collect();
-                if xs.is_empty() {
-                    out.push(Value::Null);
-                    continue;
-                }
-                xs.sort_by(|a, b| cmp_f64(*a, *b));
-                let pos = self.fraction * (xs.len() - 1) as f64;
-                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-                let v = xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64);
-                out.push(Value::Double(v));
-            } else {
-                vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
-                    (Some(x), Some(y)) => cmp_f64(x, y),
-                    _ => a.total_cmp(b),
-                });
-                let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
-                out.push(cast_value(&vals[k - 1], self.out)?);
-            }
+            vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => cmp_f64(x, y),
+                _ => a.total_cmp(b),
+            });
+            let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
+            out.push(cast_value(&vals[k - 1], self.out)?);
         }
         Ok(values_to_array(self.out, &out))
     }

@@ -7,9 +7,8 @@ use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::boolean::true_mask;
 use crate::kernels::compare::downcast_bool;
-use crate::row_key::encode_rows;
+use crate::row_key::{FastMap, RowKeys};
 use arrow::array::{new_null_array, Array, PrimitiveArray};
-use std::collections::HashMap;
 use storage::{ArrayRef, Batch, DataType};
 
 /// Which rows a join keeps.
@@ -126,14 +125,20 @@ pub(super) fn run_hash_join(
     let build = collect_one(build_plan, if build_left { &spec.left_types } else { &spec.right_types })?;
     let key_arrays = build_keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
     let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
-    let encoded = encode_rows(&key_refs, build.n_rows)?;
-    let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-    for (row_idx, key) in encoded.into_iter().enumerate() {
+    let encoded = RowKeys::encode(&key_refs, build.n_rows)?;
+    let mut table: FastMap<Box<[u8]>, Vec<u32>> = FastMap::default();
+    for row_idx in 0..build.n_rows {
         // A NULL key never equals anything.
         if key_refs.iter().any(|a| a.is_null(row_idx)) {
             continue;
         }
-        table.entry(key).or_default().push(row_idx as u32);
+        let key = encoded.get(row_idx);
+        match table.get_mut(key) {
+            Some(rows) => rows.push(row_idx as u32),
+            None => {
+                table.insert(key.into(), vec![row_idx as u32]);
+            }
+        }
     }
     let keep_unmatched_build =
         if build_left { spec.kind.keeps_unmatched_left() } else { spec.kind.keeps_unmatched_right() };
@@ -171,7 +176,7 @@ pub(super) fn run_hash_join(
 
 struct HashProbe<'a> {
     build: &'a Batch,
-    table: &'a HashMap<Vec<u8>, Vec<u32>>,
+    table: &'a FastMap<Box<[u8]>, Vec<u32>>,
     probe_keys: &'a [Expr],
     build_left: bool,
     spec: &'a JoinSpec,
@@ -197,14 +202,14 @@ impl Sink for HashProbe<'_> {
     fn push(&mut self, probe: Batch) -> Result<Flow> {
         let key_arrays = self.probe_keys.iter().map(|k| k.evaluate(&probe)).collect::<Result<Vec<_>>>()?;
         let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
-        let encoded = encode_rows(&key_refs, probe.n_rows)?;
+        let encoded = RowKeys::encode(&key_refs, probe.n_rows)?;
         let mut probe_idx = Vec::new();
         let mut build_idx = Vec::new();
-        for (row_idx, key) in encoded.iter().enumerate() {
+        for row_idx in 0..probe.n_rows {
             if key_refs.iter().any(|a| a.is_null(row_idx)) {
                 continue;
             }
-            if let Some(rows) = self.table.get(key) {
+            if let Some(rows) = self.table.get(encoded.get(row_idx)) {
                 for &b in rows {
                     probe_idx.push(Some(row_idx as u32));
                     build_idx.push(Some(b));
