@@ -2,7 +2,7 @@
 //! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or, and SUM / AVG
 //! of intervals.
 
-use super::aggregate::Accumulator;
+use super::aggregate::{same_kind, Accumulator};
 use crate::error::{ExecError, Result};
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::cmp_f64;
@@ -46,6 +46,25 @@ impl Accumulator for IntervalSumAcc {
                 *u += micros as i128;
                 self.counts[*g as usize] += 1;
             }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<IntervalSumAcc>(other)?;
+        self.sums.resize(n_groups, (0, 0, 0));
+        self.counts.resize(n_groups, 0);
+        for (g, (&(m, d, u), &n)) in other.sums.iter().zip(&other.counts).enumerate() {
+            let to = map[g] as usize;
+            let (sm, sd, su) = &mut self.sums[to];
+            *sm += m;
+            *sd += d;
+            *su += u;
+            self.counts[to] += n;
         }
         Ok(())
     }
@@ -104,6 +123,29 @@ impl Accumulator for VarianceAcc {
                 self.mean[g] += delta / self.n[g] as f64;
                 self.m2[g] += delta * (x - self.mean[g]);
             }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    /// Chan et al.'s pairwise combination of two (count, mean, M2) states.
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<VarianceAcc>(other)?;
+        self.resize(n_groups);
+        for g in 0..other.n.len() {
+            let (nb, to) = (other.n[g], map[g] as usize);
+            if nb == 0 {
+                continue;
+            }
+            let na = self.n[to];
+            let n = na + nb;
+            let delta = other.mean[g] - self.mean[to];
+            self.mean[to] += delta * nb as f64 / n as f64;
+            self.m2[to] += other.m2[g] + delta * delta * (na as f64) * (nb as f64) / n as f64;
+            self.n[to] = n;
         }
         Ok(())
     }
@@ -209,6 +251,23 @@ impl Accumulator for PercentileAcc {
         Ok(())
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<PercentileAcc>(other)?;
+        self.numbers.resize_with(n_groups, Vec::new);
+        self.values.resize_with(n_groups, Vec::new);
+        for (g, xs) in std::mem::take(&mut other.numbers).into_iter().enumerate() {
+            self.numbers[map[g] as usize].extend(xs);
+        }
+        for (g, vs) in std::mem::take(&mut other.values).into_iter().enumerate() {
+            self.values[map[g] as usize].extend(vs);
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         let mut out = Vec::with_capacity(n_groups);
         if self.continuous {
@@ -266,6 +325,10 @@ impl Accumulator for StringAggAcc {
         Ok(())
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.parts.resize(n_groups, None);
         let values: Vec<Value> = self.parts.iter().map(|p| p.clone().map_or(Value::Null, Value::Text)).collect();
@@ -298,6 +361,23 @@ impl Accumulator for BoolAcc {
                     Some(acc) => acc || b,
                 });
             }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<BoolAcc>(other)?;
+        self.state.resize(n_groups, None);
+        for (g, s) in other.state.iter().enumerate() {
+            let slot = &mut self.state[map[g] as usize];
+            *slot = match (*slot, *s) {
+                (None, x) | (x, None) => x,
+                (Some(a), Some(b)) => Some(if self.is_and { a && b } else { a || b }),
+            };
         }
         Ok(())
     }

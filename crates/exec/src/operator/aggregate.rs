@@ -149,10 +149,30 @@ impl fmt::Display for AggregateExpr {
 }
 
 /// Per-group state of one aggregate.
-pub(super) trait Accumulator {
+pub(super) trait Accumulator: Send {
     /// Adds row `k` of `input` to group `groups[k]`; `n_groups` is the number of groups so far.
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()>;
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef>;
+    /// Adds the state of `other`, an accumulator of the same aggregate that another worker of
+    /// a parallel pipeline filled: its group `g` is this one's group `map[g]`, and this one now
+    /// has `n_groups` groups. Only for the aggregates [`mergeable`] accepts.
+    fn merge(&mut self, _other: &mut dyn std::any::Any, _map: &[u32], _n_groups: usize) -> Result<()> {
+        Err(ExecError::Internal("this aggregate cannot merge partial states".into()))
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+/// `other` as the accumulator type `T` (the same aggregate's accumulator, from another worker).
+pub(super) fn same_kind<T: 'static>(other: &mut dyn std::any::Any) -> Result<&mut T> {
+    other.downcast_mut::<T>().ok_or_else(|| ExecError::Internal("merging different accumulators".into()))
+}
+
+/// Whether partial states of `agg` can be merged (so a parallel pipeline may compute it):
+/// every aggregate but string_agg (its order is the input's) and DISTINCT ones other than
+/// COUNT, MIN and MAX.
+pub(super) fn mergeable(agg: &AggregateExpr) -> bool {
+    agg.func != AggFunc::StringAgg
+        && (!agg.distinct || matches!(agg.func, AggFunc::Count | AggFunc::CountStar | AggFunc::Min | AggFunc::Max))
 }
 
 struct CountAcc {
@@ -173,6 +193,19 @@ impl Accumulator for CountAcc {
             }
             _ if n_groups == 1 => self.counts[0] += groups.len() as i64,
             _ => groups.iter().for_each(|g| self.counts[*g as usize] += 1),
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<CountAcc>(other)?;
+        self.counts.resize(n_groups, 0);
+        for (g, &c) in other.counts.iter().enumerate() {
+            self.counts[map[g] as usize] += c;
         }
         Ok(())
     }
@@ -247,6 +280,24 @@ impl Accumulator for SumAvgAcc {
         Ok(())
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<SumAvgAcc>(other)?;
+        self.ints.resize(n_groups, 0);
+        self.floats.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        for (g, &to) in map.iter().enumerate().take(other.counts.len()) {
+            let to = to as usize;
+            self.ints[to] += other.ints[g];
+            self.floats[to] += other.floats[g];
+            self.counts[to] += other.counts[g];
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.ints.resize(n_groups, 0);
         self.floats.resize(n_groups, 0.0);
@@ -275,6 +326,24 @@ struct MinMaxAcc {
     best: Vec<Value>,
 }
 
+impl MinMaxAcc {
+    /// Whether the non-NULL `v` replaces `slot`.
+    fn better(&self, v: &Value, slot: &Value) -> bool {
+        slot.is_null() || {
+            let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
+                crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
+            } else {
+                v.total_cmp(slot)
+            };
+            if self.is_min {
+                ord.is_lt()
+            } else {
+                ord.is_gt()
+            }
+        }
+    }
+}
+
 impl Accumulator for MinMaxAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         self.best.resize(n_groups, Value::Null);
@@ -284,21 +353,23 @@ impl Accumulator for MinMaxAcc {
                 continue;
             }
             let v = Value::from_array(input, row_idx);
-            let slot = &mut self.best[*g as usize];
-            let better = slot.is_null() || {
-                let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
-                    crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
-                } else {
-                    v.total_cmp(slot)
-                };
-                if self.is_min {
-                    ord.is_lt()
-                } else {
-                    ord.is_gt()
-                }
-            };
-            if better {
-                *slot = v;
+            if self.better(&v, &self.best[*g as usize]) {
+                self.best[*g as usize] = v;
+            }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<MinMaxAcc>(other)?;
+        self.best.resize(n_groups, Value::Null);
+        for (g, v) in std::mem::take(&mut other.best).into_iter().enumerate() {
+            if !v.is_null() && self.better(&v, &self.best[map[g] as usize]) {
+                self.best[map[g] as usize] = v;
             }
         }
         Ok(())
@@ -372,6 +443,33 @@ impl Accumulator for DistinctAcc {
         self.inner.update(&fresh_groups, n_groups, Some(taken.as_ref()))
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    /// Only COUNT(DISTINCT) merges ([`mergeable`]): the inner count gets the pairs new here.
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<DistinctAcc>(other)?;
+        let mut fresh = Vec::new();
+        for (g, v) in std::mem::take(&mut other.seen_ints) {
+            let to = map[g as usize];
+            if self.seen_ints.insert((to, v)) {
+                fresh.push(to);
+            }
+        }
+        for key in std::mem::take(&mut other.seen) {
+            let mut g = [0u8; 4];
+            g.copy_from_slice(&key[..4]);
+            let to = map[u32::from_le_bytes(g) as usize];
+            let mut mapped = key.into_vec();
+            mapped[..4].copy_from_slice(&to.to_le_bytes());
+            if self.seen.insert(mapped.into()) {
+                fresh.push(to);
+            }
+        }
+        self.inner.update(&fresh, n_groups, None)
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.inner.finish(n_groups)
     }
@@ -424,6 +522,12 @@ pub(super) struct HashAggregate<'a> {
     /// The key values of each group, one vector per key column.
     key_values: Vec<Vec<Value>>,
     n_groups: usize,
+    /// In a worker of a parallel pipeline: the input position of each group's first row
+    /// (see [`HashAggregate::set_position`]), so the merged output lists groups in the order
+    /// the single-threaded run finds them.
+    first_pos: Option<Vec<u64>>,
+    /// The input position of the next row pushed.
+    pos: u64,
 }
 
 impl<'a> HashAggregate<'a> {
@@ -440,7 +544,82 @@ impl<'a> HashAggregate<'a> {
             key_values: vec![Vec::new(); group_by.len()],
             // Without GROUP BY there is exactly one group, even over no rows.
             n_groups: usize::from(group_by.is_empty()),
+            first_pos: None,
+            pos: 0,
         })
+    }
+
+    /// A partial aggregate of a parallel pipeline's worker: it records where each group first
+    /// appears, positions being set by [`HashAggregate::set_position`].
+    pub fn new_partial(group_by: &'a [Expr], aggregates: &'a [AggregateExpr]) -> Result<Self> {
+        let mut agg = HashAggregate::new(group_by, aggregates)?;
+        agg.first_pos = Some(vec![0; agg.n_groups]);
+        Ok(agg)
+    }
+
+    /// The input position of the next row pushed (rows after it count up from it).
+    pub fn set_position(&mut self, pos: u64) {
+        self.pos = pos;
+    }
+
+    /// Adds another worker's partial aggregate of the same plan.
+    pub fn merge(&mut self, mut other: HashAggregate<'_>) -> Result<()> {
+        let other_pos = other.first_pos.take().unwrap_or_default();
+        let mut map: Vec<u32> = vec![u32::MAX; other.n_groups];
+        let mut fresh: Vec<usize> = Vec::new();
+        match (&mut self.groups, &other.groups) {
+            (GroupTable::Single, GroupTable::Single) => map[0] = 0,
+            (GroupTable::Int { map: mine, null }, GroupTable::Int { map: theirs, null: their_null }) => {
+                for (k, &g) in theirs {
+                    match mine.get(k) {
+                        Some(&id) => map[g as usize] = id,
+                        None => {
+                            let id = (self.n_groups + fresh.len()) as u32;
+                            mine.insert(*k, id);
+                            map[g as usize] = id;
+                            fresh.push(g as usize);
+                        }
+                    }
+                }
+                if let Some(g) = *their_null {
+                    map[g as usize] = *null.get_or_insert_with(|| {
+                        fresh.push(g as usize);
+                        (self.n_groups + fresh.len() - 1) as u32
+                    });
+                }
+            }
+            (GroupTable::Rows { map: mine }, GroupTable::Rows { map: theirs }) => {
+                for (k, &g) in theirs {
+                    match mine.get(k) {
+                        Some(&id) => map[g as usize] = id,
+                        None => {
+                            let id = (self.n_groups + fresh.len()) as u32;
+                            mine.insert(k.clone(), id);
+                            map[g as usize] = id;
+                            fresh.push(g as usize);
+                        }
+                    }
+                }
+            }
+            _ => return Err(ExecError::Internal("merging different group tables".into())),
+        }
+        for &g in &fresh {
+            for (mine, theirs) in self.key_values.iter_mut().zip(&other.key_values) {
+                mine.push(theirs[g].clone());
+            }
+        }
+        self.n_groups += fresh.len();
+        if let Some(pos) = &mut self.first_pos {
+            pos.resize(self.n_groups, u64::MAX);
+            for (g, &to) in map.iter().enumerate() {
+                let p = other_pos.get(g).copied().unwrap_or(u64::MAX);
+                pos[to as usize] = pos[to as usize].min(p);
+            }
+        }
+        for (mine, theirs) in self.accumulators.iter_mut().zip(&mut other.accumulators) {
+            mine.merge(theirs.as_any_mut(), &map, self.n_groups)?;
+        }
+        Ok(())
     }
 
     /// The output: one row per group, keys then aggregates.
@@ -454,7 +633,16 @@ impl<'a> HashAggregate<'a> {
         for acc in &mut self.accumulators {
             columns.push(acc.finish(self.n_groups)?);
         }
-        Ok(vec![Batch { columns, n_rows: self.n_groups }])
+        let batch = Batch { columns, n_rows: self.n_groups };
+        match &self.first_pos {
+            Some(pos) if self.n_groups > 1 => {
+                // Groups in order of first appearance in the input, as one thread finds them.
+                let mut order: Vec<u32> = (0..self.n_groups as u32).collect();
+                order.sort_unstable_by_key(|&g| pos[g as usize]);
+                Ok(vec![crate::expr::take_rows(&batch, &order)?])
+            }
+            _ => Ok(vec![batch]),
+        }
     }
 }
 
@@ -529,6 +717,10 @@ impl HashAggregate<'_> {
             }
         }
         self.n_groups = n_groups as usize;
+        if let Some(pos) = &mut self.first_pos {
+            pos.extend(new_rows.iter().map(|&r| self.pos + r as u64));
+        }
+        self.pos += n_rows as u64;
         for row_idx in new_rows {
             for (col, values) in keys.iter().zip(&mut self.key_values) {
                 values.push(Value::from_array(col.as_ref(), row_idx));

@@ -110,20 +110,17 @@ pub struct JoinSpec {
     pub filter: Option<Expr>,
 }
 
-/// Hash join: `left_keys[k] = right_keys[k]` for all k, plus the residual filter.
-pub(super) fn run_hash_join(
-    left: &PhysicalPlan,
-    right: &PhysicalPlan,
-    left_keys: &[Expr],
-    right_keys: &[Expr],
-    build_left: bool,
-    spec: &JoinSpec,
-    sink: &mut dyn Sink,
-) -> Result<Flow> {
-    let (build_plan, probe_plan, build_keys, probe_keys) =
-        if build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
-    let build = collect_one(build_plan, if build_left { &spec.left_types } else { &spec.right_types })?;
-    let key_arrays = build_keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
+/// The build side of a hash join: its rows and the hash table from key to row indexes.
+pub(super) struct JoinBuild {
+    pub build: Batch,
+    pub table: FastMap<Box<[u8]>, Vec<u32>>,
+}
+
+/// Runs the build side and hashes its keys (rows with a NULL key are left out: they match
+/// nothing).
+pub(super) fn build_side(plan: &PhysicalPlan, keys: &[Expr], types: &[DataType]) -> Result<JoinBuild> {
+    let build = collect_one(plan, types)?;
+    let key_arrays = keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
     let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
     let encoded = RowKeys::encode(&key_refs, build.n_rows)?;
     let mut table: FastMap<Box<[u8]>, Vec<u32>> = FastMap::default();
@@ -140,6 +137,55 @@ pub(super) fn run_hash_join(
             }
         }
     }
+    Ok(JoinBuild { build, table })
+}
+
+/// A probe of `join` whose build side keeps no unmatched rows (so probes of different morsels
+/// are independent: a parallel pipeline runs one per worker).
+pub(super) fn probe_sink<'a>(
+    join: &'a JoinBuild,
+    probe_keys: &'a [Expr],
+    build_left: bool,
+    spec: &'a JoinSpec,
+    next: &'a mut dyn Sink,
+) -> HashProbe<'a> {
+    let keep_unmatched_probe =
+        if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
+    HashProbe {
+        build: &join.build,
+        table: &join.table,
+        probe_keys,
+        build_left,
+        spec,
+        keep_unmatched_probe,
+        build_matched: Vec::new(),
+        next,
+    }
+}
+
+/// Whether the build side of a join keeps its unmatched rows (emitted after the probe).
+pub(super) fn keeps_unmatched_build(build_left: bool, kind: JoinKind) -> bool {
+    if build_left {
+        kind.keeps_unmatched_left()
+    } else {
+        kind.keeps_unmatched_right()
+    }
+}
+
+/// Hash join: `left_keys[k] = right_keys[k]` for all k, plus the residual filter.
+pub(super) fn run_hash_join(
+    left: &PhysicalPlan,
+    right: &PhysicalPlan,
+    left_keys: &[Expr],
+    right_keys: &[Expr],
+    build_left: bool,
+    spec: &JoinSpec,
+    sink: &mut dyn Sink,
+) -> Result<Flow> {
+    let (build_plan, probe_plan, build_keys, probe_keys) =
+        if build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
+    let JoinBuild { build, table } =
+        build_side(build_plan, build_keys, if build_left { &spec.left_types } else { &spec.right_types })?;
     let keep_unmatched_build =
         if build_left { spec.kind.keeps_unmatched_left() } else { spec.kind.keeps_unmatched_right() };
     let keep_unmatched_probe =
@@ -174,7 +220,7 @@ pub(super) fn run_hash_join(
     Ok(Flow::Continue)
 }
 
-struct HashProbe<'a> {
+pub(super) struct HashProbe<'a> {
     build: &'a Batch,
     table: &'a FastMap<Box<[u8]>, Vec<u32>>,
     probe_keys: &'a [Expr],
