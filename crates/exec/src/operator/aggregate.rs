@@ -391,7 +391,7 @@ struct DistinctAcc {
 
 /// The values of an integer-like array (SMALLINT, INTEGER, DATE, BIGINT, TIMESTAMP) as i64,
 /// or `None` for other types.
-fn int_values(array: &dyn Array) -> Option<std::borrow::Cow<'_, [i64]>> {
+pub(super) fn int_values(array: &dyn Array) -> Option<std::borrow::Cow<'_, [i64]>> {
     fn widen<T: NativeType + Into<i64>>(a: &dyn Array) -> Option<std::borrow::Cow<'_, [i64]>> {
         let a = a.as_any().downcast_ref::<PrimitiveArray<T>>()?;
         Some(a.values().iter().map(|&v| v.into()).collect::<Vec<i64>>().into())
@@ -656,7 +656,7 @@ enum GroupTable {
     Rows { map: FastMap<Box<[u8]>, u32> },
 }
 
-fn is_int_like(t: DataType) -> bool {
+pub(super) fn is_int_like(t: DataType) -> bool {
     matches!(t, DataType::SmallInt | DataType::Integer | DataType::Date | DataType::BigInt | DataType::Timestamp)
 }
 
