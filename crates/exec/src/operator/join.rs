@@ -2,12 +2,12 @@
 //! NestedLoopJoinExec for everything else. Both support INNER, LEFT, RIGHT and FULL joins and a
 //! residual filter; output columns are always the left input's, then the right input's.
 
+use super::aggregate::{int_values, is_int_like};
 use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::boolean::true_mask;
 use crate::kernels::compare::downcast_bool;
-use super::aggregate::{int_values, is_int_like};
 use crate::row_key::{FastMap, RowKeys};
 use arrow::array::{new_null_array, Array, PrimitiveArray};
 use storage::{ArrayRef, Batch, DataType};
@@ -236,15 +236,7 @@ pub(super) fn probe_sink<'a>(
 ) -> HashProbe<'a> {
     let keep_unmatched_probe =
         if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
-    HashProbe {
-        join,
-        probe_keys,
-        build_left,
-        spec,
-        keep_unmatched_probe,
-        build_matched: Vec::new(),
-        next,
-    }
+    HashProbe { join, probe_keys, build_left, spec, keep_unmatched_probe, build_matched: Vec::new(), next }
 }
 
 /// Whether the build side of a join keeps its unmatched rows (emitted after the probe).

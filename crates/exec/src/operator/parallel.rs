@@ -76,8 +76,12 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
             let (build_plan, probe_plan, build_keys, probe_keys) =
                 if *build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
             // The single-threaded join builds first too: errors come in the same order.
-            let join =
-                build_side(build_plan, build_keys, probe_keys, if *build_left { &spec.left_types } else { &spec.right_types })?;
+            let join = build_side(
+                build_plan,
+                build_keys,
+                probe_keys,
+                if *build_left { &spec.left_types } else { &spec.right_types },
+            )?;
             let source = split(probe_plan, stages)?;
             stages.push(Stage::Probe { join, probe_keys, build_left: *build_left, spec });
             Ok(source)
