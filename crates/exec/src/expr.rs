@@ -269,6 +269,18 @@ impl Expr {
                 }
             }
             Expr::Compare { op, left, right } => {
+                // Column against a constant: compare with the value, not a repeated array.
+                let scalar = match (left.as_ref(), right.as_ref()) {
+                    (e, Expr::Literal { value, .. }) if !value.is_null() => Some((*op, e, value)),
+                    (Expr::Literal { value, .. }, e) if !value.is_null() => Some((op.flip(), e, value)),
+                    _ => None,
+                };
+                if let Some((op, e, value)) = scalar {
+                    let a = e.evaluate(batch)?;
+                    if let Some(out) = crate::kernels::compare::compare_scalar(op, a.as_ref(), value)? {
+                        return Ok(out.boxed());
+                    }
+                }
                 let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
                 Ok(compare(*op, l.as_ref(), r.as_ref(), left.data_type())?.boxed())
             }

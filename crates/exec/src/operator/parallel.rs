@@ -128,15 +128,25 @@ pub(super) fn try_parallel_aggregate(
         return Ok(None);
     }
     let Some((table, snapshot)) = scan_of(input) else { return Ok(None) };
-    let parts = table.scan(snapshot);
+    let mut parts = table.scan(snapshot);
     if parts.len() < 2 {
         return Ok(None);
     }
     let mut stages = Vec::new();
     let source = split(input, &mut stages)?;
     let scan = PartScan::new(source.columns, source.filter);
+    // Parts the zone maps skip are no work: threads only pay off for two parts or more.
+    parts.retain(|p| !scan.skips(p));
     let next_part = AtomicUsize::new(0);
     let first_error: Mutex<Option<(usize, ExecError)>> = Mutex::new(None);
+    if parts.len() < 2 {
+        let mut agg = HashAggregate::new(group_by, aggregates)?;
+        let mut cache = mvcc::ReadCache::default();
+        for part in &parts {
+            scan.run(part, &mut cache, &mut Rest { stages: &stages, sink: &mut agg })?;
+        }
+        return Ok(Some(agg.finish()?));
+    }
     let workers = threads.min(parts.len());
     let partials: Vec<Result<HashAggregate>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)

@@ -50,11 +50,16 @@ impl<'a> PartScan<'a> {
         }
     }
 
+    /// Whether the zone maps of `part` prove that no row passes the filter.
+    pub(super) fn skips(&self, part: &mvcc::ScanPart) -> bool {
+        self.skip.as_ref().is_some_and(|s| s.skips(part))
+    }
+
     /// Pushes the visible rows of `part` that pass the filter, in morsels of at most
     /// [`crate::batch_size`] rows.
     pub(super) fn run(&self, part: &mvcc::ScanPart, cache: &mut mvcc::ReadCache, sink: &mut dyn Sink) -> Result<Flow> {
         let size = crate::batch_size();
-        if self.skip.as_ref().is_some_and(|s| s.skips(part)) {
+        if self.skips(part) {
             return Ok(Flow::Continue);
         }
         let read = part.read(&self.stored, cache).map_err(|e| ExecError::Storage(e.to_string()))?;
