@@ -345,13 +345,9 @@ mod tests {
 
     #[test]
     fn fast_hasher_spreads_small_integers() {
-        use std::hash::{BuildHasher, Hash};
+        use std::hash::BuildHasher;
         let build = FastHash::default();
-        let hash = |v: i64| {
-            let mut h = build.build_hasher();
-            v.hash(&mut h);
-            h.finish()
-        };
+        let hash = |v: i64| build.hash_one(v);
         // Low 10 bits (bucket choice) and high 7 bits (hashbrown's tag) both vary.
         let low: std::collections::HashSet<u64> = (0..1024).map(|v| hash(v) & 1023).collect();
         let high: std::collections::HashSet<u64> = (0..1024).map(|v| hash(v) >> 57).collect();

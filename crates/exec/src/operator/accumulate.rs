@@ -135,8 +135,8 @@ impl Accumulator for VarianceAcc {
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<VarianceAcc>(other)?;
         self.resize(n_groups);
-        for g in 0..other.n.len() {
-            let (nb, to) = (other.n[g], map[g] as usize);
+        for (g, &to) in map.iter().enumerate().take(other.n.len()) {
+            let (nb, to) = (other.n[g], to as usize);
             if nb == 0 {
                 continue;
             }

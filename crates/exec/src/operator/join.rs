@@ -286,9 +286,9 @@ pub(super) fn run_hash_join(
             let nulls = vec![None; unmatched.len()];
             let empty = Batch::empty_with_rows(0);
             let out = if build_left {
-                joined(&build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
+                joined(build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
             } else {
-                joined(&empty, &spec.left_types, &build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
+                joined(&empty, &spec.left_types, build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
             };
             return sink.push(out);
         }
