@@ -269,6 +269,18 @@ impl Expr {
                 }
             }
             Expr::Compare { op, left, right } => {
+                // Column against a constant: compare with the value, not a repeated array.
+                let scalar = match (left.as_ref(), right.as_ref()) {
+                    (e, Expr::Literal { value, .. }) if !value.is_null() => Some((*op, e, value)),
+                    (Expr::Literal { value, .. }, e) if !value.is_null() => Some((op.flip(), e, value)),
+                    _ => None,
+                };
+                if let Some((op, e, value)) = scalar {
+                    let a = e.evaluate(batch)?;
+                    if let Some(out) = crate::kernels::compare::compare_scalar(op, a.as_ref(), value)? {
+                        return Ok(out.boxed());
+                    }
+                }
                 let (l, r) = (left.evaluate(batch)?, right.evaluate(batch)?);
                 Ok(compare(*op, l.as_ref(), r.as_ref(), left.data_type())?.boxed())
             }
@@ -325,6 +337,9 @@ impl Expr {
             Expr::OuterRef { idx, .. } => Err(ExecError::Internal(format!("outer reference #{idx} was not bound"))),
             Expr::Correlated(c) => c.evaluate(batch),
             Expr::Function { func, args, data_type } => {
+                if let Some(out) = date_trunc_fixed(*func, args, batch)? {
+                    return Ok(out);
+                }
                 let arrays: Vec<ArrayRef> = args.iter().map(|a| a.evaluate(batch)).collect::<Result<_>>()?;
                 let mut out = Vec::with_capacity(n_rows);
                 let mut row = Vec::with_capacity(arrays.len());
@@ -529,6 +544,36 @@ impl fmt::Display for Expr {
     }
 }
 
+/// `date_trunc('<unit>', timestamp)` with a constant unit of fixed length (microsecond to day):
+/// a floor over the whole array, the same values [`crate::time::date_trunc`] gives row by row.
+/// `None` for anything else.
+fn date_trunc_fixed(func: crate::ScalarFunction, args: &[Expr], batch: &Batch) -> Result<Option<ArrayRef>> {
+    use crate::time::{MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND};
+    use storage::datetime::MICROS_PER_DAY;
+    let (crate::ScalarFunction::DateTrunc, [Expr::Literal { value: Value::Text(unit), .. }, ts]) = (func, args) else {
+        return Ok(None);
+    };
+    if ts.data_type() != DataType::Timestamp {
+        return Ok(None);
+    }
+    let step = match unit.to_ascii_lowercase().trim_end_matches('s') {
+        "microsecond" => 1,
+        "millisecond" => 1000,
+        "second" => MICROS_PER_SECOND,
+        "minute" => MICROS_PER_MINUTE,
+        "hour" => MICROS_PER_HOUR,
+        "day" => MICROS_PER_DAY,
+        _ => return Ok(None),
+    };
+    let array = ts.evaluate(batch)?;
+    let a = crate::kernels::as_prim::<i64>(array.as_ref())?;
+    let values: Vec<i64> = a.values().iter().map(|&t| t.div_euclid(step) * step).collect();
+    Ok(Some(
+        arrow::array::PrimitiveArray::<i64>::new(DataType::Timestamp.to_arrow(), values.into(), a.validity().cloned())
+            .boxed(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,5 +629,32 @@ mod tests {
             is_false.as_any().downcast_ref::<BooleanArray>().unwrap(),
             &BooleanArray::from_slice([false, true, false])
         );
+    }
+}
+
+#[cfg(test)]
+mod date_trunc_tests {
+    use super::*;
+
+    /// The whole-array date_trunc equals the row-by-row one, NULLs and negative times included.
+    #[test]
+    fn fixed_unit_date_trunc_matches_row_by_row() {
+        let ts = [Some(0i64), Some(-1), Some(1_764_000_123_456_789), None, Some(-86_400_000_001), Some(59_999_999)];
+        let array = PrimitiveArray::<i64>::from(ts).to(DataType::Timestamp.to_arrow()).boxed();
+        let batch = Batch { columns: vec![array], n_rows: ts.len() };
+        let col = Expr::Column { idx: 0, data_type: DataType::Timestamp, name: "t".into() };
+        for unit in ["microseconds", "millisecond", "second", "MINUTE", "hour", "day"] {
+            let args = vec![Expr::literal(Value::Text(unit.into())), col.clone()];
+            let got = date_trunc_fixed(ScalarFunction::DateTrunc, &args, &batch).unwrap().expect("fixed unit");
+            for (row_idx, t) in ts.iter().enumerate() {
+                let want = match t {
+                    Some(t) => Value::Timestamp(crate::time::date_trunc(unit, *t).unwrap()),
+                    None => Value::Null,
+                };
+                assert_eq!(Value::from_array(got.as_ref(), row_idx), want, "{unit} {t:?}");
+            }
+        }
+        let month = vec![Expr::literal(Value::Text("month".into())), col];
+        assert!(date_trunc_fixed(ScalarFunction::DateTrunc, &month, &batch).unwrap().is_none());
     }
 }

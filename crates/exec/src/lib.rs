@@ -45,3 +45,46 @@ pub fn batch_size() -> usize {
             .unwrap_or(DEFAULT_BATCH_SIZE)
     })
 }
+
+thread_local! {
+    /// The session's `SET threads` for the statement running on this thread.
+    static THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The default number of worker threads of a parallel pipeline: the `HELIOSDB_THREADS`
+/// environment variable, or the machine's available parallelism.
+pub fn default_threads() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("HELIOSDB_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// The number of worker threads parallel pipelines use on this thread: the session's setting
+/// (see [`ThreadsGuard`]) or [`default_threads`]. 1 runs every pipeline on the calling thread.
+pub fn threads() -> usize {
+    THREADS.with(|t| t.get()).unwrap_or_else(default_threads)
+}
+
+/// Sets [`threads`] for the calling thread until dropped (a session's `SET threads` around
+/// one statement); `None` means the default.
+#[derive(Debug)]
+pub struct ThreadsGuard {
+    previous: Option<usize>,
+}
+
+impl ThreadsGuard {
+    pub fn set(threads: Option<usize>) -> ThreadsGuard {
+        ThreadsGuard { previous: THREADS.with(|t| t.replace(threads.filter(|&n| n > 0))) }
+    }
+}
+
+impl Drop for ThreadsGuard {
+    fn drop(&mut self) {
+        THREADS.with(|t| t.set(self.previous));
+    }
+}

@@ -5,9 +5,9 @@
 use crate::error::{ExecError, Result};
 use storage::datetime::{civil_from_days, days_from_civil, days_in_month, parse_timestamp, MICROS_PER_DAY};
 
-const MICROS_PER_HOUR: i64 = 3_600_000_000;
-const MICROS_PER_MINUTE: i64 = 60_000_000;
-const MICROS_PER_SECOND: i64 = 1_000_000;
+pub(crate) const MICROS_PER_HOUR: i64 = 3_600_000_000;
+pub(crate) const MICROS_PER_MINUTE: i64 = 60_000_000;
+pub(crate) const MICROS_PER_SECOND: i64 = 1_000_000;
 
 /// An interval: months, days and microseconds, kept apart as PostgreSQL does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

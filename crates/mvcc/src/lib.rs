@@ -26,6 +26,6 @@ mod txn;
 pub use catalog::{Catalog, CommitDelta};
 pub use durable::{Durability, DurableOptions, PartData, ReadCache};
 pub use error::{Result, TxnError};
-pub use table::{is_pending_row, KeyLookup, ScanPart, Table, TableDelta, VersionStats, ROW_ID};
+pub use table::{is_pending_row, KeyLookup, MemZones, ScanPart, Table, TableDelta, VersionStats, ROW_ID};
 pub use timestamp::{visible, Snapshot, Timestamp, TxnId};
 pub use txn::Transaction;

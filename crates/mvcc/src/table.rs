@@ -4,7 +4,8 @@
 //! ```text
 //! segments (epoch-managed list versions over an append-only slot store: a commit appends in
 //!           O(1); GC and recovery build a new store; readers never lock)
-//!   Segment { commit_ts, first_row, n_rows, data, stamps: [AtomicU64; n] (allocated on first delete) }
+//!   Segment { commit_ts, first_row, n_rows, data, stamps: [AtomicU64; n] (allocated on first delete),
+//!             zones (in-memory rows: per-column zone maps, computed by the first scan asking) }
 //!   data: a batch in memory, or (after a checkpoint, in a durable database) a row range of a
 //!         column file; a checkpoint swaps it in place, so stamps and identity stay
 //! pending  (per running transaction: its own appends, invisible to everyone else)
@@ -50,6 +51,21 @@ pub(crate) struct Segment {
     /// Committed deletes, and the newest of their timestamps (for garbage collection).
     n_deleted: AtomicUsize,
     last_delete: AtomicU64,
+    /// Zone maps of the in-memory rows, one per column, computed by the first scan that asks
+    /// (a checkpoint keeps the rows, so they stay true after the data moves to a file).
+    zones: OnceLock<Arc<MemZones>>,
+}
+
+/// Lazily computed zone maps of an in-memory segment's columns.
+#[derive(Debug)]
+pub struct MemZones {
+    maps: Box<[OnceLock<ZoneMap>]>,
+}
+
+impl MemZones {
+    fn new(n_columns: usize) -> MemZones {
+        MemZones { maps: (0..n_columns).map(|_| OnceLock::new()).collect() }
+    }
 }
 
 impl Segment {
@@ -62,6 +78,16 @@ impl Segment {
             stamps: OnceLock::new(),
             n_deleted: AtomicUsize::new(0),
             last_delete: AtomicU64::new(0),
+            zones: OnceLock::new(),
+        }
+    }
+
+    /// The zone-map cache of the segment's in-memory rows (`None` when they are in a file,
+    /// which has its own zone maps).
+    fn mem_zones(&self, data: &PartData) -> Option<Arc<MemZones>> {
+        match data {
+            PartData::Batch(b) => Some(self.zones.get_or_init(|| Arc::new(MemZones::new(b.columns.len()))).clone()),
+            PartData::File { .. } => None,
         }
     }
 
@@ -279,6 +305,8 @@ pub struct ScanPart {
     pub first_row: u64,
     /// The rows the scan sees, when it does not see them all.
     pub live: Option<Bitmap>,
+    /// The zone maps of in-memory committed rows, computed on demand and shared by scans.
+    pub mem_zones: Option<Arc<MemZones>>,
 }
 
 impl ScanPart {
@@ -288,9 +316,16 @@ impl ScanPart {
         self.data.read(self.n_rows, projection, cache)
     }
 
-    /// The zone map of table column `col_idx` when the part lies in one row group of a file.
+    /// The zone map of table column `col_idx`: of the row group of a file the part lies in,
+    /// or of the committed in-memory rows (computed on first use and kept with the segment).
     pub fn zone_map(&self, col_idx: usize) -> Option<&ZoneMap> {
-        self.data.zone_map(self.n_rows, col_idx)
+        match (&self.data, &self.mem_zones) {
+            (PartData::Batch(batch), Some(zones)) => {
+                let array = batch.columns.get(col_idx)?;
+                Some(zones.maps.get(col_idx)?.get_or_init(|| ZoneMap::compute(array.as_ref())))
+            }
+            _ => self.data.zone_map(self.n_rows, col_idx),
+        }
     }
 }
 
@@ -421,7 +456,9 @@ impl Table {
             if live.as_ref().is_some_and(|l| l.unset_bits() == l.len()) {
                 continue;
             }
-            parts.push(ScanPart { data: seg.data(), n_rows: seg.n_rows, first_row: seg.first_row, live });
+            let data = seg.data();
+            let mem_zones = seg.mem_zones(&data);
+            parts.push(ScanPart { data, n_rows: seg.n_rows, first_row: seg.first_row, live, mem_zones });
         }
         if let Some(txn) = snapshot.txn {
             if let Some(own) = lock(&self.pending).get(&txn) {
@@ -432,6 +469,7 @@ impl Table {
                         n_rows: p.batch.n_rows,
                         first_row: PENDING_BIT | (idx as u64) << 32,
                         live,
+                        mem_zones: None,
                     });
                 }
             }

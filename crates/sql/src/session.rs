@@ -107,6 +107,9 @@ pub struct Session {
     durability: Option<mvcc::Durability>,
     /// Told how far a long statement (`COPY ... FROM`) has got.
     progress: Option<ProgressHandler>,
+    /// `SET threads = N`: worker threads of parallel pipelines; `None` (or `DEFAULT`) is
+    /// [`exec::default_threads`], 1 runs every pipeline on the session's thread.
+    threads: Option<usize>,
 }
 
 impl std::fmt::Debug for Session {
@@ -115,6 +118,7 @@ impl std::fmt::Debug for Session {
             .field("txn", &self.txn)
             .field("durability", &self.durability)
             .field("progress", &self.progress.is_some())
+            .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +140,7 @@ struct OpenTxn {
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine, txn: None, durability: None, progress: None }
+        Session { engine, txn: None, durability: None, progress: None, threads: None }
     }
 
     /// The durability this session's commits ask for.
@@ -188,6 +192,7 @@ impl Session {
     /// Runs `f` in the open transaction, or in a new one committed when `f` succeeds (and
     /// rolled back when it fails). An error inside an explicit transaction fails it.
     fn in_txn<R>(&mut self, f: impl FnOnce(&mut mvcc::Transaction) -> Result<R>) -> Result<R> {
+        let _threads = exec::ThreadsGuard::set(self.threads);
         match &mut self.txn {
             Some(open) if open.failed => Err(aborted()),
             Some(open) => {
@@ -465,6 +470,29 @@ impl Session {
         self.in_txn(|txn| dml::append_batches(txn, &t, vec![batch]))
     }
 
+    /// `SET threads = N | DEFAULT`: how many worker threads a parallel pipeline uses (1 to 1024).
+    fn set_threads(&mut self, values: &[ast::Expr]) -> Result<QueryOutput> {
+        let text = match values {
+            [ast::Expr::Identifier(id)] => id.value.clone(),
+            [ast::Expr::Value(v)] => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            _ => return crate::bind_err!("SET threads needs a number of threads or DEFAULT"),
+        };
+        if text.eq_ignore_ascii_case("default") {
+            self.threads = None;
+            return Ok(QueryOutput::Done);
+        }
+        match text.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => {
+                self.threads = Some(n);
+                Ok(QueryOutput::Done)
+            }
+            _ => crate::bind_err!("invalid value for threads: \"{text}\" (use a number from 1 to 1024 or DEFAULT)"),
+        }
+    }
+
     /// `SET durability = full | normal | off | DEFAULT` (also `TO`, quoted or not): how durable
     /// this session's commits are before they return.
     fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
@@ -472,8 +500,11 @@ impl Session {
             return crate::unsupported!("SET {set}");
         };
         let name = variable.to_string().to_lowercase();
+        if name == "threads" {
+            return self.set_threads(values);
+        }
         if name != "durability" {
-            return crate::unsupported!("SET {name} (only durability is known)");
+            return crate::unsupported!("SET {name} (only durability and threads are known)");
         }
         let value = match values.as_slice() {
             [ast::Expr::Identifier(id)] => id.value.clone(),

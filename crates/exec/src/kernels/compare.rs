@@ -4,10 +4,10 @@
 use super::{as_prim, combine_validity};
 use crate::error::{ExecError, Result};
 use arrow::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
-use arrow::bitmap::MutableBitmap;
+use arrow::bitmap::{Bitmap, MutableBitmap};
 use arrow::types::{months_days_ns, NativeType};
 use std::cmp::Ordering;
-use storage::DataType;
+use storage::{DataType, Value};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +129,51 @@ pub fn compare(op: CmpOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Res
     })
 }
 
+/// `lhs op rhs` with a non-NULL constant `rhs` of `lhs`'s type, without materialising the
+/// constant as an array; `None` for types it does not cover (the caller falls back to
+/// [`compare`]). Same results as [`compare`] with the constant repeated.
+pub fn compare_scalar(op: CmpOp, lhs: &dyn Array, rhs: &Value) -> Result<Option<BooleanArray>> {
+    fn ints<T: NativeType + Ord>(op: CmpOp, a: &PrimitiveArray<T>, v: T) -> BooleanArray {
+        let values = a.values().iter();
+        let bits: Bitmap = match op {
+            CmpOp::Eq => values.map(|&x| x == v).collect(),
+            CmpOp::NotEq => values.map(|&x| x != v).collect(),
+            CmpOp::Lt => values.map(|&x| x < v).collect(),
+            CmpOp::LtEq => values.map(|&x| x <= v).collect(),
+            CmpOp::Gt => values.map(|&x| x > v).collect(),
+            CmpOp::GtEq => values.map(|&x| x >= v).collect(),
+        };
+        BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, a.validity().cloned())
+    }
+    fn floats<T: NativeType>(op: CmpOp, a: &PrimitiveArray<T>, v: f64, conv: impl Fn(T) -> f64) -> BooleanArray {
+        let bits: Bitmap = a.values().iter().map(|&x| op.holds(cmp_f64(conv(x), v))).collect();
+        BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, a.validity().cloned())
+    }
+    let dt = DataType::from_arrow(lhs.data_type());
+    Ok(Some(match (dt, rhs) {
+        (Some(DataType::SmallInt), Value::SmallInt(v)) => ints(op, as_prim::<i16>(lhs)?, *v),
+        (Some(DataType::Integer), Value::Integer(v)) | (Some(DataType::Date), Value::Date(v)) => {
+            ints(op, as_prim::<i32>(lhs)?, *v)
+        }
+        (Some(DataType::BigInt), Value::BigInt(v)) | (Some(DataType::Timestamp), Value::Timestamp(v)) => {
+            ints(op, as_prim::<i64>(lhs)?, *v)
+        }
+        (Some(DataType::Double), Value::Double(v)) => floats(op, as_prim::<f64>(lhs)?, *v, |x| x),
+        (Some(DataType::Real), Value::Real(v)) => floats(op, as_prim::<f32>(lhs)?, *v as f64, |x| x as f64),
+        (Some(DataType::Text), Value::Text(v)) => {
+            let a = downcast_utf8(lhs)?;
+            let v = v.as_bytes();
+            let bits: Bitmap = match op {
+                CmpOp::Eq => a.values_iter().map(|x| x.as_bytes() == v).collect(),
+                CmpOp::NotEq => a.values_iter().map(|x| x.as_bytes() != v).collect(),
+                _ => a.values_iter().map(|x| op.holds(x.as_bytes().cmp(v))).collect(),
+            };
+            BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, a.validity().cloned())
+        }
+        _ => return Ok(None),
+    }))
+}
+
 pub fn downcast_utf8(array: &dyn Array) -> Result<&Utf8Array<i32>> {
     array
         .as_any()
@@ -141,6 +186,46 @@ pub fn downcast_bool(array: &dyn Array) -> Result<&BooleanArray> {
         .as_any()
         .downcast_ref::<BooleanArray>()
         .ok_or_else(|| ExecError::Internal(format!("expected a boolean array, found {:?}", array.data_type())))
+}
+
+#[cfg(test)]
+mod scalar_tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int32Array, Int64Array};
+
+    /// `compare_scalar` agrees with `compare` against the constant repeated, for every operator.
+    #[test]
+    fn scalar_comparisons_match_array_comparisons() {
+        let ops = [CmpOp::Eq, CmpOp::NotEq, CmpOp::Lt, CmpOp::LtEq, CmpOp::Gt, CmpOp::GtEq];
+        let cases: Vec<(Box<dyn Array>, Value, DataType)> = vec![
+            (Int32Array::from([Some(1), None, Some(3), Some(-2)]).boxed(), Value::Integer(1), DataType::Integer),
+            (Int64Array::from([Some(5), Some(7), None]).boxed(), Value::BigInt(6), DataType::BigInt),
+            (
+                Float64Array::from([Some(f64::NAN), Some(-0.0), None, Some(2.5), Some(f64::INFINITY)]).boxed(),
+                Value::Double(0.0),
+                DataType::Double,
+            ),
+            (
+                Float64Array::from([Some(f64::NAN), Some(1.0), Some(f64::INFINITY)]).boxed(),
+                Value::Double(f64::NAN),
+                DataType::Double,
+            ),
+            (
+                Utf8Array::<i32>::from([Some("DE"), Some("D"), None, Some("FR"), Some("")]).boxed(),
+                Value::Text("DE".into()),
+                DataType::Text,
+            ),
+        ];
+        for (array, value, dt) in &cases {
+            let repeated = storage::value::values_to_array(*dt, &vec![value.clone(); array.len()]);
+            for op in ops {
+                let want = compare(op, array.as_ref(), repeated.as_ref(), *dt).unwrap();
+                let got = compare_scalar(op, array.as_ref(), value).unwrap().expect("covered type");
+                assert_eq!(got, want, "{op:?} {value:?}");
+            }
+        }
+        assert!(compare_scalar(CmpOp::Eq, cases[0].0.as_ref(), &Value::BigInt(1)).unwrap().is_none());
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or, and SUM / AVG
 //! of intervals.
 
-use super::aggregate::Accumulator;
+use super::aggregate::{same_kind, Accumulator};
 use crate::error::{ExecError, Result};
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::cmp_f64;
@@ -46,6 +46,25 @@ impl Accumulator for IntervalSumAcc {
                 *u += micros as i128;
                 self.counts[*g as usize] += 1;
             }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<IntervalSumAcc>(other)?;
+        self.sums.resize(n_groups, (0, 0, 0));
+        self.counts.resize(n_groups, 0);
+        for (g, (&(m, d, u), &n)) in other.sums.iter().zip(&other.counts).enumerate() {
+            let to = map[g] as usize;
+            let (sm, sd, su) = &mut self.sums[to];
+            *sm += m;
+            *sd += d;
+            *su += u;
+            self.counts[to] += n;
         }
         Ok(())
     }
@@ -108,6 +127,29 @@ impl Accumulator for VarianceAcc {
         Ok(())
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    /// Chan et al.'s pairwise combination of two (count, mean, M2) states.
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<VarianceAcc>(other)?;
+        self.resize(n_groups);
+        for (g, &to) in map.iter().enumerate().take(other.n.len()) {
+            let (nb, to) = (other.n[g], to as usize);
+            if nb == 0 {
+                continue;
+            }
+            let na = self.n[to];
+            let n = na + nb;
+            let delta = other.mean[g] - self.mean[to];
+            self.mean[to] += delta * nb as f64 / n as f64;
+            self.m2[to] += other.m2[g] + delta * delta * (na as f64) * (nb as f64) / n as f64;
+            self.n[to] = n;
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.resize(n_groups);
         let values: Vec<Value> = (0..n_groups)
@@ -132,23 +174,75 @@ impl Accumulator for VarianceAcc {
 
 /// percentile_cont (linear interpolation) and percentile_disc (first value whose cumulative
 /// distribution reaches the fraction), over the non-NULL values of each group.
+/// percentile_cont keeps plain f64s and selects the one or two values it needs
+/// (`select_nth_unstable`) instead of sorting each group.
 pub(super) struct PercentileAcc {
     continuous: bool,
     fraction: f64,
     out: DataType,
     values: Vec<Vec<Value>>,
+    numbers: Vec<Vec<f64>>,
 }
 
 impl PercentileAcc {
     pub fn new(continuous: bool, fraction: f64, out: DataType) -> PercentileAcc {
-        PercentileAcc { continuous, fraction, out, values: vec![] }
+        PercentileAcc { continuous, fraction, out, values: vec![], numbers: vec![] }
     }
+}
+
+/// Calls `f(row_idx, x)` for each valid row of a numeric array, as f64.
+fn each_f64(input: &dyn Array, mut f: impl FnMut(usize, f64)) -> Result<()> {
+    fn walk<T: arrow::types::NativeType>(
+        input: &dyn Array,
+        conv: impl Fn(T) -> f64,
+        f: &mut impl FnMut(usize, f64),
+    ) -> Result<()> {
+        let a = crate::kernels::as_prim::<T>(input)?;
+        let validity = a.validity().filter(|v| v.unset_bits() > 0);
+        for (row_idx, &v) in a.values().iter().enumerate() {
+            if validity.is_none_or(|b| b.get_bit(row_idx)) {
+                f(row_idx, conv(v));
+            }
+        }
+        Ok(())
+    }
+    match DataType::from_arrow(input.data_type()) {
+        Some(DataType::Double) => walk::<f64>(input, |v| v, &mut f),
+        Some(DataType::Real) => walk::<f32>(input, |v| v as f64, &mut f),
+        Some(DataType::BigInt) => walk::<i64>(input, |v| v as f64, &mut f),
+        Some(DataType::Integer) => walk::<i32>(input, |v| v as f64, &mut f),
+        Some(DataType::SmallInt) => walk::<i16>(input, |v| v as f64, &mut f),
+        Some(DataType::Null) => Ok(()),
+        _ => {
+            for row_idx in 0..input.len() {
+                if let Some(x) = number(input, row_idx) {
+                    f(row_idx, x);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// percentile_cont of `xs` (not empty): linear interpolation between the values at the
+/// fraction's position in SQL float order.
+fn percentile_cont(xs: &mut [f64], fraction: f64) -> f64 {
+    let pos = fraction * (xs.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (_, &mut lo_v, above) = xs.select_nth_unstable_by(lo, |a, b| cmp_f64(*a, *b));
+    let hi_v = if hi > lo { above.iter().copied().min_by(|a, b| cmp_f64(*a, *b)).unwrap_or(lo_v) } else { lo_v };
+    lo_v + (hi_v - lo_v) * (pos - lo as f64)
 }
 
 impl Accumulator for PercentileAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
-        self.values.resize_with(n_groups, Vec::new);
         let input = input.ok_or_else(|| ExecError::Internal("percentile without argument".into()))?;
+        if self.continuous {
+            self.numbers.resize_with(n_groups, Vec::new);
+            let numbers = &mut self.numbers;
+            return each_f64(input, |row_idx, x| numbers[groups[row_idx] as usize].push(x));
+        }
+        self.values.resize_with(n_groups, Vec::new);
         for (row_idx, g) in groups.iter().enumerate() {
             if input.is_valid(row_idx) {
                 self.values[*g as usize].push(Value::from_array(input, row_idx));
@@ -157,34 +251,45 @@ impl Accumulator for PercentileAcc {
         Ok(())
     }
 
-    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<PercentileAcc>(other)?;
+        self.numbers.resize_with(n_groups, Vec::new);
         self.values.resize_with(n_groups, Vec::new);
+        for (g, xs) in std::mem::take(&mut other.numbers).into_iter().enumerate() {
+            self.numbers[map[g] as usize].extend(xs);
+        }
+        for (g, vs) in std::mem::take(&mut other.values).into_iter().enumerate() {
+            self.values[map[g] as usize].extend(vs);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         let mut out = Vec::with_capacity(n_groups);
+        if self.continuous {
+            self.numbers.resize_with(n_groups, Vec::new);
+            for xs in &mut self.numbers {
+                out.push(if xs.is_empty() { Value::Null } else { Value::Double(percentile_cont(xs, self.fraction)) });
+            }
+            return Ok(values_to_array(self.out, &out));
+        }
+        self.values.resize_with(n_groups, Vec::new);
         for vals in &mut self.values {
             vals.retain(|v| !v.is_null());
             if vals.is_empty() {
                 out.push(Value::Null);
                 continue;
             }
-            if self.continuous {
-                let mut xs: Vec<f64> = vals.iter().filter_map(Value::as_f64).collect();
-                if xs.is_empty() {
-                    out.push(Value::Null);
-                    continue;
-                }
-                xs.sort_by(|a, b| cmp_f64(*a, *b));
-                let pos = self.fraction * (xs.len() - 1) as f64;
-                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-                let v = xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64);
-                out.push(Value::Double(v));
-            } else {
-                vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
-                    (Some(x), Some(y)) => cmp_f64(x, y),
-                    _ => a.total_cmp(b),
-                });
-                let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
-                out.push(cast_value(&vals[k - 1], self.out)?);
-            }
+            vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => cmp_f64(x, y),
+                _ => a.total_cmp(b),
+            });
+            let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
+            out.push(cast_value(&vals[k - 1], self.out)?);
         }
         Ok(values_to_array(self.out, &out))
     }
@@ -220,6 +325,10 @@ impl Accumulator for StringAggAcc {
         Ok(())
     }
 
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.parts.resize(n_groups, None);
         let values: Vec<Value> = self.parts.iter().map(|p| p.clone().map_or(Value::Null, Value::Text)).collect();
@@ -252,6 +361,23 @@ impl Accumulator for BoolAcc {
                     Some(acc) => acc || b,
                 });
             }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<BoolAcc>(other)?;
+        self.state.resize(n_groups, None);
+        for (g, s) in other.state.iter().enumerate() {
+            let slot = &mut self.state[map[g] as usize];
+            *slot = match (*slot, *s) {
+                (None, x) | (x, None) => x,
+                (Some(a), Some(b)) => Some(if self.is_and { a && b } else { a || b }),
+            };
         }
         Ok(())
     }

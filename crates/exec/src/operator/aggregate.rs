@@ -7,9 +7,9 @@ use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_array, Expr};
 use crate::kernels::as_prim;
-use crate::row_key::{append_column, encode_rows};
+use crate::row_key::{FastMap, FastSet, RowKeys};
 use arrow::array::{Array, PrimitiveArray};
-use std::collections::{HashMap, HashSet};
+use arrow::types::NativeType;
 use std::fmt;
 use storage::value::values_to_array;
 use storage::{ArrayRef, Batch, DataType, Value};
@@ -149,10 +149,30 @@ impl fmt::Display for AggregateExpr {
 }
 
 /// Per-group state of one aggregate.
-pub(super) trait Accumulator {
+pub(super) trait Accumulator: Send {
     /// Adds row `k` of `input` to group `groups[k]`; `n_groups` is the number of groups so far.
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()>;
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef>;
+    /// Adds the state of `other`, an accumulator of the same aggregate that another worker of
+    /// a parallel pipeline filled: its group `g` is this one's group `map[g]`, and this one now
+    /// has `n_groups` groups. Only for the aggregates [`mergeable`] accepts.
+    fn merge(&mut self, _other: &mut dyn std::any::Any, _map: &[u32], _n_groups: usize) -> Result<()> {
+        Err(ExecError::Internal("this aggregate cannot merge partial states".into()))
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+/// `other` as the accumulator type `T` (the same aggregate's accumulator, from another worker).
+pub(super) fn same_kind<T: 'static>(other: &mut dyn std::any::Any) -> Result<&mut T> {
+    other.downcast_mut::<T>().ok_or_else(|| ExecError::Internal("merging different accumulators".into()))
+}
+
+/// Whether partial states of `agg` can be merged (so a parallel pipeline may compute it):
+/// every aggregate but string_agg (its order is the input's) and DISTINCT ones other than
+/// COUNT, MIN and MAX.
+pub(super) fn mergeable(agg: &AggregateExpr) -> bool {
+    agg.func != AggFunc::StringAgg
+        && (!agg.distinct || matches!(agg.func, AggFunc::Count | AggFunc::CountStar | AggFunc::Min | AggFunc::Max))
 }
 
 struct CountAcc {
@@ -171,7 +191,21 @@ impl Accumulator for CountAcc {
                     }
                 }
             }
+            _ if n_groups == 1 => self.counts[0] += groups.len() as i64,
             _ => groups.iter().for_each(|g| self.counts[*g as usize] += 1),
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<CountAcc>(other)?;
+        self.counts.resize(n_groups, 0);
+        for (g, &c) in other.counts.iter().enumerate() {
+            self.counts[map[g] as usize] += c;
         }
         Ok(())
     }
@@ -180,34 +214,6 @@ impl Accumulator for CountAcc {
         self.counts.resize(n_groups, 0);
         Ok(PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.counts)).boxed())
     }
-}
-
-/// Calls `f(row_idx, value)` for every valid row of a numeric array, as i128 or f64.
-fn for_each_number(
-    array: &dyn Array,
-    mut on_int: impl FnMut(usize, i128),
-    mut on_float: impl FnMut(usize, f64),
-) -> Result<()> {
-    macro_rules! walk {
-        ($t:ty, $f:ident, $conv:expr) => {{
-            let a = as_prim::<$t>(array)?;
-            for (row_idx, v) in a.values().iter().enumerate() {
-                if a.is_valid(row_idx) {
-                    $f(row_idx, $conv(*v));
-                }
-            }
-        }};
-    }
-    match DataType::from_arrow(array.data_type()) {
-        Some(DataType::SmallInt) => walk!(i16, on_int, |v: i16| v as i128),
-        Some(DataType::Integer) => walk!(i32, on_int, |v: i32| v as i128),
-        Some(DataType::BigInt) => walk!(i64, on_int, |v: i64| v as i128),
-        Some(DataType::Real) => walk!(f32, on_float, |v: f32| v as f64),
-        Some(DataType::Double) => walk!(f64, on_float, |v: f64| v),
-        Some(DataType::Null) => {}
-        _ => return Err(ExecError::Internal(format!("SUM/AVG over {:?}", array.data_type()))),
-    }
-    Ok(())
 }
 
 /// SUM and AVG: exact i128 sums for integers, f64 sums for floats.
@@ -219,30 +225,75 @@ struct SumAvgAcc {
     counts: Vec<i64>,
 }
 
+/// Adds each valid value of `a` (converted by `conv`) to its group's sum and count.
+fn sum_into<T: NativeType, S: Copy + std::ops::AddAssign>(
+    a: &PrimitiveArray<T>,
+    groups: &[u32],
+    sums: &mut [S],
+    counts: &mut [i64],
+    conv: impl Fn(T) -> S,
+) {
+    let values = a.values().as_slice();
+    match a.validity().filter(|v| v.unset_bits() > 0) {
+        None if sums.len() == 1 => {
+            // One group (no GROUP BY): a plain fold, in row order.
+            let mut acc = sums[0];
+            for &v in values {
+                acc += conv(v);
+            }
+            sums[0] = acc;
+            counts[0] += values.len() as i64;
+        }
+        None => {
+            for (&v, &g) in values.iter().zip(groups) {
+                sums[g as usize] += conv(v);
+                counts[g as usize] += 1;
+            }
+        }
+        Some(validity) => {
+            for ((&v, &g), ok) in values.iter().zip(groups).zip(validity.iter()) {
+                if ok {
+                    sums[g as usize] += conv(v);
+                    counts[g as usize] += 1;
+                }
+            }
+        }
+    }
+}
+
 impl Accumulator for SumAvgAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         self.ints.resize(n_groups, 0);
         self.floats.resize(n_groups, 0.0);
         self.counts.resize(n_groups, 0);
         let input = input.ok_or_else(|| ExecError::Internal("SUM without argument".into()))?;
-        let (ints, floats, counts) = (&mut self.ints, &mut self.floats, &mut self.counts);
-        let mut floats_seen = |row_idx: usize, v: f64| {
-            let g = groups[row_idx] as usize;
-            floats[g] += v;
-            counts[g] += 1;
-        };
-        let mut counts2 = Vec::new();
-        for_each_number(
-            input,
-            |row_idx, v| {
-                let g = groups[row_idx] as usize;
-                ints[g] += v;
-                counts2.push(g);
-            },
-            &mut floats_seen,
-        )?;
-        for g in counts2 {
-            self.counts[g] += 1;
+        let (ints, floats, counts) = (&mut self.ints[..], &mut self.floats[..], &mut self.counts[..]);
+        match DataType::from_arrow(input.data_type()) {
+            Some(DataType::SmallInt) => sum_into(as_prim::<i16>(input)?, groups, ints, counts, |v| v as i128),
+            Some(DataType::Integer) => sum_into(as_prim::<i32>(input)?, groups, ints, counts, |v| v as i128),
+            Some(DataType::BigInt) => sum_into(as_prim::<i64>(input)?, groups, ints, counts, |v| v as i128),
+            Some(DataType::Real) => sum_into(as_prim::<f32>(input)?, groups, floats, counts, |v| v as f64),
+            Some(DataType::Double) => sum_into(as_prim::<f64>(input)?, groups, floats, counts, |v| v),
+            Some(DataType::Null) => {}
+            _ => return Err(ExecError::Internal(format!("SUM/AVG over {:?}", input.data_type()))),
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<SumAvgAcc>(other)?;
+        self.ints.resize(n_groups, 0);
+        self.floats.resize(n_groups, 0.0);
+        self.counts.resize(n_groups, 0);
+        for (g, &to) in map.iter().enumerate().take(other.counts.len()) {
+            let to = to as usize;
+            self.ints[to] += other.ints[g];
+            self.floats[to] += other.floats[g];
+            self.counts[to] += other.counts[g];
         }
         Ok(())
     }
@@ -275,6 +326,24 @@ struct MinMaxAcc {
     best: Vec<Value>,
 }
 
+impl MinMaxAcc {
+    /// Whether the non-NULL `v` replaces `slot`.
+    fn better(&self, v: &Value, slot: &Value) -> bool {
+        slot.is_null() || {
+            let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
+                crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
+            } else {
+                v.total_cmp(slot)
+            };
+            if self.is_min {
+                ord.is_lt()
+            } else {
+                ord.is_gt()
+            }
+        }
+    }
+}
+
 impl Accumulator for MinMaxAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         self.best.resize(n_groups, Value::Null);
@@ -284,21 +353,23 @@ impl Accumulator for MinMaxAcc {
                 continue;
             }
             let v = Value::from_array(input, row_idx);
-            let slot = &mut self.best[*g as usize];
-            let better = slot.is_null() || {
-                let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
-                    crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
-                } else {
-                    v.total_cmp(slot)
-                };
-                if self.is_min {
-                    ord.is_lt()
-                } else {
-                    ord.is_gt()
-                }
-            };
-            if better {
-                *slot = v;
+            if self.better(&v, &self.best[*g as usize]) {
+                self.best[*g as usize] = v;
+            }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<MinMaxAcc>(other)?;
+        self.best.resize(n_groups, Value::Null);
+        for (g, v) in std::mem::take(&mut other.best).into_iter().enumerate() {
+            if !v.is_null() && self.better(&v, &self.best[map[g] as usize]) {
+                self.best[map[g] as usize] = v;
             }
         }
         Ok(())
@@ -311,26 +382,92 @@ impl Accumulator for MinMaxAcc {
 }
 
 /// Feeds each (group, value) pair to the inner accumulator only the first time it is seen.
+/// Integer values are kept as `(group, value)` pairs; others by their row-key bytes.
 struct DistinctAcc {
     inner: Box<dyn Accumulator>,
-    seen: HashSet<Vec<u8>>,
+    seen_ints: FastSet<(u32, i64)>,
+    seen: FastSet<Box<[u8]>>,
+}
+
+/// The values of an integer-like array (SMALLINT, INTEGER, DATE, BIGINT, TIMESTAMP) as i64,
+/// or `None` for other types.
+pub(super) fn int_values(array: &dyn Array) -> Option<std::borrow::Cow<'_, [i64]>> {
+    fn widen<T: NativeType + Into<i64>>(a: &dyn Array) -> Option<std::borrow::Cow<'_, [i64]>> {
+        let a = a.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+        Some(a.values().iter().map(|&v| v.into()).collect::<Vec<i64>>().into())
+    }
+    match DataType::from_arrow(array.data_type())? {
+        DataType::BigInt | DataType::Timestamp => {
+            Some(array.as_any().downcast_ref::<PrimitiveArray<i64>>()?.values().as_slice().into())
+        }
+        DataType::Integer | DataType::Date => widen::<i32>(array),
+        DataType::SmallInt => widen::<i16>(array),
+        _ => None,
+    }
 }
 
 impl Accumulator for DistinctAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         let input = input.ok_or_else(|| ExecError::Internal("DISTINCT without argument".into()))?;
-        let mut keys: Vec<Vec<u8>> = groups.iter().map(|g| g.to_le_bytes().to_vec()).collect();
-        append_column(&mut keys, input)?;
         let mut fresh_rows = Vec::new();
         let mut fresh_groups = Vec::new();
-        for (row_idx, key) in keys.into_iter().enumerate() {
-            if input.is_valid(row_idx) && self.seen.insert(key) {
-                fresh_rows.push(row_idx as u32);
-                fresh_groups.push(groups[row_idx]);
+        if let Some(values) = int_values(input) {
+            let validity = input.validity().filter(|v| v.unset_bits() > 0);
+            for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
+                if validity.is_none_or(|b| b.get_bit(row_idx)) && self.seen_ints.insert((g, v)) {
+                    fresh_rows.push(row_idx as u32);
+                    fresh_groups.push(g);
+                }
             }
+        } else {
+            let keys = RowKeys::encode(&[input], groups.len())?;
+            let mut key = Vec::new();
+            for (row_idx, &g) in groups.iter().enumerate() {
+                if !input.is_valid(row_idx) {
+                    continue;
+                }
+                key.clear();
+                key.extend_from_slice(&g.to_le_bytes());
+                key.extend_from_slice(keys.get(row_idx));
+                if !self.seen.contains(key.as_slice()) {
+                    self.seen.insert(key.as_slice().into());
+                    fresh_rows.push(row_idx as u32);
+                    fresh_groups.push(g);
+                }
+            }
+        }
+        if fresh_rows.len() == groups.len() {
+            return self.inner.update(&fresh_groups, n_groups, Some(input));
         }
         let taken = take_array(input, &fresh_rows)?;
         self.inner.update(&fresh_groups, n_groups, Some(taken.as_ref()))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    /// Only COUNT(DISTINCT) merges ([`mergeable`]): the inner count gets the pairs new here.
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<DistinctAcc>(other)?;
+        let mut fresh = Vec::new();
+        for (g, v) in std::mem::take(&mut other.seen_ints) {
+            let to = map[g as usize];
+            if self.seen_ints.insert((to, v)) {
+                fresh.push(to);
+            }
+        }
+        for key in std::mem::take(&mut other.seen) {
+            let mut g = [0u8; 4];
+            g.copy_from_slice(&key[..4]);
+            let to = map[u32::from_le_bytes(g) as usize];
+            let mut mapped = key.into_vec();
+            mapped[..4].copy_from_slice(&to.to_le_bytes());
+            if self.seen.insert(mapped.into()) {
+                fresh.push(to);
+            }
+        }
+        self.inner.update(&fresh, n_groups, None)
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
@@ -370,7 +507,7 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
     };
     // DISTINCT does not change MIN and MAX.
     if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {
-        Box::new(DistinctAcc { inner, seen: HashSet::new() })
+        Box::new(DistinctAcc { inner, seen_ints: FastSet::default(), seen: FastSet::default() })
     } else {
         inner
     }
@@ -381,10 +518,16 @@ pub(super) struct HashAggregate<'a> {
     group_by: &'a [Expr],
     aggregates: &'a [AggregateExpr],
     accumulators: Vec<Box<dyn Accumulator>>,
-    groups: HashMap<Vec<u8>, u32>,
+    groups: GroupTable,
     /// The key values of each group, one vector per key column.
     key_values: Vec<Vec<Value>>,
     n_groups: usize,
+    /// In a worker of a parallel pipeline: the input position of each group's first row
+    /// (see [`HashAggregate::set_position`]), so the merged output lists groups in the order
+    /// the single-threaded run finds them.
+    first_pos: Option<Vec<u64>>,
+    /// The input position of the next row pushed.
+    pos: u64,
 }
 
 impl<'a> HashAggregate<'a> {
@@ -393,11 +536,90 @@ impl<'a> HashAggregate<'a> {
             group_by,
             aggregates,
             accumulators: aggregates.iter().map(make_accumulator).collect(),
-            groups: HashMap::new(),
+            groups: match group_by {
+                [] => GroupTable::Single,
+                [key] if is_int_like(key.data_type()) => GroupTable::Int { map: FastMap::default(), null: None },
+                _ => GroupTable::Rows { map: FastMap::default() },
+            },
             key_values: vec![Vec::new(); group_by.len()],
             // Without GROUP BY there is exactly one group, even over no rows.
             n_groups: usize::from(group_by.is_empty()),
+            first_pos: None,
+            pos: 0,
         })
+    }
+
+    /// A partial aggregate of a parallel pipeline's worker: it records where each group first
+    /// appears, positions being set by [`HashAggregate::set_position`].
+    pub fn new_partial(group_by: &'a [Expr], aggregates: &'a [AggregateExpr]) -> Result<Self> {
+        let mut agg = HashAggregate::new(group_by, aggregates)?;
+        agg.first_pos = Some(vec![0; agg.n_groups]);
+        Ok(agg)
+    }
+
+    /// The input position of the next row pushed (rows after it count up from it).
+    pub fn set_position(&mut self, pos: u64) {
+        self.pos = pos;
+    }
+
+    /// Adds another worker's partial aggregate of the same plan.
+    pub fn merge(&mut self, mut other: HashAggregate<'_>) -> Result<()> {
+        let other_pos = other.first_pos.take().unwrap_or_default();
+        let mut map: Vec<u32> = vec![u32::MAX; other.n_groups];
+        let mut fresh: Vec<usize> = Vec::new();
+        match (&mut self.groups, &other.groups) {
+            (GroupTable::Single, GroupTable::Single) => map[0] = 0,
+            (GroupTable::Int { map: mine, null }, GroupTable::Int { map: theirs, null: their_null }) => {
+                for (k, &g) in theirs {
+                    match mine.get(k) {
+                        Some(&id) => map[g as usize] = id,
+                        None => {
+                            let id = (self.n_groups + fresh.len()) as u32;
+                            mine.insert(*k, id);
+                            map[g as usize] = id;
+                            fresh.push(g as usize);
+                        }
+                    }
+                }
+                if let Some(g) = *their_null {
+                    map[g as usize] = *null.get_or_insert_with(|| {
+                        fresh.push(g as usize);
+                        (self.n_groups + fresh.len() - 1) as u32
+                    });
+                }
+            }
+            (GroupTable::Rows { map: mine }, GroupTable::Rows { map: theirs }) => {
+                for (k, &g) in theirs {
+                    match mine.get(k) {
+                        Some(&id) => map[g as usize] = id,
+                        None => {
+                            let id = (self.n_groups + fresh.len()) as u32;
+                            mine.insert(k.clone(), id);
+                            map[g as usize] = id;
+                            fresh.push(g as usize);
+                        }
+                    }
+                }
+            }
+            _ => return Err(ExecError::Internal("merging different group tables".into())),
+        }
+        for &g in &fresh {
+            for (mine, theirs) in self.key_values.iter_mut().zip(&other.key_values) {
+                mine.push(theirs[g].clone());
+            }
+        }
+        self.n_groups += fresh.len();
+        if let Some(pos) = &mut self.first_pos {
+            pos.resize(self.n_groups, u64::MAX);
+            for (g, &to) in map.iter().enumerate() {
+                let p = other_pos.get(g).copied().unwrap_or(u64::MAX);
+                pos[to as usize] = pos[to as usize].min(p);
+            }
+        }
+        for (mine, theirs) in self.accumulators.iter_mut().zip(&mut other.accumulators) {
+            mine.merge(theirs.as_any_mut(), &map, self.n_groups)?;
+        }
+        Ok(())
     }
 
     /// The output: one row per group, keys then aggregates.
@@ -411,32 +633,107 @@ impl<'a> HashAggregate<'a> {
         for acc in &mut self.accumulators {
             columns.push(acc.finish(self.n_groups)?);
         }
-        Ok(vec![Batch { columns, n_rows: self.n_groups }])
+        let batch = Batch { columns, n_rows: self.n_groups };
+        match &self.first_pos {
+            Some(pos) if self.n_groups > 1 => {
+                // Groups in order of first appearance in the input, as one thread finds them.
+                let mut order: Vec<u32> = (0..self.n_groups as u32).collect();
+                order.sort_unstable_by_key(|&g| pos[g as usize]);
+                Ok(vec![crate::expr::take_rows(&batch, &order)?])
+            }
+            _ => Ok(vec![batch]),
+        }
+    }
+}
+
+/// Group keys to dense group ids.
+enum GroupTable {
+    /// No GROUP BY: one group.
+    Single,
+    /// One integer-like key: its value, and the group of NULL.
+    Int { map: FastMap<i64, u32>, null: Option<u32> },
+    /// Anything else: the row-key bytes.
+    Rows { map: FastMap<Box<[u8]>, u32> },
+}
+
+pub(super) fn is_int_like(t: DataType) -> bool {
+    matches!(t, DataType::SmallInt | DataType::Integer | DataType::Date | DataType::BigInt | DataType::Timestamp)
+}
+
+impl HashAggregate<'_> {
+    /// The group id of every row of `keys` (the evaluated key columns), creating groups as
+    /// they first appear.
+    fn group_ids(&mut self, keys: &[ArrayRef], n_rows: usize) -> Result<Vec<u32>> {
+        let mut ids = Vec::with_capacity(n_rows);
+        let mut new_rows = Vec::new();
+        let mut n_groups = self.n_groups as u32;
+        match &mut self.groups {
+            GroupTable::Single => ids.resize(n_rows, 0),
+            GroupTable::Int { map, null } => {
+                let values = int_values(keys[0].as_ref())
+                    .ok_or_else(|| ExecError::Internal(format!("integer group key of {:?}", keys[0].data_type())))?;
+                let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
+                for (row_idx, &v) in values.iter().enumerate() {
+                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        match *null {
+                            Some(id) => id,
+                            None => {
+                                *null = Some(n_groups);
+                                new_rows.push(row_idx);
+                                n_groups += 1;
+                                n_groups - 1
+                            }
+                        }
+                    } else {
+                        match map.get(&v) {
+                            Some(&id) => id,
+                            None => {
+                                map.insert(v, n_groups);
+                                new_rows.push(row_idx);
+                                n_groups += 1;
+                                n_groups - 1
+                            }
+                        }
+                    };
+                    ids.push(id);
+                }
+            }
+            GroupTable::Rows { map } => {
+                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+                let encoded = RowKeys::encode(&key_refs, n_rows)?;
+                for row_idx in 0..n_rows {
+                    let key = encoded.get(row_idx);
+                    let id = match map.get(key) {
+                        Some(&id) => id,
+                        None => {
+                            map.insert(key.into(), n_groups);
+                            new_rows.push(row_idx);
+                            n_groups += 1;
+                            n_groups - 1
+                        }
+                    };
+                    ids.push(id);
+                }
+            }
+        }
+        self.n_groups = n_groups as usize;
+        if let Some(pos) = &mut self.first_pos {
+            pos.extend(new_rows.iter().map(|&r| self.pos + r as u64));
+        }
+        self.pos += n_rows as u64;
+        for row_idx in new_rows {
+            for (col, values) in keys.iter().zip(&mut self.key_values) {
+                values.push(Value::from_array(col.as_ref(), row_idx));
+            }
+        }
+        Ok(ids)
     }
 }
 
 impl Sink for HashAggregate<'_> {
     fn push(&mut self, batch: Batch) -> Result<Flow> {
-        let group_ids: Vec<u32> = if self.group_by.is_empty() {
-            vec![0; batch.n_rows]
-        } else {
-            let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
-            let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
-            let encoded = encode_rows(&key_refs, batch.n_rows)?;
-            let mut ids = Vec::with_capacity(batch.n_rows);
-            for (row_idx, key) in encoded.into_iter().enumerate() {
-                let next_id = self.n_groups as u32;
-                let id = *self.groups.entry(key).or_insert_with(|| next_id);
-                if id == next_id {
-                    self.n_groups += 1;
-                    for (col, values) in keys.iter().zip(&mut self.key_values) {
-                        values.push(Value::from_array(col.as_ref(), row_idx));
-                    }
-                }
-                ids.push(id);
-            }
-            ids
-        };
+        let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
+        let group_ids = self.group_ids(&keys, batch.n_rows)?;
         for (agg, acc) in self.aggregates.iter().zip(&mut self.accumulators) {
             let input = agg.arg.as_ref().map(|a| a.evaluate(&batch)).transpose()?;
             match &agg.filter {

@@ -2,14 +2,14 @@
 //! NestedLoopJoinExec for everything else. Both support INNER, LEFT, RIGHT and FULL joins and a
 //! residual filter; output columns are always the left input's, then the right input's.
 
+use super::aggregate::{int_values, is_int_like};
 use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::boolean::true_mask;
 use crate::kernels::compare::downcast_bool;
-use crate::row_key::encode_rows;
+use crate::row_key::{FastMap, RowKeys};
 use arrow::array::{new_null_array, Array, PrimitiveArray};
-use std::collections::HashMap;
 use storage::{ArrayRef, Batch, DataType};
 
 /// Which rows a join keeps.
@@ -111,6 +111,143 @@ pub struct JoinSpec {
     pub filter: Option<Expr>,
 }
 
+/// The hash table of a join's build side: key to the first build row with that key; further
+/// rows with the key follow through [`JoinBuild::next`], in row order.
+pub(super) enum JoinTable {
+    /// One integer-like key on both sides.
+    Int(FastMap<i64, u32>),
+    /// Row-key bytes.
+    Bytes(FastMap<Box<[u8]>, u32>),
+}
+
+/// The build side of a hash join: its rows and the hash table from key to row indexes.
+pub(super) struct JoinBuild {
+    pub build: Batch,
+    pub table: JoinTable,
+    /// The next build row with the same key, or `u32::MAX`.
+    pub next: Vec<u32>,
+}
+
+impl JoinBuild {
+    /// Calls `f(probe_row, build_row)` for every match of the probe rows' keys, probe rows in
+    /// order and each one's build rows in order. NULL keys match nothing.
+    fn matches(&self, keys: &[ArrayRef], n_rows: usize, mut f: impl FnMut(u32, u32)) -> Result<()> {
+        let mut chain = |probe: u32, mut b: u32| {
+            while b != u32::MAX {
+                f(probe, b);
+                b = self.next[b as usize];
+            }
+        };
+        match &self.table {
+            JoinTable::Int(map) => {
+                let values = int_values(keys[0].as_ref())
+                    .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
+                let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
+                for (row_idx, v) in values.iter().enumerate() {
+                    if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        continue;
+                    }
+                    if let Some(&first) = map.get(v) {
+                        chain(row_idx as u32, first);
+                    }
+                }
+            }
+            JoinTable::Bytes(map) => {
+                let key_refs: Vec<&dyn Array> = keys.iter().map(|a| a.as_ref()).collect();
+                let encoded = RowKeys::encode(&key_refs, n_rows)?;
+                for row_idx in 0..n_rows {
+                    if key_refs.iter().any(|a| a.is_null(row_idx)) {
+                        continue;
+                    }
+                    if let Some(&first) = map.get(encoded.get(row_idx)) {
+                        chain(row_idx as u32, first);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the build side and hashes its keys (rows with a NULL key are left out: they match
+/// nothing). `probe_keys` choose the table: integer-like keys on both sides hash as i64.
+pub(super) fn build_side(
+    plan: &PhysicalPlan,
+    keys: &[Expr],
+    probe_keys: &[Expr],
+    types: &[DataType],
+) -> Result<JoinBuild> {
+    let build = collect_one(plan, types)?;
+    let key_arrays = keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
+    let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
+    let mut next = vec![u32::MAX; build.n_rows];
+    // Rows are inserted last to first at the head of their key's chain, so chains run in row
+    // order.
+    let int_keys = match (keys, probe_keys) {
+        ([k], [p]) if is_int_like(k.data_type()) && is_int_like(p.data_type()) => int_values(key_refs[0]),
+        _ => None,
+    };
+    let table = match int_keys {
+        Some(values) => {
+            let mut map: FastMap<i64, u32> = FastMap::default();
+            map.reserve(build.n_rows);
+            for row_idx in (0..build.n_rows).rev() {
+                if key_refs[0].is_null(row_idx) {
+                    continue;
+                }
+                if let Some(old) = map.insert(values[row_idx], row_idx as u32) {
+                    next[row_idx] = old;
+                }
+            }
+            JoinTable::Int(map)
+        }
+        None => {
+            let encoded = RowKeys::encode(&key_refs, build.n_rows)?;
+            let mut map: FastMap<Box<[u8]>, u32> = FastMap::default();
+            for row_idx in (0..build.n_rows).rev() {
+                if key_refs.iter().any(|a| a.is_null(row_idx)) {
+                    continue;
+                }
+                let key = encoded.get(row_idx);
+                match map.get_mut(key) {
+                    Some(head) => {
+                        next[row_idx] = *head;
+                        *head = row_idx as u32;
+                    }
+                    None => {
+                        map.insert(key.into(), row_idx as u32);
+                    }
+                }
+            }
+            JoinTable::Bytes(map)
+        }
+    };
+    Ok(JoinBuild { build, table, next })
+}
+
+/// A probe of `join` whose build side keeps no unmatched rows (so probes of different morsels
+/// are independent: a parallel pipeline runs one per worker).
+pub(super) fn probe_sink<'a>(
+    join: &'a JoinBuild,
+    probe_keys: &'a [Expr],
+    build_left: bool,
+    spec: &'a JoinSpec,
+    next: &'a mut dyn Sink,
+) -> HashProbe<'a> {
+    let keep_unmatched_probe =
+        if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
+    HashProbe { join, probe_keys, build_left, spec, keep_unmatched_probe, build_matched: Vec::new(), next }
+}
+
+/// Whether the build side of a join keeps its unmatched rows (emitted after the probe).
+pub(super) fn keeps_unmatched_build(build_left: bool, kind: JoinKind) -> bool {
+    if build_left {
+        kind.keeps_unmatched_left()
+    } else {
+        kind.keeps_unmatched_right()
+    }
+}
+
 /// Hash join: `left_keys[k] = right_keys[k]` for all k, plus the residual filter.
 pub(super) fn run_hash_join(
     left: &PhysicalPlan,
@@ -123,25 +260,15 @@ pub(super) fn run_hash_join(
 ) -> Result<Flow> {
     let (build_plan, probe_plan, build_keys, probe_keys) =
         if build_left { (left, right, left_keys, right_keys) } else { (right, left, right_keys, left_keys) };
-    let build = collect_one(build_plan, if build_left { &spec.left_types } else { &spec.right_types })?;
-    let key_arrays = build_keys.iter().map(|k| k.evaluate(&build)).collect::<Result<Vec<_>>>()?;
-    let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
-    let encoded = encode_rows(&key_refs, build.n_rows)?;
-    let mut table: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-    for (row_idx, key) in encoded.into_iter().enumerate() {
-        // A NULL key never equals anything.
-        if key_refs.iter().any(|a| a.is_null(row_idx)) {
-            continue;
-        }
-        table.entry(key).or_default().push(row_idx as u32);
-    }
+    let join =
+        build_side(build_plan, build_keys, probe_keys, if build_left { &spec.left_types } else { &spec.right_types })?;
+    let build = &join.build;
     let keep_unmatched_build =
         if build_left { spec.kind.keeps_unmatched_left() } else { spec.kind.keeps_unmatched_right() };
     let keep_unmatched_probe =
         if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
     let mut probe_sink = HashProbe {
-        build: &build,
-        table: &table,
+        join: &join,
         probe_keys,
         build_left,
         spec,
@@ -159,9 +286,9 @@ pub(super) fn run_hash_join(
             let nulls = vec![None; unmatched.len()];
             let empty = Batch::empty_with_rows(0);
             let out = if build_left {
-                joined(&build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
+                joined(build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
             } else {
-                joined(&empty, &spec.left_types, &build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
+                joined(&empty, &spec.left_types, build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
             };
             return sink.push(out);
         }
@@ -169,9 +296,8 @@ pub(super) fn run_hash_join(
     Ok(Flow::Continue)
 }
 
-struct HashProbe<'a> {
-    build: &'a Batch,
-    table: &'a HashMap<Vec<u8>, Vec<u32>>,
+pub(super) struct HashProbe<'a> {
+    join: &'a JoinBuild,
     probe_keys: &'a [Expr],
     build_left: bool,
     spec: &'a JoinSpec,
@@ -196,21 +322,12 @@ fn emit_left_rows(left: &Batch, matched: &[bool], kind: JoinKind, next: &mut dyn
 impl Sink for HashProbe<'_> {
     fn push(&mut self, probe: Batch) -> Result<Flow> {
         let key_arrays = self.probe_keys.iter().map(|k| k.evaluate(&probe)).collect::<Result<Vec<_>>>()?;
-        let key_refs: Vec<&dyn Array> = key_arrays.iter().map(|a| a.as_ref()).collect();
-        let encoded = encode_rows(&key_refs, probe.n_rows)?;
         let mut probe_idx = Vec::new();
         let mut build_idx = Vec::new();
-        for (row_idx, key) in encoded.iter().enumerate() {
-            if key_refs.iter().any(|a| a.is_null(row_idx)) {
-                continue;
-            }
-            if let Some(rows) = self.table.get(key) {
-                for &b in rows {
-                    probe_idx.push(Some(row_idx as u32));
-                    build_idx.push(Some(b));
-                }
-            }
-        }
+        self.join.matches(&key_arrays, probe.n_rows, |p, b| {
+            probe_idx.push(Some(p));
+            build_idx.push(Some(b));
+        })?;
         if self.spec.kind.left_only() {
             // The planner always builds the right side of a semi or anti join.
             let mut matched = vec![false; probe.n_rows];
@@ -218,7 +335,7 @@ impl Sink for HashProbe<'_> {
                 probe_idx.iter().flatten().for_each(|&p| matched[p as usize] = true);
             } else {
                 let pairs = Pairs { left: probe_idx, right: build_idx };
-                let all = joined(&probe, &self.spec.left_types, self.build, &self.spec.right_types, &pairs)?;
+                let all = joined(&probe, &self.spec.left_types, &self.join.build, &self.spec.right_types, &pairs)?;
                 let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
                 for (k, p) in pairs.left.iter().enumerate() {
                     if let (Some(p), true) = (p, mask.as_ref().is_none_or(|m| m.get_bit(k))) {
@@ -233,7 +350,7 @@ impl Sink for HashProbe<'_> {
         } else {
             Pairs { left: probe_idx, right: build_idx }
         };
-        let (lb, rb) = if self.build_left { (self.build, &probe) } else { (&probe, self.build) };
+        let (lb, rb) = if self.build_left { (&self.join.build, &probe) } else { (&probe, &self.join.build) };
         let all = joined(lb, &self.spec.left_types, rb, &self.spec.right_types, &pairs)?;
         let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
         let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));

@@ -11,6 +11,7 @@ mod aggregate;
 pub mod filter;
 mod join;
 mod limit;
+mod parallel;
 mod project;
 mod prune;
 mod recursive;
@@ -186,6 +187,9 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
         PhysicalPlan::Filter { input, predicate } => execute(input, &mut filter::FilterSink { predicate, next: sink }),
         PhysicalPlan::Project { input, exprs } => execute(input, &mut project::ProjectSink { exprs, next: sink }),
         PhysicalPlan::Aggregate { input, group_by, aggregates } => {
+            if let Some(out) = parallel::try_parallel_aggregate(input, group_by, aggregates)? {
+                return push_all(out, sink);
+            }
             let mut agg = aggregate::HashAggregate::new(group_by, aggregates)?;
             execute(input, &mut agg)?;
             push_all(agg.finish()?, sink)

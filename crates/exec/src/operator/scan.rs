@@ -20,19 +20,53 @@ pub(super) fn run_scan(
     filter: Option<&Expr>,
     sink: &mut dyn Sink,
 ) -> Result<Flow> {
-    let size = crate::batch_size();
-    let skip = filter.map(|f| super::prune::RowGroupFilter::new(f, columns));
-    // The table columns to read (the row-id pseudo column is made here).
-    let stored: Vec<usize> = columns.iter().copied().filter(|&c| c != mvcc::ROW_ID).collect();
+    let scan = PartScan::new(columns, filter);
     let mut cache = mvcc::ReadCache::default();
     for part in table.scan(snapshot) {
-        if skip.as_ref().is_some_and(|s| s.skips(&part)) {
-            continue;
+        if scan.run(&part, &mut cache, sink)? == Flow::Stop {
+            return Ok(Flow::Stop);
         }
-        let read = part.read(&stored, &mut cache).map_err(|e| ExecError::Storage(e.to_string()))?;
+    }
+    Ok(Flow::Continue)
+}
+
+/// How a scan reads one part: the columns, the filter and its zone-map test. Shared by the
+/// worker threads of a parallel pipeline, each scanning whole parts.
+pub(super) struct PartScan<'a> {
+    columns: &'a [usize],
+    /// The table columns to read (the row-id pseudo column is made here).
+    stored: Vec<usize>,
+    filter: Option<&'a Expr>,
+    skip: Option<super::prune::RowGroupFilter>,
+}
+
+impl<'a> PartScan<'a> {
+    pub(super) fn new(columns: &'a [usize], filter: Option<&'a Expr>) -> PartScan<'a> {
+        PartScan {
+            columns,
+            stored: columns.iter().copied().filter(|&c| c != mvcc::ROW_ID).collect(),
+            filter,
+            skip: filter.map(|f| super::prune::RowGroupFilter::new(f, columns)),
+        }
+    }
+
+    /// Whether the zone maps of `part` prove that no row passes the filter.
+    pub(super) fn skips(&self, part: &mvcc::ScanPart) -> bool {
+        self.skip.as_ref().is_some_and(|s| s.skips(part))
+    }
+
+    /// Pushes the visible rows of `part` that pass the filter, in morsels of at most
+    /// [`crate::batch_size`] rows.
+    pub(super) fn run(&self, part: &mvcc::ScanPart, cache: &mut mvcc::ReadCache, sink: &mut dyn Sink) -> Result<Flow> {
+        let size = crate::batch_size();
+        if self.skips(part) {
+            return Ok(Flow::Continue);
+        }
+        let read = part.read(&self.stored, cache).map_err(|e| ExecError::Storage(e.to_string()))?;
         let mut read_columns = read.columns.into_iter();
         let batch = Batch {
-            columns: columns
+            columns: self
+                .columns
                 .iter()
                 .map(|&c| {
                     if c == mvcc::ROW_ID {
@@ -58,7 +92,7 @@ pub(super) fn run_scan(
             if morsel.n_rows == 0 {
                 continue;
             }
-            if let Some(pred) = filter {
+            if let Some(pred) = self.filter {
                 let mask = pred.evaluate(&morsel)?;
                 morsel = filter_batch(&morsel, downcast_bool(mask.as_ref())?)?;
                 if morsel.n_rows == 0 {
@@ -69,8 +103,8 @@ pub(super) fn run_scan(
                 return Ok(Flow::Stop);
             }
         }
+        Ok(Flow::Continue)
     }
-    Ok(Flow::Continue)
 }
 
 /// Evaluates literal rows (cast to the column types) and pushes them as one batch.

@@ -1,0 +1,114 @@
+//! Parallel pipelines (`SET threads = N`) give the single-threaded answers: the same rows in
+//! the same order (GROUP BY without ORDER BY included), the same errors; floating-point sums
+//! and statistics may differ in their last bits only.
+
+use heliosdb_nano::{Connection, Database, Value};
+
+/// `orders` in 12 commits (so 12 scan parts: the workers' morsels) and `customers` in one.
+fn conn() -> Connection {
+    let db = Database::open_in_memory().unwrap();
+    let conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE orders (id BIGINT, cust INTEGER, amount DOUBLE, qty INTEGER, country TEXT, day DATE);
+         CREATE TABLE customers (cust INTEGER, segment TEXT);",
+    )
+    .unwrap();
+    let mut seed: u64 = 42;
+    let mut next = move |m: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    let countries = ["'DE'", "'FR'", "'US'", "'JP'", "NULL"];
+    let mut id = 0;
+    for _ in 0..12 {
+        let rows: Vec<String> = (0..150)
+            .map(|_| {
+                id += 1;
+                let qty = if next(20) == 0 { "NULL".to_string() } else { next(9).to_string() };
+                let amount = if next(25) == 0 { "NULL".to_string() } else { format!("{}.{}", next(500), next(100)) };
+                format!(
+                    "({id}, {}, {amount}, {qty}, {}, DATE '2025-11-01' + {})",
+                    next(40),
+                    countries[next(5) as usize],
+                    next(10)
+                )
+            })
+            .collect();
+        conn.execute(&format!("INSERT INTO orders VALUES {}", rows.join(", ")), ()).unwrap();
+    }
+    let customers: Vec<String> =
+        (0..35).map(|c| format!("({c}, '{}')", ["retail", "pro", "enterprise"][c % 3])).collect();
+    conn.execute(&format!("INSERT INTO customers VALUES {}", customers.join(", ")), ()).unwrap();
+    conn
+}
+
+/// Every row of `sql`'s answer, or its error message.
+fn answer(conn: &Connection, threads: usize, sql: &str) -> Result<Vec<Vec<Value>>, String> {
+    conn.execute(&format!("SET threads = {threads}"), ()).unwrap();
+    let rows = conn.query(sql, ()).map_err(|e| e.to_string())?;
+    Ok((0..rows.len()).map(|i| rows.row(i).unwrap().values()).collect())
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Double(x), Value::Double(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+        _ => a == b,
+    }
+}
+
+const QUERIES: &[&str] = &[
+    "SELECT country, COUNT(*), SUM(qty), MIN(amount), MAX(id), COUNT(amount) FROM orders GROUP BY country",
+    "SELECT cust, COUNT(DISTINCT qty), SUM(amount), AVG(qty) FROM orders WHERE qty > 2 GROUP BY cust",
+    "SELECT country, cust, SUM(qty), COUNT(DISTINCT day) FROM orders WHERE amount < 300.0 GROUP BY country, cust",
+    "SELECT day, AVG(amount), var_pop(qty), stddev(amount), MIN(country) FROM orders GROUP BY day",
+    "SELECT COUNT(*), COUNT(DISTINCT country), SUM(amount), percentile_cont(0.5) WITHIN GROUP (ORDER BY amount),
+            percentile_disc(0.9) WITHIN GROUP (ORDER BY qty), bool_and(qty >= 0), bool_or(qty > 7) FROM orders",
+    "SELECT c.segment, COUNT(*), SUM(o.qty), percentile_cont(0.99) WITHIN GROUP (ORDER BY o.amount)
+     FROM orders o JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
+    "SELECT o.country, COUNT(c.segment), COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust
+     GROUP BY o.country",
+    "SELECT qty, COUNT(*) FROM orders WHERE day >= DATE '2025-11-05' GROUP BY qty HAVING COUNT(*) > 10",
+    "SELECT string_agg(country, ',') FROM orders WHERE id < 40",
+    "SELECT SUM(qty / (qty - 5)) FROM orders",
+    "SELECT country, SUM(amount) AS s FROM orders GROUP BY country ORDER BY s DESC LIMIT 2",
+];
+
+#[test]
+fn parallel_answers_equal_single_threaded_ones() {
+    let conn = conn();
+    for sql in QUERIES {
+        let one = answer(&conn, 1, sql);
+        for threads in [2, 3, 8] {
+            let many = answer(&conn, threads, sql);
+            match (&one, &many) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.len(), b.len(), "{sql} with {threads} threads");
+                    for (ra, rb) in a.iter().zip(b) {
+                        assert!(
+                            ra.len() == rb.len() && ra.iter().zip(rb).all(|(x, y)| same(x, y)),
+                            "{sql} with {threads} threads: {ra:?} vs {rb:?}"
+                        );
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{sql}"),
+                _ => panic!("{sql} with {threads} threads: {one:?} vs {many:?}"),
+            }
+        }
+    }
+    // The data is not degenerate: groups exist and the error query fails.
+    assert!(answer(&conn, 1, QUERIES[0]).unwrap().len() == 5);
+    assert!(answer(&conn, 2, "SELECT SUM(qty / (qty - 5)) FROM orders").is_err());
+}
+
+#[test]
+fn set_threads_checks_its_value() {
+    let conn = conn();
+    for bad in ["SET threads = 0", "SET threads = -1", "SET threads = many", "SET threads = 100000"] {
+        let err = conn.execute(bad, ()).unwrap_err().to_string();
+        assert!(err.contains("threads"), "{bad}: {err}");
+    }
+    conn.execute("SET threads = 2", ()).unwrap();
+    conn.execute("SET threads TO DEFAULT", ()).unwrap();
+    let n: i64 = conn.query("SELECT COUNT(*) FROM orders", ()).unwrap().row(0).unwrap().get(0).unwrap();
+    assert_eq!(n, 1800);
+}
