@@ -649,9 +649,17 @@ fn aggregate(
     }
 
     // Every frame starts at its partition's start and grows: keep a running state.
-    let running_func =
-        matches!(func, AggFunc::CountStar | AggFunc::Count | AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max)
-            && !w.distinct;
+    let running_func = matches!(
+        func,
+        AggFunc::CountStar
+            | AggFunc::Count
+            | AggFunc::Sum
+            | AggFunc::Avg
+            | AggFunc::Min
+            | AggFunc::Max
+            | AggFunc::BoolAnd
+            | AggFunc::BoolOr
+    ) && !w.distinct;
     let running = running_func
         && layout.partitions.iter().all(|&(ps, pe)| {
             frames[ps..pe].iter().all(|&(s, e)| s == ps || s == e)
@@ -728,7 +736,7 @@ fn aggregate(
     Ok(finish_values(w.data_type, out))
 }
 
-/// The running state of COUNT, SUM, AVG, MIN or MAX over a growing frame.
+/// The running state of COUNT, SUM, AVG, MIN, MAX, BOOL_AND or BOOL_OR over a growing frame.
 struct Running {
     func: AggFunc,
     out: DataType,
@@ -737,11 +745,23 @@ struct Running {
     float_sum: f64,
     floats: bool,
     best: Value,
+    any_true: bool,
+    any_false: bool,
 }
 
 impl Running {
     fn new(func: AggFunc, out: DataType) -> Running {
-        Running { func, out, count: 0, int_sum: 0, float_sum: 0.0, floats: false, best: Value::Null }
+        Running {
+            func,
+            out,
+            count: 0,
+            int_sum: 0,
+            float_sum: 0.0,
+            floats: false,
+            best: Value::Null,
+            any_true: false,
+            any_false: false,
+        }
     }
 
     fn add(&mut self, v: &Value) -> Result<()> {
@@ -771,6 +791,13 @@ impl Running {
                     self.best = v.clone();
                 }
             }
+            AggFunc::BoolAnd | AggFunc::BoolOr => match v {
+                Value::Boolean(true) => self.any_true = true,
+                Value::Boolean(false) => self.any_false = true,
+                other => {
+                    return Err(ExecError::Internal(format!("{:?} over a non-boolean value {other}", self.func)));
+                }
+            },
             _ => {}
         }
         Ok(())
@@ -780,6 +807,8 @@ impl Running {
         match self.func {
             AggFunc::CountStar | AggFunc::Count => Value::BigInt(self.count),
             _ if self.count == 0 => Value::Null,
+            AggFunc::BoolAnd => Value::Boolean(!self.any_false),
+            AggFunc::BoolOr => Value::Boolean(self.any_true),
             AggFunc::Sum if self.floats => Value::Double(self.float_sum),
             AggFunc::Sum => match (self.out, i64::try_from(self.int_sum)) {
                 (DataType::Double, _) => Value::Double(self.int_sum as f64),
