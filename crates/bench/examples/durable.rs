@@ -123,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let commit_dir = PathBuf::from(format!("{}-commits", dir.display()));
     println!(
         "raw fdatasync               {:>9.0} per second (100-byte appends, this disk, now)",
-        fdatasyncs_per_sec(&dir)?
+        bench::sys::fdatasyncs_per_sec(&dir)?
     );
     for (mode, sessions) in
         [(Durability::Full, 1), (Durability::Full, 8), (Durability::Normal, 1), (Durability::Off, 1)]
@@ -191,24 +191,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(&csv);
     }
     Ok(())
-}
-
-/// How many append + fdatasync rounds the disk under `dir` does in half a second: the ceiling of
-/// one session's `full` commits, for context.
-fn fdatasyncs_per_sec(dir: &Path) -> std::io::Result<f64> {
-    use std::io::Write;
-    let path = dir.join("fsync-probe");
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-    let started = Instant::now();
-    let mut n = 0u64;
-    while started.elapsed() < Duration::from_millis(500) {
-        file.write_all(&[b'x'; 100])?;
-        file.sync_data()?;
-        n += 1;
-    }
-    drop(file);
-    std::fs::remove_file(&path)?;
-    Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The `orders` statement of the workload schema.

@@ -174,7 +174,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.dir)?;
     let mut figures: Vec<Figure> = Vec::new();
     println!("directory {} (one filesystem for every engine); {} s per figure", args.dir.display(), args.secs);
-    println!("raw fdatasync: {:.0}/s (100-byte appends)", fdatasyncs_per_sec(&args.dir)?);
+    println!("raw fdatasync: {:.0}/s (100-byte appends)", bench::sys::fdatasyncs_per_sec(&args.dir)?);
     if args.ours {
         ours(&args, &mut figures)?;
     }
@@ -411,21 +411,4 @@ fn script(python: &str, code: &str, args: &Args, prefix: &str) -> Result<Vec<Fig
         out.push(Figure { what, rate, unit, note: note.into() });
     }
     Ok(out)
-}
-
-/// How many append + fdatasync rounds the disk under `dir` does in half a second.
-fn fdatasyncs_per_sec(dir: &Path) -> std::io::Result<f64> {
-    use std::io::Write;
-    let path = dir.join("fsync-probe");
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-    let started = Instant::now();
-    let mut n = 0u64;
-    while started.elapsed() < Duration::from_millis(500) {
-        file.write_all(&[b'x'; 100])?;
-        file.sync_data()?;
-        n += 1;
-    }
-    drop(file);
-    std::fs::remove_file(&path)?;
-    Ok(n as f64 / started.elapsed().as_secs_f64())
 }

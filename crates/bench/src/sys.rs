@@ -1,6 +1,7 @@
 //! What the benchmark measures about the machine and its own process: resident memory and its
 //! peak (Linux `/proc/self`), the CPU features the binary was compiled for, and the memory
-//! bandwidth of a plain sum over a large array (the floor for a scan that reads every byte).
+//! bandwidth of a plain sum over a large array (the floor for a scan that reads every byte),
+//! and the fdatasync rate of a disk (the ceiling of one session's durable commits).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -181,6 +182,24 @@ pub fn measure_bandwidth(elems: usize, passes: usize) -> Bandwidth {
     });
     let bytes = (elems * std::mem::size_of::<i64>()) as u64;
     Bandwidth { bytes, one_thread: bytes as f64 / one, all_threads: bytes as f64 / all, threads }
+}
+
+/// How many append + fdatasync rounds the disk under `dir` does in half a second: the ceiling
+/// of one session's `full` commits, printed with durable benchmarks for context.
+pub fn fdatasyncs_per_sec(dir: &std::path::Path) -> std::io::Result<f64> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < std::time::Duration::from_millis(500) {
+        file.write_all(&[b'x'; 100])?;
+        file.sync_data()?;
+        n += 1;
+    }
+    drop(file);
+    std::fs::remove_file(&path)?;
+    Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
 #[cfg(test)]
