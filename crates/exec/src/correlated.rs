@@ -175,6 +175,7 @@ fn cache_below(plan: PhysicalPlan) -> PhysicalPlan {
         | P::WorkingTable { .. }
         | P::Scan { .. }
         | P::Values { .. }
+        | P::Series { .. }
         | P::Cached { .. }) => other,
     }
 }
@@ -189,6 +190,7 @@ fn reads_outer(plan: &PhysicalPlan) -> bool {
     match plan {
         P::Scan { filter, .. } => filter.as_ref().is_some_and(e),
         P::Values { rows, .. } => rows.iter().any(|r| any(r)),
+        P::Series { args, .. } => any(args),
         P::Filter { input, predicate } => e(predicate) || reads_outer(input),
         P::Project { input, exprs } => any(exprs) || reads_outer(input),
         P::Aggregate { input, group_by, aggregates } => {

@@ -87,6 +87,14 @@ pub enum ScalarFunction {
     /// Milliseconds since 1970.
     EpochMs,
     Cbrt,
+    /// `regexp_matches(s, p [, flags])` (DuckDB: true when `p` matches part of `s`), also
+    /// `regexp_like` and the `~` operators.
+    RegexpMatches,
+    /// PostgreSQL's `to_char(timestamp, template)`.
+    ToChar,
+    RegexpFullMatch,
+    RegexpReplace,
+    RegexpExtract,
 }
 
 /// What the binder must do with a call's arguments: the types to cast them to, and the
@@ -176,6 +184,11 @@ impl ScalarFunction {
             "epoch" => Epoch,
             "epoch_ms" => EpochMs,
             "cbrt" => Cbrt,
+            "regexp_matches" | "regexp_like" => RegexpMatches,
+            "regexp_full_match" => RegexpFullMatch,
+            "to_char" => ToChar,
+            "regexp_replace" => RegexpReplace,
+            "regexp_extract" | "regexp_substr" => RegexpExtract,
             _ => return None,
         })
     }
@@ -234,6 +247,11 @@ impl ScalarFunction {
             Epoch => "epoch",
             EpochMs => "epoch_ms",
             Cbrt => "cbrt",
+            RegexpMatches => "regexp_matches",
+            RegexpFullMatch => "regexp_full_match",
+            ToChar => "to_char",
+            RegexpReplace => "regexp_replace",
+            RegexpExtract => "regexp_extract",
             IntervalAdd => "+",
             IntervalSub => "-",
             IntervalMul => "*",
@@ -408,6 +426,28 @@ impl ScalarFunction {
                 }
                 sig(vec![T::Text; 3], T::Text)
             }
+            RegexpMatches | RegexpFullMatch => {
+                arity(n == 2 || n == 3, "2 or 3")?;
+                for t in args {
+                    text(*t)?;
+                }
+                sig(vec![T::Text; n], T::Boolean)
+            }
+            RegexpReplace => {
+                arity(n == 3 || n == 4, "3 or 4")?;
+                for t in args {
+                    text(*t)?;
+                }
+                sig(vec![T::Text; n], T::Text)
+            }
+            RegexpExtract => {
+                arity(n == 2 || n == 3, "2 or 3")?;
+                let mut types = vec![text(args[0])?, text(args[1])?];
+                if n == 3 {
+                    types.push(int(args[2])?);
+                }
+                sig(types, T::Text)
+            }
             Ln | Log2 | Exp => {
                 arity(n == 1, "1")?;
                 numeric(args[0])?;
@@ -529,6 +569,13 @@ impl ScalarFunction {
                     sig(types, T::Text)
                 }
             }
+            ToChar => {
+                arity(n == 2, "2")?;
+                if args[0].is_numeric() {
+                    return Err("to_char() of a number is not supported: use round() and CAST(... AS TEXT)".into());
+                }
+                sig(vec![timestamp(args[0])?, text(args[1])?], T::Text)
+            }
             Epoch | EpochMs => {
                 arity(n == 1, "1")?;
                 sig(vec![timestamp(args[0])?], if self == Epoch { T::Double } else { T::BigInt })
@@ -622,7 +669,7 @@ impl ScalarFunction {
             Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
             DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | IntervalAdd | IntervalSub
             | IntervalMul | IntervalDiv | Now | CurrentDate | SqliteDatetime | SqliteDate | ToTimestamp | DateDiff
-            | TimeBucket | DateBin | MakeDate | MakeTimestamp | Strftime | Epoch | EpochMs => {
+            | TimeBucket | DateBin | MakeDate | MakeTimestamp | Strftime | Epoch | EpochMs | ToChar => {
                 return time_eval(self, args, return_type)
             }
             Cbrt => Value::Double(f(&args[0]).cbrt()),
@@ -652,6 +699,36 @@ impl ScalarFunction {
                     Ltrim => s.trim_start_matches(pred).to_string(),
                     _ => s.trim_end_matches(pred).to_string(),
                 })
+            }
+            RegexpMatches | RegexpFullMatch => {
+                let s = text(&args[0]);
+                let flags = args.get(2).map(text).unwrap_or_default();
+                let anchored = self == RegexpFullMatch;
+                Value::Boolean(regex_cached(&text(&args[1]), &flags, anchored, |re| re.is_match(&s))?)
+            }
+            RegexpReplace => {
+                let s = text(&args[0]);
+                let flags = args.get(3).map(text).unwrap_or_default();
+                let replacement = regex_replacement(&text(&args[2]));
+                let global = flags.contains('g');
+                let flags: String = flags.chars().filter(|c| *c != 'g').collect();
+                Value::Text(regex_cached(&text(&args[1]), &flags, false, |re| {
+                    if global {
+                        re.replace_all(&s, replacement.as_str()).into_owned()
+                    } else {
+                        re.replace(&s, replacement.as_str()).into_owned()
+                    }
+                })?)
+            }
+            RegexpExtract => {
+                let s = text(&args[0]);
+                let group = args.get(2).map_or(0, i);
+                let found = regex_cached(&text(&args[1]), "", false, |re| {
+                    let group = usize::try_from(group).ok()?;
+                    re.captures(&s).and_then(|c| c.get(group)).map(|m| m.as_str().to_string())
+                })?;
+                // DuckDB's regexp_extract gives '' where nothing matches (or no such group).
+                Value::Text(found.unwrap_or_default())
             }
             Replace => {
                 let from = text(&args[1]);
@@ -789,6 +866,75 @@ impl ScalarFunction {
     }
 }
 
+/// Runs `f` on the compiled form of `pattern` with `flags` (`i` case-insensitive, `c`
+/// case-sensitive, `s` dot matches newline, `m`/`n` multi-line), compiled once per thread for
+/// the recent patterns. `anchored` matches the whole string.
+fn regex_cached<T>(pattern: &str, flags: &str, anchored: bool, f: impl FnOnce(&regex::Regex) -> T) -> Result<T> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<(String, String, bool), regex::Regex>> = RefCell::new(HashMap::new());
+    }
+    let key = (pattern.to_string(), flags.to_string(), anchored);
+    if let Some(re) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(f(&re));
+    }
+    let source = if anchored { format!("^(?:{pattern})$") } else { pattern.to_string() };
+    let mut builder = regex::RegexBuilder::new(&source);
+    // Bounded compile size: a pattern cannot take the process's memory.
+    builder.size_limit(1 << 22).dfa_size_limit(1 << 22);
+    for flag in flags.chars() {
+        match flag {
+            'i' => builder.case_insensitive(true),
+            'c' => builder.case_insensitive(false),
+            's' => builder.dot_matches_new_line(true),
+            'm' | 'n' => builder.multi_line(true),
+            other => return Err(ExecError::InvalidArgument(format!("invalid regular expression option: \"{other}\""))),
+        };
+    }
+    let re = builder
+        .build()
+        .map_err(|e| ExecError::InvalidArgument(format!("invalid regular expression \"{pattern}\": {e}")))?;
+    let out = f(&re);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 64 {
+            c.clear();
+        }
+        c.insert(key, re);
+    });
+    Ok(out)
+}
+
+/// A PostgreSQL/DuckDB replacement string (`\1` a group, `\&` or `\0` the match, `\\` a
+/// backslash) in the regex crate's syntax (`${1}`, `$$` for a dollar).
+fn regex_replacement(r: &str) -> String {
+    let mut out = String::with_capacity(r.len());
+    let mut chars = r.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek().copied() {
+                Some(d) if d.is_ascii_digit() => {
+                    chars.next();
+                    out.push_str(&format!("${{{d}}}"));
+                }
+                Some('&') => {
+                    chars.next();
+                    out.push_str("${0}");
+                }
+                Some('\\') => {
+                    chars.next();
+                    out.push('\\');
+                }
+                _ => out.push('\\'),
+            },
+            '$' => out.push_str("$$"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn interval_value(iv: crate::time::Interval) -> Value {
     Value::Interval { months: iv.months, days: iv.days, micros: iv.micros }
 }
@@ -878,6 +1024,10 @@ fn time_eval(func: ScalarFunction, args: &[Value], return_type: DataType) -> Res
                 + (secs * 1e6).round() as i64;
             Value::Timestamp(micros)
         }
+        ToChar => match &args[0] {
+            Value::Timestamp(t) => Value::Text(time::to_char(*t, &text(&args[1]))?),
+            other => return Err(ExecError::Internal(format!("to_char of {other:?}"))),
+        },
         Strftime => {
             let (format, at) = match (&args[0], &args[1]) {
                 (Value::Timestamp(t), f) => (text(f), *t),

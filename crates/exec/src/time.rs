@@ -436,6 +436,189 @@ pub fn strftime(format: &str, ts: i64) -> Result<String> {
     Ok(out)
 }
 
+/// ISO 8601 week-numbering year and week of a day (weeks start on Monday; week 1 holds the
+/// year's first Thursday).
+fn iso_week(days: i64) -> (i64, i64) {
+    let iso_dow = (days + 3).rem_euclid(7); // 0 = Monday
+    let thursday = days - iso_dow + 3;
+    let (year, _, _) = civil_from_days(thursday);
+    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+    (year, week)
+}
+
+/// PostgreSQL's `to_char(timestamp, template)`: `YYYY`, `MM`, `DD`, `HH24`, `MI`, `SS`, `Month`,
+/// `Dy`, `Q`, `IW`, ... with the `FM` (no padding) prefix, the `TH` suffix and `"quoted"`
+/// literal text; anything else is copied.
+pub fn to_char(ts: i64, template: &str) -> Result<String> {
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let time = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let (hour, minute) = (time / MICROS_PER_HOUR, time / MICROS_PER_MINUTE % 60);
+    let (second, micros) = (time / MICROS_PER_SECOND % 60, time % MICROS_PER_SECOND);
+    let dow = (days + 4).rem_euclid(7); // 0 = Sunday
+    let doy = days - days_from_civil(y, 1, 1) + 1;
+    let (iso_year, iso_wk) = iso_week(days);
+    let chars: Vec<char> = template.chars().collect();
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut i = 0;
+    // Numeric fields: (pattern, value, width). Longest first where one is a prefix of another.
+    let numeric: [(&str, i64, usize); 27] = [
+        ("HH24", hour, 2),
+        ("HH12", (hour + 11) % 12 + 1, 2),
+        ("HH", (hour + 11) % 12 + 1, 2),
+        ("MI", minute, 2),
+        ("SSSSS", time / MICROS_PER_SECOND, 1),
+        ("SSSS", time / MICROS_PER_SECOND, 1),
+        ("SS", second, 2),
+        ("MS", micros / 1000, 3),
+        ("US", micros, 6),
+        ("IYYY", iso_year, 4),
+        ("IYY", iso_year.rem_euclid(1000), 3),
+        ("IY", iso_year.rem_euclid(100), 2),
+        ("IW", iso_wk, 2),
+        ("ID", if dow == 0 { 7 } else { dow }, 1),
+        ("YYYY", y, 4),
+        ("YYY", y.rem_euclid(1000), 3),
+        ("YY", y.rem_euclid(100), 2),
+        ("Y", y.rem_euclid(10), 1),
+        ("MM", m as i64, 2),
+        ("DDD", doy, 3),
+        ("DD", d as i64, 2),
+        ("D", dow + 1, 1),
+        ("WW", (doy - 1) / 7 + 1, 2),
+        ("W", (d as i64 - 1) / 7 + 1, 1),
+        ("CC", if y > 0 { (y - 1) / 100 + 1 } else { y / 100 - 1 }, 2),
+        ("Q", (m as i64 - 1) / 3 + 1, 1),
+        ("J", days + 2_440_588, 1),
+    ];
+    let starts = |i: usize, pat: &str, case_sensitive: bool| -> bool {
+        let p: Vec<char> = pat.chars().collect();
+        i + p.len() <= chars.len()
+            && chars[i..i + p.len()]
+                .iter()
+                .zip(&p)
+                .all(|(a, b)| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(b) })
+    };
+    let cased = |word: &str, pattern: &[char]| -> String {
+        // MONTH -> upper case, Month -> capitalized, month -> lower case.
+        if pattern.len() > 1 && pattern[1].is_ascii_uppercase() {
+            word.to_uppercase()
+        } else if pattern[0].is_ascii_uppercase() {
+            word.to_string()
+        } else {
+            word.to_lowercase()
+        }
+    };
+    while i < chars.len() {
+        let mut fill = true;
+        if starts(i, "FM", false) {
+            fill = false;
+            i += 2;
+        }
+        if i >= chars.len() {
+            break;
+        }
+        if chars[i] == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                out.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if chars[i] == '\\' && i + 1 < chars.len() {
+            out.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        // Names: MONTH, Month, month, MON, Mon, mon, DAY, Day, day, DY, Dy, dy.
+        let mut matched = false;
+        for (pat, full, width) in [("MONTH", true, 9), ("MON", false, 3), ("DAY", true, 9), ("DY", false, 3)] {
+            if starts(i, pat, false) {
+                let name = if pat.starts_with('M') { MONTH_NAMES[m as usize - 1] } else { DAY_NAMES[dow as usize] };
+                let name = if full { name.to_string() } else { name[..3].to_string() };
+                let text = cased(&name, &chars[i..i + pat.len()]);
+                if fill && full {
+                    out.push_str(&format!("{text:<width$}"));
+                } else {
+                    out.push_str(&text);
+                }
+                i += pat.len();
+                matched = true;
+                break;
+            }
+        }
+        if matched {
+            continue;
+        }
+        for (pat, upper, dotted) in [
+            ("A.M.", true, true),
+            ("P.M.", true, true),
+            ("a.m.", false, true),
+            ("p.m.", false, true),
+            ("AM", true, false),
+            ("PM", true, false),
+            ("am", false, false),
+            ("pm", false, false),
+        ] {
+            if starts(i, pat, true) {
+                let text = match (hour < 12, dotted) {
+                    (true, true) => "a.m.",
+                    (false, true) => "p.m.",
+                    (true, false) => "am",
+                    (false, false) => "pm",
+                };
+                out.push_str(&if upper { text.to_uppercase() } else { text.to_string() });
+                i += pat.len();
+                matched = true;
+                break;
+            }
+        }
+        if matched {
+            continue;
+        }
+        if starts(i, "Y,YYY", false) {
+            let text = format!("{},{:03}", y / 1000, y.rem_euclid(1000));
+            out.push_str(&text);
+            i += 5;
+            continue;
+        }
+        for (pat, value, width) in numeric {
+            if starts(i, pat, false) {
+                if fill {
+                    out.push_str(&format!("{value:0width$}"));
+                } else {
+                    out.push_str(&value.to_string());
+                }
+                i += pat.len();
+                // The ordinal suffix: 1st, 2nd, 3rd, 4th (TH upper case, th lower case).
+                if starts(i, "TH", false) {
+                    let suffix = match (value % 100, value % 10) {
+                        (11..=13, _) => "th",
+                        (_, 1) => "st",
+                        (_, 2) => "nd",
+                        (_, 3) => "rd",
+                        _ => "th",
+                    };
+                    out.push_str(&if chars[i] == 'T' { suffix.to_uppercase() } else { suffix.to_string() });
+                    i += 2;
+                }
+                matched = true;
+                break;
+            }
+        }
+        if !matched {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// The current time as a timestamp.
 pub fn now_micros() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)

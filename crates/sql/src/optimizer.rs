@@ -205,6 +205,10 @@ pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
             rows.iter_mut().flatten().for_each(f);
             LogicalPlan::Values { rows, types }
         }
+        LogicalPlan::Series { mut args, inclusive, data_type } => {
+            args.iter_mut().for_each(f);
+            LogicalPlan::Series { args, inclusive, data_type }
+        }
         LogicalPlan::Filter { input, mut predicate } => {
             f(&mut predicate);
             LogicalPlan::Filter { input: rec(input), predicate }
@@ -556,7 +560,7 @@ fn prune(plan: LogicalPlan, required: &[bool]) -> (LogicalPlan, Vec<usize>) {
             let (anchor, recursive) = (Box::new(prune_columns(*anchor)), Box::new(prune_columns(*recursive)));
             (LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct }, identity(width))
         }
-        leaf @ (LogicalPlan::Values { .. } | LogicalPlan::WorkingTable { .. }) => {
+        leaf @ (LogicalPlan::Values { .. } | LogicalPlan::Series { .. } | LogicalPlan::WorkingTable { .. }) => {
             let width = leaf.output_types().len();
             (leaf, identity(width))
         }

@@ -19,6 +19,12 @@ pub enum LogicalPlan {
         rows: Vec<Vec<Expr>>,
         types: Vec<DataType>,
     },
+    /// `generate_series` / `range` in FROM (see `PhysicalPlan::Series`).
+    Series {
+        args: Vec<Expr>,
+        inclusive: bool,
+        data_type: DataType,
+    },
     Filter {
         input: Box<LogicalPlan>,
         predicate: Expr,
@@ -113,7 +119,10 @@ impl LogicalPlan {
     /// The inputs of this node.
     pub fn children(&self) -> Vec<&LogicalPlan> {
         match self {
-            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::WorkingTable { .. } => vec![],
+            LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Series { .. }
+            | LogicalPlan::WorkingTable { .. } => vec![],
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Project { input, .. }
             | LogicalPlan::Aggregate { input, .. }
@@ -131,6 +140,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Scan { table, columns, .. } => columns.iter().map(|&c| table.column_type(c)).collect(),
             LogicalPlan::Values { types, .. } => types.clone(),
+            LogicalPlan::Series { data_type, .. } => vec![*data_type],
             LogicalPlan::Filter { input, .. } | LogicalPlan::Sort { input, .. } | LogicalPlan::Limit { input, .. } => {
                 input.output_types()
             }
@@ -169,6 +179,7 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Values { rows, .. } => rows.len(),
+            LogicalPlan::Series { .. } => 1000,
             LogicalPlan::Filter { input, .. } => input.estimated_rows(snapshot) / 4,
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Sort { input, .. }
@@ -201,6 +212,9 @@ impl LogicalPlan {
                 P::Scan { table: table.clone(), snapshot, columns: columns.clone(), filter: filter.clone() }
             }
             LogicalPlan::Values { rows, types } => P::Values { rows: rows.clone(), types: types.clone() },
+            LogicalPlan::Series { args, inclusive, data_type } => {
+                P::Series { args: args.clone(), inclusive: *inclusive, data_type: *data_type }
+            }
             LogicalPlan::Filter { input, predicate } => P::Filter { input: lower(input), predicate: predicate.clone() },
             LogicalPlan::Project { input, exprs } => P::Project { input: lower(input), exprs: exprs.clone() },
             LogicalPlan::Aggregate { input, group_by, aggregates } => {

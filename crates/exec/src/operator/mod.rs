@@ -16,6 +16,7 @@ mod project;
 mod prune;
 mod recursive;
 mod scan;
+mod series;
 mod setop;
 mod sort;
 mod window;
@@ -74,6 +75,13 @@ pub enum PhysicalPlan {
     Values {
         rows: Vec<Vec<Expr>>,
         types: Vec<DataType>,
+    },
+    /// `generate_series(start, stop [, step])` (`inclusive`) or `range(...)`: BIGINT, or
+    /// TIMESTAMP stepped by an INTERVAL. Each argument is constant.
+    Series {
+        args: Vec<Expr>,
+        inclusive: bool,
+        data_type: DataType,
     },
     Filter {
         input: Box<PhysicalPlan>,
@@ -184,6 +192,7 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             scan::run_scan(table, *snapshot, columns, filter.as_ref(), sink)
         }
         PhysicalPlan::Values { rows, types } => scan::run_values(rows, types, sink),
+        PhysicalPlan::Series { args, inclusive, data_type } => series::run_series(args, *inclusive, *data_type, sink),
         PhysicalPlan::Filter { input, predicate } => execute(input, &mut filter::FilterSink { predicate, next: sink }),
         PhysicalPlan::Project { input, exprs } => execute(input, &mut project::ProjectSink { exprs, next: sink }),
         PhysicalPlan::Aggregate { input, group_by, aggregates } => {
@@ -272,6 +281,11 @@ impl PhysicalPlan {
             PhysicalPlan::Values { rows, types } => PhysicalPlan::Values {
                 rows: rows.iter().map(|r| r.iter().map(map).collect()).collect(),
                 types: types.clone(),
+            },
+            PhysicalPlan::Series { args, inclusive, data_type } => PhysicalPlan::Series {
+                args: args.iter().map(map).collect(),
+                inclusive: *inclusive,
+                data_type: *data_type,
             },
             PhysicalPlan::Filter { input, predicate } => {
                 PhysicalPlan::Filter { input: rec(input), predicate: map(predicate) }
@@ -364,6 +378,10 @@ impl PhysicalPlan {
             PhysicalPlan::Values { rows, .. } => {
                 write!(out, "{pad}ValuesExec: {} row(s)", rows.len())
             }
+            PhysicalPlan::Series { args, inclusive, .. } => {
+                let name = if *inclusive { "generate_series" } else { "range" };
+                write!(out, "{pad}SeriesExec: {name}({})", join(args))
+            }
             PhysicalPlan::Filter { predicate, .. } => write!(out, "{pad}FilterExec: {predicate}"),
             PhysicalPlan::Project { exprs, .. } => write!(out, "{pad}ProjectExec: {}", join(exprs)),
             PhysicalPlan::Aggregate { group_by, aggregates, .. } => {
@@ -433,7 +451,10 @@ impl PhysicalPlan {
                 right.fmt_tree(depth + 1, out);
             }
             PhysicalPlan::Union { inputs } => inputs.iter().for_each(|i| i.fmt_tree(depth + 1, out)),
-            PhysicalPlan::Scan { .. } | PhysicalPlan::Values { .. } | PhysicalPlan::WorkingTable { .. } => {}
+            PhysicalPlan::Scan { .. }
+            | PhysicalPlan::Values { .. }
+            | PhysicalPlan::Series { .. }
+            | PhysicalPlan::WorkingTable { .. } => {}
         }
     }
 }

@@ -588,6 +588,18 @@ impl Binder<'_> {
             B::And => Ok(Expr::And(Box::new(coerce::boolean(l, "AND")?), Box::new(coerce::boolean(r, "AND")?))),
             B::Or => Ok(Expr::Or(Box::new(coerce::boolean(l, "OR")?), Box::new(coerce::boolean(r, "OR")?))),
             B::StringConcat => coerce::concat(l, r),
+            // PostgreSQL's regular-expression match: `~`, `~*` (case-insensitive), `!~`, `!~*`.
+            B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+                let insensitive = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                let mut args = vec![l, r];
+                if insensitive {
+                    args.push(Expr::literal(Value::Text("i".into())));
+                }
+                let Ok(m) = scalar_call(ScalarFunction::RegexpMatches, args) else {
+                    return crate::bind_err!("operator {op} needs text operands");
+                };
+                Ok(if matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch) { Expr::Not(Box::new(m)) } else { m })
+            }
             other => crate::unsupported!("operator {other}"),
         }
     }
@@ -835,6 +847,12 @@ impl Binder<'_> {
             };
             return Ok(Expr::Column { idx: agg.group_by.len() + slot, name, data_type });
         }
+        if matches!(name.as_str(), "generate_series" | "range" | "unnest") {
+            return Err(bind_error(
+                format!("{name}() returns a set of rows: use it in FROM, as in SELECT * FROM {name}(1, 10)"),
+                pos,
+            ));
+        }
         let Some(func) = ScalarFunction::lookup(&name) else {
             const KNOWN: &[&str] = &[
                 "abs",
@@ -881,6 +899,10 @@ impl Binder<'_> {
                 "strftime",
                 "epoch",
                 "now",
+                "regexp_matches",
+                "regexp_replace",
+                "regexp_extract",
+                "regexp_full_match",
                 "count",
                 "sum",
                 "avg",

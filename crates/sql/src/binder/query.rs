@@ -552,6 +552,18 @@ impl Binder<'_> {
                 let columns = (0..table.schema().columns.len()).collect();
                 Ok((LogicalPlan::Scan { table, columns, filter: None }, scope_of(qualifier, names, types)))
             }
+            TableFactor::Table { name, alias, args: Some(args), .. } => {
+                let (fname, _) = super::object_name(name)?;
+                let (plan, column) = self.table_function(&fname, name, &args.args)?;
+                let types = plan.output_types();
+                // `FROM generate_series(1, 3) AS t` names the column t too (PostgreSQL, DuckDB).
+                let column = match alias {
+                    Some(a) if a.columns.is_empty() => normalize(&a.name),
+                    _ => column,
+                };
+                let (qualifier, names) = rename(alias, fname, vec![column])?;
+                Ok((plan, scope_of(qualifier, names, types)))
+            }
             TableFactor::Derived { lateral, subquery, alias, .. } => {
                 if *lateral {
                     return crate::unsupported!("LATERAL");
@@ -576,8 +588,79 @@ impl Binder<'_> {
         }
     }
 
+    /// A function in FROM: `generate_series(start, stop [, step])` (stop included) and
+    /// `range(start, stop [, step])` (stop excluded), over integers or over timestamps with an
+    /// INTERVAL step. Returns the plan and its column's name.
+    fn table_function(
+        &self,
+        fname: &str,
+        name: &ast::ObjectName,
+        args: &[ast::FunctionArg],
+    ) -> Result<(LogicalPlan, String)> {
+        let inclusive = match fname {
+            "generate_series" => true,
+            "range" => false,
+            _ => {
+                return Err(SqlError::Bind {
+                    message: format!(
+                        "table function \"{fname}\" does not exist (table functions: generate_series, range)"
+                    ),
+                    pos: pos_of(name),
+                })
+            }
+        };
+        let arity_ok = match args.len() {
+            2 | 3 => true,
+            1 => !inclusive,
+            _ => false,
+        };
+        if !arity_ok {
+            let wanted = if inclusive { "2 or 3" } else { "1 to 3" };
+            return crate::bind_err!("{fname}() takes {wanted} arguments, got {}", args.len());
+        }
+        let empty = Scope::default();
+        let mut bound = Vec::with_capacity(args.len());
+        for a in args {
+            let e = match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => e,
+                other => return crate::unsupported!("{fname}() argument {other}"),
+            };
+            bound.push(self.expr(e, &mut Cx::plain(&empty, "FROM"))?);
+        }
+        // range(n) is range(0, n).
+        if bound.len() == 1 {
+            bound.insert(0, Expr::literal(Value::BigInt(0)));
+        }
+        let types: Vec<DataType> = bound.iter().map(Expr::data_type).collect();
+        let is_time = |t: DataType| matches!(t, DataType::Date | DataType::Timestamp);
+        let timestamps = types[..2].iter().any(|t| is_time(*t))
+            || (types.len() == 3 && types[2] == DataType::Interval && types[..2].iter().all(|t| !t.is_numeric()));
+        let data_type = if timestamps { DataType::Timestamp } else { DataType::BigInt };
+        let mut typed = Vec::with_capacity(bound.len());
+        for (k, e) in bound.into_iter().enumerate() {
+            let t = e.data_type();
+            let want = if k == 2 && timestamps { DataType::Interval } else { data_type };
+            let ok = t == DataType::Null
+                || t == want
+                || (want == DataType::BigInt && t.is_integer())
+                || (want == DataType::Timestamp && (is_time(t) || t == DataType::Text));
+            if !ok {
+                let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+                return crate::bind_err!(
+                    "function {fname}({}) does not exist: it takes integers, or timestamps with an INTERVAL step",
+                    names.join(", ")
+                );
+            }
+            typed.push(cast_to(e, want)?);
+        }
+        if timestamps && typed.len() == 2 {
+            return crate::bind_err!("{fname}() over timestamps needs an INTERVAL step");
+        }
+        Ok((LogicalPlan::Series { args: typed, inclusive, data_type }, fname.to_string()))
+    }
+
     fn select(&self, s: &ast::Select, tail: Tail) -> Result<BoundQuery> {
-        if s.top.is_some() || s.into.is_some() || !s.lateral_views.is_empty() || s.qualify.is_some() {
+        if s.top.is_some() || s.into.is_some() || !s.lateral_views.is_empty() {
             return crate::unsupported!("this SELECT form");
         }
         // Window calls and named windows belong to this SELECT only: a subquery met while
@@ -816,19 +899,29 @@ impl Binder<'_> {
             None => None,
         };
 
+        // QUALIFY filters on window results (and anything else the SELECT list may read).
+        let mut qualify = match &s.qualify {
+            Some(q) => {
+                let mut cx =
+                    Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "QUALIFY").with_aliases(&select_asts);
+                Some(coerce::boolean(self.expr(q, &mut cx)?, "QUALIFY")?)
+            }
+            None => None,
+        };
+
         // ORDER BY: an output name or position, an output expression, or a hidden column.
         let n_visible = exprs.len();
         let out_scope = Scope {
             columns: names.iter().zip(&exprs).map(|(n, e)| ScopeColumn::new(None, n.clone(), e.data_type())).collect(),
         };
-        let distinct = match &s.distinct {
-            None | Some(ast::Distinct::All) => false,
-            Some(ast::Distinct::Distinct) => true,
-            Some(ast::Distinct::On(_)) => return crate::unsupported!("DISTINCT ON"),
+        let (distinct, distinct_on) = match &s.distinct {
+            None | Some(ast::Distinct::All) => (false, None),
+            Some(ast::Distinct::Distinct) => (true, None),
+            Some(ast::Distinct::On(on)) => (false, Some(on)),
         };
-        let mut keys = Vec::new();
-        for ob in tail.order_by {
-            let by_output = match &ob.expr {
+        // An ORDER BY or DISTINCT ON key: an output column, or a hidden column added to `exprs`.
+        let mut output_key = |e: &ast::Expr, exprs: &mut Vec<Expr>, clause: &'static str| -> Result<Expr> {
+            let by_output = match e {
                 ast::Expr::Identifier(id) => {
                     let name = normalize(id);
                     let hits: Vec<usize> =
@@ -848,18 +941,18 @@ impl Binder<'_> {
                         [] => None,
                     }
                 }
-                _ => self.position_ref(&ob.expr, &out_scope)?,
+                _ => self.position_ref(e, &out_scope)?,
             };
-            let key_expr = match by_output {
+            Ok(match by_output {
                 Some(e) => e,
                 None => {
-                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), "ORDER BY")
+                    let mut cx = Cx::aggregate(&scope, is_aggregate.then_some(&mut agg_state), clause)
                         .with_aliases(&select_asts);
-                    let bound = self.expr(&ob.expr, &mut cx)?;
-                    match exprs.iter().position(|e| *e == bound) {
+                    let bound = self.expr(e, &mut cx)?;
+                    match exprs.iter().position(|x| *x == bound) {
                         Some(k) => Expr::Column {
                             idx: k,
-                            name: names.get(k).cloned().unwrap_or_else(|| ob.expr.to_string()),
+                            name: names.get(k).cloned().unwrap_or_else(|| e.to_string()),
                             data_type: bound.data_type(),
                         },
                         None if distinct => {
@@ -869,16 +962,20 @@ impl Binder<'_> {
                         }
                         None => {
                             exprs.push(bound.clone());
-                            Expr::Column {
-                                idx: exprs.len() - 1,
-                                name: ob.expr.to_string(),
-                                data_type: bound.data_type(),
-                            }
+                            Expr::Column { idx: exprs.len() - 1, name: e.to_string(), data_type: bound.data_type() }
                         }
                     }
                 }
-            };
+            })
+        };
+        let mut keys = Vec::new();
+        for ob in tail.order_by {
+            let key_expr = output_key(&ob.expr, &mut exprs, "ORDER BY")?;
             keys.push(sort_key(key_expr, ob)?);
+        }
+        let mut on_keys = Vec::new();
+        for e in distinct_on.into_iter().flatten() {
+            on_keys.push(output_key(e, &mut exprs, "DISTINCT ON")?);
         }
 
         // Window results follow the columns of the Window node's input.
@@ -889,6 +986,9 @@ impl Binder<'_> {
             let renumber =
                 |c: usize| if c >= super::window::WINDOW_BASE { c - super::window::WINDOW_BASE + base } else { c };
             exprs.iter_mut().for_each(|e| e.remap_columns(&renumber));
+            if let Some(q) = &mut qualify {
+                q.remap_columns(&renumber);
+            }
             // `row_number() OVER () IN (SELECT ...)`: the IN operand lives with the subquery.
             for sub in self.subqueries.borrow_mut().iter_mut().skip(first_subquery) {
                 if let super::SubqueryKind::In { needle, .. } = &mut sub.kind {
@@ -915,7 +1015,33 @@ impl Binder<'_> {
         if !windows.is_empty() {
             plan = LogicalPlan::Window { input: Box::new(plan), windows };
         }
+        if let Some(q) = qualify {
+            plan = LogicalPlan::Filter { input: Box::new(plan), predicate: q };
+        }
         plan = LogicalPlan::Project { input: Box::new(plan), exprs: exprs.clone() };
+        if distinct_on.is_some() {
+            // DISTINCT ON (k): the first row of each k in ORDER BY order, as
+            // `row_number() OVER (PARTITION BY k ORDER BY ...) = 1`.
+            let rn = Expr::Column { idx: exprs.len(), name: "row_number".into(), data_type: DataType::BigInt };
+            let window = exec::WindowExpr {
+                func: exec::WindowFunc::RowNumber,
+                args: vec![],
+                distinct: false,
+                filter: None,
+                extra: None,
+                partition_by: on_keys,
+                order_by: keys.clone(),
+                frame: exec::WindowFrame::default_frame(),
+                data_type: DataType::BigInt,
+            };
+            plan = LogicalPlan::Window { input: Box::new(plan), windows: vec![window] };
+            let first = Expr::Compare {
+                op: exec::CmpOp::Eq,
+                left: Box::new(rn),
+                right: Box::new(Expr::Literal { value: Value::BigInt(1), data_type: DataType::BigInt }),
+            };
+            plan = LogicalPlan::Filter { input: Box::new(plan), predicate: first };
+        }
         if distinct {
             let group_by = exprs
                 .iter()
@@ -928,7 +1054,7 @@ impl Binder<'_> {
             plan = LogicalPlan::Sort { input: Box::new(plan), keys, fetch: None };
         }
         plan = apply_limit(plan, tail.limit, tail.offset);
-        if exprs.len() > n_visible {
+        if exprs.len() > n_visible || distinct_on.is_some() {
             let visible = (0..n_visible)
                 .map(|idx| Expr::Column { idx, name: names[idx].clone(), data_type: exprs[idx].data_type() })
                 .collect();

@@ -107,7 +107,7 @@ impl Binder<'_> {
             }
             return Ok(Expr::literal(Value::Null));
         }
-        if !matches!(cx.clause, "SELECT" | "ORDER BY") {
+        if !matches!(cx.clause, "SELECT" | "ORDER BY" | "QUALIFY") {
             let message = if cx.clause == "window function argument" {
                 "window function calls cannot be nested".to_string()
             } else {

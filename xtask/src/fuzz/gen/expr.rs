@@ -297,6 +297,19 @@ impl Gen {
                 } else {
                     self.expr(Ty::Text, cx, d)
                 };
+                if self.rng.chance(25) {
+                    // Regular expressions: the operators and regexp_matches / regexp_full_match.
+                    let re =
+                        self.rng.pick(&["'^p'", "'[0-9]+'", "'(a|b)c'", "'^$'", "'.*'", "'('", "'\\d{2}'"]).to_string();
+                    let re = if self.rng.chance(80) { re } else { self.expr(Ty::Text, cx, d) };
+                    let s = self.expr(Ty::Text, cx, d);
+                    return match self.rng.range(0, 5) {
+                        0 => format!("regexp_matches({s}, {re})"),
+                        1 => format!("regexp_full_match({s}, {re})"),
+                        2 => format!("regexp_matches({s}, {re}, {})", self.rng.pick(&["'i'", "'c'", "'x'"])),
+                        _ => format!("({s} {} {re})", self.rng.pick(&["~", "~*", "!~", "!~*"])),
+                    };
+                }
                 format!("({} {op} {pattern})", self.expr(Ty::Text, cx, d))
             }
             11 => format!("starts_with({}, {})", self.expr(Ty::Text, cx, d), self.expr(Ty::Text, cx, d)),
@@ -460,6 +473,24 @@ impl Gen {
                     self.rng.pick(&["' '", "'p'", "'/'", "'x'"]),
                     self.expr(Ty::Text, cx, d)
                 )
+            }
+            _ if self.rng.chance(50) => {
+                let s = self.expr(Ty::Text, cx, d);
+                match self.rng.range(0, 3) {
+                    0 => format!("regexp_replace({s}, '[aeiou]', '\\1-', {})", self.rng.pick(&["'g'", "'gi'", "''"])),
+                    1 => format!("regexp_extract({s}, '([a-z]+)-([0-9]+)', {})", self.rng.range(-1, 3)),
+                    _ => {
+                        let t = self.expr(Ty::Timestamp, cx, d);
+                        let f = self.rng.pick(&[
+                            "'YYYY-MM-DD'",
+                            "'FMMonth DDth'",
+                            "'HH12:MI AM Dy'",
+                            "'IYYY-IW Q'",
+                            "'\"x\" Y,YYY'",
+                        ]);
+                        format!("to_char({t}, {f})")
+                    }
+                }
             }
             _ => format!("replace({}, 'a', '')", self.expr(Ty::Text, cx, d)),
         }

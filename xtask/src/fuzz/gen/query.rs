@@ -247,6 +247,9 @@ impl Gen {
         let distinct = self.rng.chance(9);
         if distinct {
             sql += "DISTINCT ";
+        } else if self.rng.chance(4) {
+            // The first row of each value of the first output column, in ORDER BY order.
+            sql += "DISTINCT ON (1) ";
         }
         // The select list.
         let mut out_cols: Vec<(String, Ty)> = Vec::new();
@@ -349,6 +352,10 @@ impl Gen {
                 parts.push(format!("{key}{dir}"));
             }
             order = format!(" ORDER BY {}", parts.join(", "));
+        }
+        if out_cx.windows && self.rng.chance(15) {
+            let d = self.depth().min(2);
+            sql += &format!(" QUALIFY {}", self.expr(Ty::Bool, out_cx, d));
         }
         let named = self.named_windows.pop().unwrap_or_default();
         if !named.is_empty() {
@@ -474,7 +481,7 @@ impl Gen {
     /// A table, CTE, derived table or VALUES list with an alias.
     fn relation(&mut self, ctes: &[Rel]) -> FromItem {
         let derived = self.query_depth < 3 && self.budget > 12;
-        let weights = [70, if ctes.is_empty() { 0 } else { 18 }, if derived { 12 } else { 0 }, 3];
+        let weights = [70, if ctes.is_empty() { 0 } else { 18 }, if derived { 12 } else { 0 }, 3, 2];
         match self.rng.weighted(&weights) {
             0 | 1 => {
                 let rel = if weights[1] > 0 && self.rng.chance(50) {
@@ -501,6 +508,29 @@ impl Gen {
                     return FromItem { sql, alias, cols, rows: q.rows.max(1) };
                 }
                 FromItem { sql: format!("({}) AS {alias}", q.sql), alias, cols: q.cols, rows: q.rows.max(1) }
+            }
+            4 => {
+                // A series: integers, or timestamps stepped by an interval.
+                let alias = self.alias("g");
+                let (sql, ty, rows) = if self.rng.chance(60) {
+                    let (a, b) = (self.rng.range(-3, 5), self.rng.range(-3, 40));
+                    let step = if self.rng.chance(30) {
+                        format!(", {}", self.rng.pick(&["2", "-1", "7", "0"]))
+                    } else {
+                        String::new()
+                    };
+                    let f = self.rng.pick(&["generate_series", "range"]);
+                    (format!("{f}({a}, {b}{step})"), Ty::BigInt, (b - a).unsigned_abs() as usize + 1)
+                } else {
+                    let step = self.rng.pick(&["'1 day'", "'6 hours'", "'1 month'", "'-1 day'", "'1 month -30 days'"]);
+                    (
+                        format!("generate_series(TIMESTAMP '2025-11-20 00:00:00', TIMESTAMP '2025-11-30 00:00:00', INTERVAL {step})"),
+                        Ty::Timestamp,
+                        41,
+                    )
+                };
+                let col = format!("{alias}_0");
+                FromItem { sql: format!("{sql} AS {alias}({col})"), alias, cols: vec![(col, ty)], rows }
             }
             _ => {
                 let alias = self.alias("v");
