@@ -51,7 +51,7 @@ pub fn concat_batches(batches: &[Batch]) -> Result<Batch> {
 
 /// Intervals have no natural order in arrow2's sort: replaces each by its rank in
 /// PostgreSQL's interval order (months as 30 days, days as 24 hours), keeping the NULLs.
-fn interval_ranks(array: &dyn Array) -> Result<Box<dyn Array>> {
+pub(super) fn interval_ranks(array: &dyn Array) -> Result<Box<dyn Array>> {
     use arrow::array::{Int64Array, PrimitiveArray};
     use arrow::types::months_days_ns;
     let values = array

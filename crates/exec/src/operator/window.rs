@@ -255,8 +255,19 @@ fn same_key(keys: &[Vec<u8>], a: u32, b: u32) -> bool {
 impl Layout {
     fn new(input: &Batch, partition_by: &[Expr], order_by: &[SortKey]) -> Result<Layout> {
         let n = input.n_rows;
-        let part_arrays = partition_by.iter().map(|e| e.evaluate(input)).collect::<Result<Vec<_>>>()?;
+        // Intervals have no order in arrow2's sort: partition and sort by their ranks
+        // (`order_arrays` keeps the values for RANGE frames).
+        let sortable = |a: ArrayRef| -> Result<ArrayRef> {
+            if a.data_type() == &DataType::Interval.to_arrow() {
+                super::sort::interval_ranks(a.as_ref())
+            } else {
+                Ok(a)
+            }
+        };
+        let part_arrays =
+            partition_by.iter().map(|e| e.evaluate(input).and_then(sortable)).collect::<Result<Vec<_>>>()?;
         let order_arrays = order_by.iter().map(|k| k.expr.evaluate(input)).collect::<Result<Vec<_>>>()?;
+        let order_sort = order_arrays.iter().map(|a| sortable(a.clone())).collect::<Result<Vec<_>>>()?;
         let mut columns = Vec::new();
         for a in &part_arrays {
             if a.data_type() != &arrow::datatypes::DataType::Null {
@@ -266,7 +277,7 @@ impl Layout {
                 });
             }
         }
-        for (a, k) in order_arrays.iter().zip(order_by) {
+        for (a, k) in order_sort.iter().zip(order_by) {
             if a.data_type() != &arrow::datatypes::DataType::Null {
                 columns.push(SortColumn {
                     values: a.as_ref(),
@@ -289,7 +300,7 @@ impl Layout {
             encode_rows(&refs, n)
         };
         let part_keys = encode(&part_arrays)?;
-        let order_keys = encode(&order_arrays)?;
+        let order_keys = encode(&order_sort)?;
         let mut partitions = Vec::new();
         let mut peers = vec![(0, 0); n];
         let mut start = 0;
