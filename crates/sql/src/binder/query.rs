@@ -980,6 +980,12 @@ impl Binder<'_> {
 
         // Window results follow the columns of the Window node's input.
         let windows = self.windows.take();
+        if qualify.is_some() && windows.is_empty() {
+            // As DuckDB: without a window, QUALIFY would only be a misplaced WHERE or HAVING.
+            return crate::bind_err!(
+                "QUALIFY needs a window function in the SELECT list or in QUALIFY (use WHERE or HAVING)"
+            );
+        }
         if !windows.is_empty() {
             let base =
                 if is_aggregate { agg_state.group_by.len() + agg_state.aggregates.len() } else { scope.columns.len() };
