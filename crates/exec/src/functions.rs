@@ -93,6 +93,9 @@ pub enum ScalarFunction {
     /// PostgreSQL's `to_char(timestamp, template)`.
     ToChar,
     RegexpFullMatch,
+    /// `s SIMILAR TO p`: SQL's regular expressions (`%`, `_`, `|`, `*`, `+`, `()`, `[]`),
+    /// matching the whole string.
+    SimilarTo,
     RegexpReplace,
     RegexpExtract,
 }
@@ -249,6 +252,7 @@ impl ScalarFunction {
             Cbrt => "cbrt",
             RegexpMatches => "regexp_matches",
             RegexpFullMatch => "regexp_full_match",
+            SimilarTo => "similar_to",
             ToChar => "to_char",
             RegexpReplace => "regexp_replace",
             RegexpExtract => "regexp_extract",
@@ -425,6 +429,10 @@ impl ScalarFunction {
                     text(*t)?;
                 }
                 sig(vec![T::Text; 3], T::Text)
+            }
+            SimilarTo => {
+                arity(n == 2, "2")?;
+                sig(vec![text(args[0])?, text(args[1])?], T::Boolean)
             }
             RegexpMatches | RegexpFullMatch => {
                 arity(n == 2 || n == 3, "2 or 3")?;
@@ -706,6 +714,10 @@ impl ScalarFunction {
                 let anchored = self == RegexpFullMatch;
                 Value::Boolean(regex_cached(&text(&args[1]), &flags, anchored, |re| re.is_match(&s))?)
             }
+            SimilarTo => {
+                let s = text(&args[0]);
+                Value::Boolean(regex_cached(&similar_to_regex(&text(&args[1])), "s", true, |re| re.is_match(&s))?)
+            }
             RegexpReplace => {
                 let s = text(&args[0]);
                 let flags = args.get(3).map(text).unwrap_or_default();
@@ -904,6 +916,30 @@ fn regex_cached<T>(pattern: &str, flags: &str, anchored: bool, f: impl FnOnce(&r
         c.insert(key, re);
     });
     Ok(out)
+}
+
+/// A SIMILAR TO pattern as a regex: `%` is `.*`, `_` is `.`, `\\x` is a literal x, other
+/// characters that are special to the regex crate but not to SQL (`.`, `^`, `$`, `\\`) are
+/// escaped; `| * + ? {} () []` keep their meaning.
+fn similar_to_regex(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 8);
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '\\' => match chars.next() {
+                Some(x) => out.push_str(&regex::escape(&x.to_string())),
+                None => out.push_str("\\\\"),
+            },
+            '.' | '^' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A PostgreSQL/DuckDB replacement string (`\1` a group, `\&` or `\0` the match, `\\` a

@@ -284,6 +284,16 @@ impl Binder<'_> {
                     case_insensitive: matches!(e, A::ILike { .. }),
                 })
             }
+            A::SimilarTo { negated, expr, pattern, escape_char } => {
+                if escape_char.is_some() {
+                    return crate::unsupported!("SIMILAR TO ... ESCAPE");
+                }
+                let args = vec![self.expr(expr, cx)?, self.expr(pattern, cx)?];
+                let Ok(m) = scalar_call(ScalarFunction::SimilarTo, args) else {
+                    return crate::bind_err!("SIMILAR TO needs text operands");
+                };
+                Ok(if *negated { Expr::Not(Box::new(m)) } else { m })
+            }
             A::Cast { kind, expr, data_type, format } => {
                 if format.is_some() || matches!(kind, ast::CastKind::TryCast | ast::CastKind::SafeCast) {
                     return crate::unsupported!("{e}");

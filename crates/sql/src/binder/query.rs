@@ -741,15 +741,6 @@ impl Binder<'_> {
             plan = LogicalPlan::Filter { input: Box::new(plan), predicate: pred };
         }
 
-        let group_exprs: &[ast::Expr] = match &s.group_by {
-            ast::GroupByExpr::Expressions(exprs, modifiers) => {
-                if !modifiers.is_empty() {
-                    return crate::unsupported!("GROUP BY modifiers");
-                }
-                exprs
-            }
-            ast::GroupByExpr::All(_) => return crate::unsupported!("GROUP BY ALL"),
-        };
         let select_asts: Vec<(&ast::Expr, Option<String>)> = s
             .projection
             .iter()
@@ -759,7 +750,36 @@ impl Binder<'_> {
                 _ => None,
             })
             .collect();
+        let group_all: Vec<ast::Expr>;
+        let group_exprs: &[ast::Expr] = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) => {
+                if !modifiers.is_empty() {
+                    return crate::unsupported!("GROUP BY modifiers");
+                }
+                exprs
+            }
+            ast::GroupByExpr::All(modifiers) => {
+                if !modifiers.is_empty() {
+                    return crate::unsupported!("GROUP BY ALL with modifiers");
+                }
+                // DuckDB's GROUP BY ALL: every select item without an aggregate is a key.
+                if s.projection
+                    .iter()
+                    .any(|i| !matches!(i, SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }))
+                {
+                    return crate::unsupported!("GROUP BY ALL with * in the select list");
+                }
+                group_all = select_asts
+                    .iter()
+                    // A literal key groups nothing (and `5` would read as a position).
+                    .filter(|(e, _)| !matches!(e, ast::Expr::Value(_)) && !self.contains_aggregate(e, &scope))
+                    .map(|(e, _)| (*e).clone())
+                    .collect();
+                &group_all
+            }
+        };
         let is_aggregate = !group_exprs.is_empty()
+            || matches!(s.group_by, ast::GroupByExpr::All(_))
             || s.having.is_some()
             || select_asts.iter().any(|(e, _)| self.contains_aggregate(e, &scope))
             || tail.order_by.iter().any(|o| self.contains_aggregate(&o.expr, &scope));
@@ -969,9 +989,24 @@ impl Binder<'_> {
             })
         };
         let mut keys = Vec::new();
-        for ob in tail.order_by {
-            let key_expr = output_key(&ob.expr, &mut exprs, "ORDER BY")?;
-            keys.push(sort_key(key_expr, ob)?);
+        // DuckDB's ORDER BY ALL: every output column, left to right (unless a column is "all").
+        let order_all = match tail.order_by {
+            [ob] => matches!(&ob.expr, ast::Expr::Identifier(id) if id.quote_style.is_none()
+                && id.value.eq_ignore_ascii_case("all")
+                && !names.iter().any(|n| n == "all")
+                && !scope.columns.iter().any(|c| c.name == "all")),
+            _ => false,
+        };
+        if order_all {
+            for (idx, name) in names.iter().enumerate() {
+                let col = Expr::Column { idx, name: name.clone(), data_type: exprs[idx].data_type() };
+                keys.push(sort_key(col, &tail.order_by[0])?);
+            }
+        } else {
+            for ob in tail.order_by {
+                let key_expr = output_key(&ob.expr, &mut exprs, "ORDER BY")?;
+                keys.push(sort_key(key_expr, ob)?);
+            }
         }
         let mut on_keys = Vec::new();
         for e in distinct_on.into_iter().flatten() {
