@@ -153,7 +153,8 @@ impl Connection {
         Ok(Statement { conn: self.clone(), prepared: Arc::new(prepared) })
     }
 
-    /// Runs one statement and returns the number of rows it changed (0 for DDL and queries).
+    /// Runs one statement and returns the number of rows it changed (0 for DDL and queries;
+    /// INSERT, UPDATE or DELETE with RETURNING is a query: run it with [`query`](Self::query)).
     pub fn execute(&self, sql: &str, params: impl Params) -> Result<u64> {
         Ok(match self.run(sql, params)? {
             Output::Affected(n) => n,

@@ -298,3 +298,20 @@ fn updates_by_primary_key_match_the_scan() {
 fn count_kv(conn: &heliosdb_nano::Connection) -> i64 {
     conn.query("SELECT count(*) FROM kv", ()).unwrap().row(0).unwrap().get(0).unwrap()
 }
+
+/// INSERT/UPDATE/DELETE ... RETURNING come back through `query` as rows, with parameters.
+#[test]
+fn returning_rows_come_back_through_query() {
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)", params![]).unwrap();
+    let rows =
+        conn.query("INSERT INTO t VALUES ($1, $2), (2, 'b') RETURNING id, upper(name) AS up", params![1, "a"]).unwrap();
+    assert_eq!(rows.column_names(), vec!["id", "up"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.row(0).unwrap().get::<String>(1).unwrap(), "A");
+    let rows = conn.query("UPDATE t SET name = name || '!' WHERE id = $1 RETURNING name", params![2]).unwrap();
+    assert_eq!(rows.row(0).unwrap().get::<String>(0).unwrap(), "b!");
+    let rows = conn.query("DELETE FROM t RETURNING id", params![]).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(conn.query("SELECT count(*) FROM t", params![]).unwrap().row(0).unwrap().get::<i64>(0).unwrap(), 0);
+}

@@ -167,19 +167,6 @@ fn bind_outer(e: &mut Expr, captures: &[Expr]) {
     }
 }
 
-/// Replaces each column of `e` by the expression it names in `exprs`.
-fn inline_columns(e: &mut Expr, exprs: &[Expr]) {
-    if let Expr::Column { idx, .. } = e {
-        if let Some(x) = exprs.get(*idx) {
-            *e = x.clone();
-        }
-        return;
-    }
-    for child in e.children_mut() {
-        inline_columns(child, exprs);
-    }
-}
-
 /// The join a WHERE conjunct can become: (subquery id, kind, right input, join condition).
 fn as_join(c: &Expr, input: &LogicalPlan, subqueries: &[Subquery]) -> Option<(usize, JoinKind, LogicalPlan, Expr)> {
     let (id, negated) = match c {
@@ -209,7 +196,7 @@ fn as_join(c: &Expr, input: &LogicalPlan, subqueries: &[Subquery]) -> Option<(us
         output = Some(match output {
             None => exprs.first()?.clone(),
             Some(mut e) => {
-                inline_columns(&mut e, &exprs);
+                crate::optimizer::inline_columns(&mut e, &exprs);
                 e
             }
         });
@@ -372,7 +359,7 @@ fn scalar_join(id: usize, n_left: usize, subqueries: &[Subquery]) -> Option<(Log
                 output = Some(match output {
                     None => exprs.first()?.clone(),
                     Some(mut e) => {
-                        inline_columns(&mut e, &exprs);
+                        crate::optimizer::inline_columns(&mut e, &exprs);
                         e
                     }
                 });
@@ -432,7 +419,7 @@ fn scalar_join(id: usize, n_left: usize, subqueries: &[Subquery]) -> Option<(Log
     // The value over no rows; a subquery whose value there is an error stays correlated.
     let mut empty = output.clone();
     let empties: Vec<Expr> = aggregates.iter().map(|a| empty_aggregate(a.func, a.data_type)).collect();
-    inline_columns(&mut empty, &empties);
+    crate::optimizer::inline_columns(&mut empty, &empties);
     let empty = empty.evaluate_constant().ok()?;
     let n_keys = inner_keys.len();
     let key_types: Vec<DataType> = inner_keys.iter().map(Expr::data_type).collect();

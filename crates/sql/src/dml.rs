@@ -48,9 +48,9 @@ pub fn primary_keys(table: &mvcc::Table, batch: &Batch, first: usize) -> Result<
 
 /// Runs INSERT: binds the source, casts it to the target columns, fills the others with NULL,
 /// and appends everything in one commit. Any failure leaves the table unchanged.
-pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -> Result<u64> {
-    if ins.returning.is_some() || ins.ignore || ins.overwrite {
-        return crate::unsupported!("INSERT with RETURNING / IGNORE / OVERWRITE");
+pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -> Result<crate::write::WriteOutcome> {
+    if ins.ignore || ins.overwrite {
+        return crate::unsupported!("INSERT with IGNORE / OVERWRITE");
     }
     let table = match &ins.table {
         ast::TableObject::TableName(name) => binder.table(name)?,
@@ -171,10 +171,21 @@ pub fn insert(binder: &Binder, txn: &mut mvcc::Transaction, ins: &ast::Insert) -
         }
         batches.push(Batch { columns, n_rows: b.n_rows });
     }
-    match crate::write::on_conflict(binder, &table, ins)? {
-        Some(action) => crate::write::upsert(txn, &table, batches, action),
-        None => append_batches(txn, &table, batches),
-    }
+    let returning =
+        crate::write::bind_returning(binder, &crate::binder::Scope::of_table(&table), ins.returning.as_ref())?;
+    let affected = match crate::write::on_conflict(binder, &table, ins)? {
+        Some(_) if returning.is_some() => return crate::unsupported!("RETURNING with ON CONFLICT"),
+        Some(action) => crate::write::upsert(txn, &table, batches, action)?,
+        None => {
+            let returned = match &returning {
+                Some((exprs, names)) => Some(crate::write::returning_rows(exprs, names, &batches)?),
+                None => None,
+            };
+            let n = append_batches(txn, &table, batches)?;
+            return Ok(crate::write::WriteOutcome { affected: n, returned });
+        }
+    };
+    Ok(crate::write::WriteOutcome { affected, returned: None })
 }
 
 /// `CREATE TABLE t [(columns)] AS query`: the query runs first, so a failing query creates

@@ -263,7 +263,7 @@ fn has_subquery(e: &Expr) -> bool {
 }
 
 /// Replaces each column reference of `e` by the expression it names in `exprs`.
-fn inline_columns(e: &mut Expr, exprs: &[Expr]) {
+pub(crate) fn inline_columns(e: &mut Expr, exprs: &[Expr]) {
     if let Expr::Column { idx, .. } = e {
         if let Some(x) = exprs.get(*idx) {
             *e = x.clone();

@@ -20,6 +20,14 @@ pub enum QueryOutput {
     Done,
 }
 
+/// What INSERT/UPDATE/DELETE report: the RETURNING rows, or the count of rows touched.
+fn written(outcome: crate::write::WriteOutcome) -> QueryOutput {
+    match outcome.returned {
+        Some((columns, batches)) => QueryOutput::Rows { columns, batches },
+        None => QueryOutput::Affected(outcome.affected),
+    }
+}
+
 /// A statement parsed once, to run many times with different parameter values.
 ///
 /// A query is also bound once, with its parameters left as placeholders typed by the first
@@ -355,13 +363,9 @@ impl Session {
                 })?;
                 Ok(QueryOutput::Rows { columns: bound.names.into_iter().zip(types).collect(), batches })
             }
-            Statement::Insert(ins) => Ok(QueryOutput::Affected(self.in_txn(|txn| dml::insert(&binder, txn, ins))?)),
-            Statement::Update(upd) => {
-                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::update(&binder, txn, upd))?))
-            }
-            Statement::Delete(del) => {
-                Ok(QueryOutput::Affected(self.in_txn(|txn| crate::write::delete(&binder, txn, del))?))
-            }
+            Statement::Insert(ins) => Ok(written(self.in_txn(|txn| dml::insert(&binder, txn, ins))?)),
+            Statement::Update(upd) => Ok(written(self.in_txn(|txn| crate::write::update(&binder, txn, upd))?)),
+            Statement::Delete(del) => Ok(written(self.in_txn(|txn| crate::write::delete(&binder, txn, del))?)),
             Statement::CreateIndex(ci) => {
                 // Scans are columnar and skip data by zone maps; a secondary index would not be
                 // used, so a plain CREATE INDEX is checked (table and columns exist) and accepted.

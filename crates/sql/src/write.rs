@@ -19,6 +19,64 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use storage::{Batch, DataType};
 
+/// Rows a statement's RETURNING clause produced: column names and types, and the batches.
+pub type Returned = (Vec<(String, DataType)>, Vec<Batch>);
+
+/// What INSERT, UPDATE or DELETE did: the rows it touched, and the RETURNING rows if asked.
+pub struct WriteOutcome {
+    pub affected: u64,
+    pub returned: Option<Returned>,
+}
+
+/// Binds a RETURNING list over the table's row (`*` is every column); `None` without one.
+pub fn bind_returning(
+    binder: &Binder,
+    scope: &Scope,
+    items: Option<&Vec<ast::SelectItem>>,
+) -> Result<Option<(Vec<Expr>, Vec<String>)>> {
+    let Some(items) = items else { return Ok(None) };
+    let first_subquery = binder.subqueries.borrow().len();
+    let mut exprs = Vec::new();
+    let mut names = Vec::new();
+    for item in items {
+        match item {
+            ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
+                exprs.push(binder.expr(e, &mut expr_cx(scope, "RETURNING"))?);
+                names.push(match item {
+                    ast::SelectItem::ExprWithAlias { alias, .. } => normalize(alias),
+                    _ => match e {
+                        ast::Expr::Identifier(id) => normalize(id),
+                        ast::Expr::CompoundIdentifier(ids) => ids.last().map(normalize).unwrap_or_default(),
+                        other => other.to_string(),
+                    },
+                });
+            }
+            ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..) => {
+                for (idx, c) in scope.columns.iter().enumerate() {
+                    exprs.push(Expr::Column { idx, name: c.name.clone(), data_type: c.data_type });
+                    names.push(c.name.clone());
+                }
+            }
+            other => return crate::unsupported!("RETURNING item {other}"),
+        }
+    }
+    if binder.subqueries.borrow().len() > first_subquery {
+        return crate::unsupported!("subqueries in RETURNING");
+    }
+    Ok(Some((exprs, names)))
+}
+
+/// Evaluates RETURNING expressions over batches of the table's full rows.
+pub fn returning_rows(exprs: &[Expr], names: &[String], batches: &[Batch]) -> Result<Returned> {
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let columns = exprs.iter().map(|e| e.evaluate(b)).collect::<std::result::Result<Vec<_>, _>>()?;
+        out.push(Batch { columns, n_rows: b.n_rows });
+    }
+    let columns = names.iter().cloned().zip(exprs.iter().map(Expr::data_type)).collect();
+    Ok((columns, out))
+}
+
 /// The target table of UPDATE or DELETE and the scope its expressions see.
 fn target(binder: &Binder, relation: &ast::TableFactor) -> Result<(Arc<mvcc::Table>, Scope)> {
     let ast::TableFactor::Table { name, alias, args: None, .. } = relation else {
@@ -145,9 +203,9 @@ fn ids_and_keys(table: &mvcc::Table, batch: &Batch) -> Result<(Vec<u64>, Vec<Vec
 }
 
 /// `DELETE FROM t [WHERE ...]`.
-pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -> Result<u64> {
-    if del.returning.is_some() || del.using.is_some() || !del.tables.is_empty() || del.limit.is_some() {
-        return crate::unsupported!("DELETE with RETURNING / USING / LIMIT or of several tables");
+pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -> Result<WriteOutcome> {
+    if del.using.is_some() || !del.tables.is_empty() || del.limit.is_some() {
+        return crate::unsupported!("DELETE with USING / LIMIT or of several tables");
     }
     let from = match &del.from {
         ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
@@ -159,13 +217,21 @@ pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -
         return crate::unsupported!("DELETE with JOIN");
     }
     let (table, scope) = target(binder, &twj.relation)?;
-    let batches = matching_rows(binder, txn, &table, &scope, del.selection.as_ref(), Vec::new())?;
+    let returning = bind_returning(binder, &scope, del.returning.as_ref())?;
+    let extra = returning.as_ref().map(|(e, _)| e.clone()).unwrap_or_default();
+    let batches = matching_rows(binder, txn, &table, &scope, del.selection.as_ref(), extra)?;
+    let first_returned = 1 + table.schema().primary_key.len();
     let mut n = 0;
     for b in &batches {
         let (ids, keys) = ids_and_keys(&table, b)?;
         n += txn.delete(&table, &ids, keys)? as u64;
     }
-    Ok(n)
+    let returned = returning.map(|(exprs, names)| {
+        let columns = names.into_iter().zip(exprs.iter().map(Expr::data_type)).collect();
+        let rows = batches.iter().map(|b| Batch { columns: b.columns[first_returned..].to_vec(), n_rows: b.n_rows });
+        (columns, rows.collect())
+    });
+    Ok(WriteOutcome { affected: n, returned })
 }
 
 /// Binds SET assignments: for each table column, its new value (the assigned expression cast
@@ -215,26 +281,43 @@ fn bind_assignments(
 
 /// `UPDATE t SET col = expr, ... [WHERE ...]`: deletes each matched row and appends its new
 /// version.
-pub fn update(binder: &Binder, txn: &mut mvcc::Transaction, upd: &ast::Update) -> Result<u64> {
-    if upd.returning.is_some() || upd.from.is_some() || upd.or.is_some() || upd.limit.is_some() {
-        return crate::unsupported!("UPDATE with FROM / RETURNING / OR / LIMIT");
+pub fn update(binder: &Binder, txn: &mut mvcc::Transaction, upd: &ast::Update) -> Result<WriteOutcome> {
+    if upd.from.is_some() || upd.or.is_some() || upd.limit.is_some() {
+        return crate::unsupported!("UPDATE with FROM / OR / LIMIT");
     }
     if !upd.table.joins.is_empty() {
         return crate::unsupported!("UPDATE with JOIN");
     }
     let (table, scope) = target(binder, &upd.table.relation)?;
     let new_values = bind_assignments(binder, &table, &scope, &upd.assignments)?;
-    let batches = matching_rows(binder, txn, &table, &scope, upd.selection.as_ref(), new_values)?;
+    let n_cols = new_values.len();
+    let returning = bind_returning(binder, &scope, upd.returning.as_ref())?;
+    let mut exprs = new_values.clone();
+    if let Some((ret, _)) = &returning {
+        // RETURNING sees the new row: its column references read the new values.
+        for e in ret {
+            let mut e = e.clone();
+            crate::optimizer::inline_columns(&mut e, &new_values);
+            exprs.push(e);
+        }
+    }
+    let batches = matching_rows(binder, txn, &table, &scope, upd.selection.as_ref(), exprs)?;
     let first_new = 1 + table.schema().primary_key.len();
     let mut n = 0;
     let mut new_rows = Vec::with_capacity(batches.len());
+    let mut returned_rows = Vec::new();
     for b in batches {
         let (ids, keys) = ids_and_keys(&table, &b)?;
         n += txn.delete(&table, &ids, keys)? as u64;
-        new_rows.push(Batch { columns: b.columns[first_new..].to_vec(), n_rows: b.n_rows });
+        if returning.is_some() {
+            returned_rows.push(Batch { columns: b.columns[first_new + n_cols..].to_vec(), n_rows: b.n_rows });
+        }
+        new_rows.push(Batch { columns: b.columns[first_new..first_new + n_cols].to_vec(), n_rows: b.n_rows });
     }
     append_batches(txn, &table, new_rows)?;
-    Ok(n)
+    let returned = returning
+        .map(|(exprs, names)| (names.into_iter().zip(exprs.iter().map(Expr::data_type)).collect(), returned_rows));
+    Ok(WriteOutcome { affected: n, returned })
 }
 
 /// What to do with an inserted row whose primary key is taken.
