@@ -244,7 +244,12 @@ pub(super) fn probe_sink<'a>(
 
 /// The build rows whose `matched` flag is false, joined with NULLs for the probe side's
 /// columns (the rows a LEFT/RIGHT/FULL join adds after the probe); `None` when there are none.
-pub(super) fn unmatched_build(join: &JoinBuild, build_left: bool, spec: &JoinSpec, matched: &[bool]) -> Result<Option<Batch>> {
+pub(super) fn unmatched_build(
+    join: &JoinBuild,
+    build_left: bool,
+    spec: &JoinSpec,
+    matched: &[bool],
+) -> Result<Option<Batch>> {
     let unmatched: Vec<Option<u32>> =
         matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
     if unmatched.is_empty() {

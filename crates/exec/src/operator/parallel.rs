@@ -98,7 +98,13 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
             )?;
             let source = split(probe_plan, stages)?;
             let keeps_build = keeps_unmatched_build(*build_left, spec.kind);
-            stages.push(Stage::Probe { join, probe_keys, build_left: *build_left, spec: Cow::Borrowed(spec), keeps_build });
+            stages.push(Stage::Probe {
+                join,
+                probe_keys,
+                build_left: *build_left,
+                spec: Cow::Borrowed(spec),
+                keeps_build,
+            });
             Ok(source)
         }
         _ => Err(ExecError::Internal("not a parallel pipeline".into())),
@@ -163,9 +169,9 @@ fn code_group_key(
     // The column's position at the output of each stage, top down, until the join.
     let mut path = Vec::new();
     let mut found = None;
-    for i in (0..stages.len()).rev() {
+    for (i, stage) in stages.iter().enumerate().rev() {
         path.push((i, c));
-        match &stages[i] {
+        match stage {
             Stage::Filter(predicate) if reads(predicate, c) => return None,
             Stage::Filter(_) => {}
             Stage::Project(exprs) => {
@@ -242,8 +248,8 @@ fn decode_keys(batches: &mut [Batch], values: &[Value]) -> Result<()> {
 /// it into `agg`, at input positions after every part's (`first_unmatched_pos` on), in the
 /// order the single-threaded run emits them.
 fn emit_unmatched(stages: &[Stage], matched: &mut [Vec<bool>], agg: &mut HashAggregate, first_pos: u64) -> Result<()> {
-    for i in 0..stages.len() {
-        let Stage::Probe { join, build_left, spec, keeps_build: true, .. } = &stages[i] else { continue };
+    for (i, stage) in stages.iter().enumerate() {
+        let Stage::Probe { join, build_left, spec, keeps_build: true, .. } = stage else { continue };
         let (flags, rest_flags) = matched[i..].split_first_mut().ok_or_else(|| ExecError::Internal("flags".into()))?;
         if let Some(batch) = unmatched_build(join, *build_left, spec, flags)? {
             agg.set_position(first_pos + ((i as u64) << 32));
