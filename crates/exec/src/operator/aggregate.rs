@@ -567,7 +567,8 @@ impl Accumulator for DistinctAcc {
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<DistinctAcc>(other)?;
         let mut fresh = Vec::new();
-        if n_groups == 1 {
+        // Both bitmaps hold all their values (integers never also fill `seen`).
+        if n_groups == 1 && other.seen.is_empty() {
             if let (Some(mine), Some(theirs)) = (self.dense.as_mut(), other.dense.as_ref()) {
                 if let Some(n) = mine.union(theirs) {
                     fresh.resize(n, 0);
