@@ -36,8 +36,10 @@ fn conn() -> Connection {
             .collect();
         conn.execute(&format!("INSERT INTO orders VALUES {}", rows.join(", ")), ()).unwrap();
     }
-    let customers: Vec<String> =
+    // Customers 0..34, plus one without orders, one with a NULL key and one with a NULL segment.
+    let mut customers: Vec<String> =
         (0..35).map(|c| format!("({c}, '{}')", ["retail", "pro", "enterprise"][c % 3])).collect();
+    customers.extend(["(90, 'pro')", "(NULL, 'retail')", "(36, NULL)"].map(String::from));
     conn.execute(&format!("INSERT INTO customers VALUES {}", customers.join(", ")), ()).unwrap();
     conn
 }
@@ -71,6 +73,28 @@ const QUERIES: &[&str] = &[
     "SELECT string_agg(country, ',') FROM orders WHERE id < 40",
     "SELECT SUM(qty / (qty - 5)) FROM orders",
     "SELECT country, SUM(amount) AS s FROM orders GROUP BY country ORDER BY s DESC LIMIT 2",
+    // COUNT(DISTINCT int) without GROUP BY: bitmaps over small ranges (negative ones too), and
+    // a range that outgrows the bitmap midway (from id 1000 on).
+    "SELECT COUNT(DISTINCT cust), COUNT(DISTINCT id), COUNT(DISTINCT day), COUNT(DISTINCT cust - 20),
+            COUNT(DISTINCT CASE WHEN id > 1000 THEN id * 100000000 ELSE id % 7 END), COUNT(DISTINCT qty)
+     FROM orders",
+    "SELECT SUM(DISTINCT cust), COUNT(DISTINCT qty) FILTER (WHERE amount > 100.0) FROM orders WHERE id % 3 = 0",
+    // LEFT / RIGHT / FULL joins that keep unmatched build rows (customers, the smaller side, is
+    // built), NULL join keys and NULL group keys among them.
+    "SELECT c.segment, COUNT(DISTINCT c.cust), COUNT(o.id), SUM(o.amount), COUNT(*)
+     FROM customers c LEFT JOIN orders o ON c.cust = o.cust AND o.qty = 3 GROUP BY c.segment",
+    "SELECT o.day, COUNT(DISTINCT c.cust), SUM(CASE WHEN o.qty > 4 THEN 1 ELSE 0 END), AVG(o.amount)
+     FROM customers c LEFT JOIN orders o ON c.cust = o.cust GROUP BY o.day",
+    "SELECT c.cust, COUNT(o.id) FROM orders o RIGHT JOIN customers c ON o.cust = c.cust AND o.day > DATE '2025-11-08'
+     GROUP BY c.cust",
+    "SELECT COUNT(*), COUNT(o.id), COUNT(c.cust), COUNT(DISTINCT c.segment) FROM orders o FULL JOIN customers c
+     ON o.cust = c.cust",
+    // GROUP BY a build-side text column, through its codes or not (another reader of it).
+    "SELECT c.segment, COUNT(*), SUM(o.amount) FROM orders o JOIN customers c ON o.cust = c.cust
+     WHERE o.qty > 1 GROUP BY c.segment",
+    "SELECT c.segment, MIN(c.segment), COUNT(*) FROM orders o JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
+    "SELECT upper(c.segment), COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY upper(c.segment)",
+    "SELECT c.segment, COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
 ];
 
 #[test]
@@ -97,6 +121,13 @@ fn parallel_answers_equal_single_threaded_ones() {
     }
     // The data is not degenerate: groups exist and the error query fails.
     assert!(answer(&conn, 1, QUERIES[0]).unwrap().len() == 5);
+    let distinct = answer(&conn, 1, QUERIES[11]).unwrap();
+    assert_eq!(distinct[0][..3], [Value::BigInt(40), Value::BigInt(1800), Value::BigInt(10)]);
+    // Customer 90, the NULL key and customer 36 have no orders: the LEFT JOIN keeps them.
+    let left = answer(&conn, 2, QUERIES[13]).unwrap();
+    assert_eq!(left.len(), 4, "{left:?}");
+    let right = answer(&conn, 2, QUERIES[15]).unwrap();
+    assert_eq!(right.len(), 38, "{right:?}");
     assert!(answer(&conn, 2, "SELECT SUM(qty / (qty - 5)) FROM orders").is_err());
 }
 

@@ -382,11 +382,101 @@ impl Accumulator for MinMaxAcc {
 }
 
 /// Feeds each (group, value) pair to the inner accumulator only the first time it is seen.
-/// Integer values are kept as `(group, value)` pairs; others by their row-key bytes.
+/// Integer values of a single group (no GROUP BY) are kept in a bitmap while their range is
+/// small ([`DenseInts`]); other integer values as `(group, value)` pairs; others by their
+/// row-key bytes.
 struct DistinctAcc {
     inner: Box<dyn Accumulator>,
+    /// Group 0's integer values while there is one group and their range fits; `None` once
+    /// they moved to `seen_ints`.
+    dense: Option<DenseInts>,
     seen_ints: FastSet<(u32, i64)>,
     seen: FastSet<Box<[u8]>>,
+}
+
+/// A set of integers as a bitmap over `[base, base + 64 * words.len())` (`base` a multiple of
+/// 64): COUNT(DISTINCT id) over a compact id range sets bits instead of hashing, and partial
+/// states of a parallel pipeline merge by OR.
+#[derive(Default)]
+struct DenseInts {
+    base: i64,
+    words: Vec<u64>,
+}
+
+/// The largest bitmap [`DenseInts`] grows to: 2^24 values (2 MiB).
+const DENSE_MAX_WORDS: i64 = 1 << 18;
+
+impl DenseInts {
+    /// Widens the range to cover `lo..=hi`; false (and unchanged) when the bitmap would
+    /// exceed [`DENSE_MAX_WORDS`].
+    fn cover(&mut self, lo: i64, hi: i64) -> bool {
+        let (lo_w, hi_w) = (lo.div_euclid(64), hi.div_euclid(64));
+        let (new_lo, new_hi) = if self.words.is_empty() {
+            (lo_w, hi_w)
+        } else {
+            let cur_lo = self.base.div_euclid(64);
+            let cur_hi = cur_lo + self.words.len() as i64 - 1;
+            (lo_w.min(cur_lo), hi_w.max(cur_hi))
+        };
+        // Word indexes lie within i64::MIN / 64 ..= i64::MAX / 64: the difference fits.
+        if new_hi - new_lo + 1 > DENSE_MAX_WORDS {
+            return false;
+        }
+        if self.words.is_empty() {
+            self.words = vec![0; (new_hi - new_lo + 1) as usize];
+        } else {
+            let cur_lo = self.base.div_euclid(64);
+            if new_lo < cur_lo {
+                let extra = (cur_lo - new_lo) as usize;
+                self.words.splice(0..0, std::iter::repeat_n(0, extra));
+            }
+            self.words.resize((new_hi - new_lo + 1) as usize, 0);
+        }
+        self.base = new_lo * 64;
+        true
+    }
+
+    /// Adds `v` (inside the covered range); whether it was new.
+    fn insert(&mut self, v: i64) -> bool {
+        let offset = v.wrapping_sub(self.base) as u64;
+        let (word, bit) = ((offset >> 6) as usize, 1u64 << (offset & 63));
+        let fresh = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        fresh
+    }
+
+    /// Adds every value of `other`; how many were new. False when the range would not fit.
+    fn union(&mut self, other: &DenseInts) -> Option<usize> {
+        if other.words.is_empty() {
+            return Some(0);
+        }
+        if !self.cover(other.base, other.base + (other.words.len() as i64 * 64 - 1)) {
+            return None;
+        }
+        let start = ((other.base - self.base) / 64) as usize;
+        let mut fresh = 0;
+        for (mine, &theirs) in self.words[start..].iter_mut().zip(&other.words) {
+            fresh += (theirs & !*mine).count_ones() as usize;
+            *mine |= theirs;
+        }
+        Some(fresh)
+    }
+
+    fn values(&self) -> impl Iterator<Item = i64> + '_ {
+        self.words.iter().enumerate().flat_map(move |(w, &bits)| {
+            let base = self.base + w as i64 * 64;
+            (0..64).filter(move |b| bits & (1u64 << b) != 0).map(move |b| base + b)
+        })
+    }
+}
+
+impl DistinctAcc {
+    /// Moves the bitmap's values (all of group 0) into `seen_ints`.
+    fn spill_dense(&mut self) {
+        if let Some(dense) = self.dense.take() {
+            self.seen_ints.extend(dense.values().map(|v| (0, v)));
+        }
+    }
 }
 
 /// The values of an integer-like array (SMALLINT, INTEGER, DATE, BIGINT, TIMESTAMP) as i64,
@@ -413,10 +503,36 @@ impl Accumulator for DistinctAcc {
         let mut fresh_groups = Vec::new();
         if let Some(values) = int_values(input) {
             let validity = input.validity().filter(|v| v.unset_bits() > 0);
-            for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
-                if validity.is_none_or(|b| b.get_bit(row_idx)) && self.seen_ints.insert((g, v)) {
-                    fresh_rows.push(row_idx as u32);
-                    fresh_groups.push(g);
+            let valid = |row_idx: usize| validity.is_none_or(|b| b.get_bit(row_idx));
+            if n_groups == 1 && self.dense.is_some() {
+                let range = values.iter().enumerate().filter(|(r, _)| valid(*r)).fold(None, |acc, (_, &v)| match acc {
+                    None => Some((v, v)),
+                    Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+                });
+                let fits = match (range, self.dense.as_mut()) {
+                    (None, _) => true,
+                    (Some((lo, hi)), Some(dense)) => dense.cover(lo, hi),
+                    (Some(_), None) => false,
+                };
+                if !fits {
+                    self.spill_dense();
+                }
+            } else {
+                self.spill_dense();
+            }
+            if let Some(dense) = self.dense.as_mut() {
+                for (row_idx, &v) in values.iter().enumerate() {
+                    if valid(row_idx) && dense.insert(v) {
+                        fresh_rows.push(row_idx as u32);
+                        fresh_groups.push(0);
+                    }
+                }
+            } else {
+                for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
+                    if valid(row_idx) && self.seen_ints.insert((g, v)) {
+                        fresh_rows.push(row_idx as u32);
+                        fresh_groups.push(g);
+                    }
                 }
             }
         } else {
@@ -451,6 +567,17 @@ impl Accumulator for DistinctAcc {
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<DistinctAcc>(other)?;
         let mut fresh = Vec::new();
+        // Both bitmaps hold all their values (integers never also fill `seen`).
+        if n_groups == 1 && other.seen.is_empty() {
+            if let (Some(mine), Some(theirs)) = (self.dense.as_mut(), other.dense.as_ref()) {
+                if let Some(n) = mine.union(theirs) {
+                    fresh.resize(n, 0);
+                    return self.inner.update(&fresh, n_groups, None);
+                }
+            }
+        }
+        self.spill_dense();
+        other.spill_dense();
         for (g, v) in std::mem::take(&mut other.seen_ints) {
             let to = map[g as usize];
             if self.seen_ints.insert((to, v)) {
@@ -507,7 +634,12 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
     };
     // DISTINCT does not change MIN and MAX.
     if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {
-        Box::new(DistinctAcc { inner, seen_ints: FastSet::default(), seen: FastSet::default() })
+        Box::new(DistinctAcc {
+            inner,
+            dense: Some(DenseInts::default()),
+            seen_ints: FastSet::default(),
+            seen: FastSet::default(),
+        })
     } else {
         inner
     }
@@ -750,5 +882,37 @@ impl Sink for HashAggregate<'_> {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_ints_cover_insert_union() {
+        let mut a = DenseInts::default();
+        assert!(a.cover(-70, 5));
+        assert_eq!(a.base, -128);
+        assert!(a.insert(-70) && a.insert(5) && !a.insert(5));
+        // Widening below keeps the values.
+        assert!(a.cover(-1000, 200));
+        assert!(!a.insert(-70) && a.insert(-1000) && a.insert(200));
+        assert_eq!(a.values().collect::<Vec<_>>(), [-1000, -70, 5, 200]);
+        let mut b = DenseInts::default();
+        assert!(b.cover(150, 5000));
+        assert!(b.insert(200) && b.insert(4999));
+        assert_eq!(a.union(&b), Some(1));
+        assert_eq!(a.values().collect::<Vec<_>>(), [-1000, -70, 5, 200, 4999]);
+        assert_eq!(a.union(&DenseInts::default()), Some(0));
+        // A range past the cap leaves the set unchanged.
+        assert!(!a.cover(0, DENSE_MAX_WORDS * 64 + 1));
+        assert!(!a.cover(i64::MIN, i64::MAX));
+        assert_eq!(a.values().count(), 5);
+        let mut far = DenseInts::default();
+        assert!(far.cover(i64::MAX - 10, i64::MAX));
+        assert!(far.insert(i64::MAX));
+        assert_eq!(a.union(&far), None);
+        assert_eq!(far.values().collect::<Vec<_>>(), [i64::MAX]);
     }
 }

@@ -225,18 +225,44 @@ pub(super) fn build_side(
     Ok(JoinBuild { build, table, next })
 }
 
-/// A probe of `join` whose build side keeps no unmatched rows (so probes of different morsels
-/// are independent: a parallel pipeline runs one per worker).
+/// A probe of `join` for a parallel pipeline's worker. `build_matched` is the worker's own
+/// flags of the build rows matched so far (one per build row when the join keeps unmatched
+/// build rows, else empty); get them back with [`HashProbe::take_matched`]. The workers' flags
+/// OR-ed together give the build rows no probe row matched ([`unmatched_build`]).
 pub(super) fn probe_sink<'a>(
     join: &'a JoinBuild,
     probe_keys: &'a [Expr],
     build_left: bool,
     spec: &'a JoinSpec,
+    build_matched: Vec<bool>,
     next: &'a mut dyn Sink,
 ) -> HashProbe<'a> {
     let keep_unmatched_probe =
         if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
-    HashProbe { join, probe_keys, build_left, spec, keep_unmatched_probe, build_matched: Vec::new(), next }
+    HashProbe { join, probe_keys, build_left, spec, keep_unmatched_probe, build_matched, next }
+}
+
+/// The build rows whose `matched` flag is false, joined with NULLs for the probe side's
+/// columns (the rows a LEFT/RIGHT/FULL join adds after the probe); `None` when there are none.
+pub(super) fn unmatched_build(
+    join: &JoinBuild,
+    build_left: bool,
+    spec: &JoinSpec,
+    matched: &[bool],
+) -> Result<Option<Batch>> {
+    let unmatched: Vec<Option<u32>> =
+        matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+    if unmatched.is_empty() {
+        return Ok(None);
+    }
+    let nulls = vec![None; unmatched.len()];
+    let empty = Batch::empty_with_rows(0);
+    let out = if build_left {
+        joined(&join.build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
+    } else {
+        joined(&empty, &spec.left_types, &join.build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
+    };
+    Ok(Some(out))
 }
 
 /// Whether the build side of a join keeps its unmatched rows (emitted after the probe).
@@ -280,16 +306,8 @@ pub(super) fn run_hash_join(
         return Ok(Flow::Stop);
     }
     if keep_unmatched_build {
-        let unmatched: Vec<Option<u32>> =
-            probe_sink.build_matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
-        if !unmatched.is_empty() {
-            let nulls = vec![None; unmatched.len()];
-            let empty = Batch::empty_with_rows(0);
-            let out = if build_left {
-                joined(build, &spec.left_types, &empty, &spec.right_types, &Pairs { left: unmatched, right: nulls })?
-            } else {
-                joined(&empty, &spec.left_types, build, &spec.right_types, &Pairs { left: nulls, right: unmatched })?
-            };
+        let matched = probe_sink.take_matched();
+        if let Some(out) = unmatched_build(&join, build_left, spec, &matched)? {
             return sink.push(out);
         }
     }
@@ -304,6 +322,13 @@ pub(super) struct HashProbe<'a> {
     keep_unmatched_probe: bool,
     build_matched: Vec<bool>,
     next: &'a mut dyn Sink,
+}
+
+impl HashProbe<'_> {
+    /// The flags of the build rows matched so far (see [`probe_sink`]).
+    pub(super) fn take_matched(&mut self) -> Vec<bool> {
+        std::mem::take(&mut self.build_matched)
+    }
 }
 
 /// Semi and anti joins: keeps the left rows whose `matched` flag says so.

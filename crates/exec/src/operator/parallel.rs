@@ -3,7 +3,11 @@
 //! morsels; workers take the next one from a shared atomic counter, push its rows through
 //! their own copy of the pipeline into their own partial [`HashAggregate`], and the partials
 //! are merged and finished once. Join build sides are built once, before the workers start,
-//! and shared read-only.
+//! and shared read-only. A join that keeps its unmatched build rows (LEFT JOIN building the
+//! left side, RIGHT or FULL JOIN building the right side) runs too: each worker flags the build
+//! rows its probes matched, the flags are OR-ed after the workers finish, and the unmatched
+//! build rows then go through the rest of the pipeline into the merged aggregate, as the
+//! single-threaded join emits them after its probe.
 //!
 //! Results equal the single-threaded run's: each partial aggregate records the input
 //! position (part index, row within the part's output) of every group's first row, and the
@@ -12,21 +16,33 @@
 
 use super::aggregate::{mergeable, HashAggregate};
 use super::filter::FilterSink;
-use super::join::{build_side, keeps_unmatched_build, probe_sink, JoinBuild, JoinSpec};
+use super::join::{build_side, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
 use super::project::ProjectSink;
 use super::scan::PartScan;
 use super::{AggregateExpr, Flow, PhysicalPlan, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use storage::Batch;
+use storage::{Batch, DataType, Value};
 
 /// One streaming step above the scan.
 enum Stage<'a> {
     Filter(&'a Expr),
-    Project(&'a [Expr]),
-    Probe { join: JoinBuild, probe_keys: &'a [Expr], build_left: bool, spec: &'a JoinSpec },
+    Project(Cow<'a, [Expr]>),
+    Probe { join: JoinBuild, probe_keys: &'a [Expr], build_left: bool, spec: Cow<'a, JoinSpec>, keeps_build: bool },
+}
+
+impl Stage<'_> {
+    /// A worker's fresh flags of the build rows its probes match: one per build row when this
+    /// stage is a join that keeps its unmatched build rows, else none.
+    fn matched_flags(&self) -> Vec<bool> {
+        match self {
+            Stage::Probe { join, keeps_build: true, .. } => vec![false; join.build.n_rows],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The scan at the bottom of a parallel pipeline.
@@ -35,15 +51,13 @@ struct Source<'a> {
     filter: Option<&'a Expr>,
 }
 
-/// Whether `plan` is a pipeline workers can run: filters, projections and inner/probe-side
-/// hash joins over one scan (checked without running anything).
+/// Whether `plan` is a pipeline workers can run: filters, projections and hash-join probes
+/// over one scan (checked without running anything).
 fn is_pipeline(plan: &PhysicalPlan) -> bool {
     match plan {
         PhysicalPlan::Scan { .. } => true,
         PhysicalPlan::Filter { input, .. } | PhysicalPlan::Project { input, .. } => is_pipeline(input),
-        PhysicalPlan::HashJoin { left, right, build_left, spec, .. } => {
-            !keeps_unmatched_build(*build_left, spec.kind) && is_pipeline(if *build_left { right } else { left })
-        }
+        PhysicalPlan::HashJoin { left, right, build_left, .. } => is_pipeline(if *build_left { right } else { left }),
         _ => false,
     }
 }
@@ -69,7 +83,7 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
         }
         PhysicalPlan::Project { input, exprs } => {
             let source = split(input, stages)?;
-            stages.push(Stage::Project(exprs));
+            stages.push(Stage::Project(Cow::Borrowed(exprs)));
             Ok(source)
         }
         PhysicalPlan::HashJoin { left, right, left_keys, right_keys, build_left, spec } => {
@@ -83,37 +97,166 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
                 if *build_left { &spec.left_types } else { &spec.right_types },
             )?;
             let source = split(probe_plan, stages)?;
-            stages.push(Stage::Probe { join, probe_keys, build_left: *build_left, spec });
+            let keeps_build = keeps_unmatched_build(*build_left, spec.kind);
+            stages.push(Stage::Probe {
+                join,
+                probe_keys,
+                build_left: *build_left,
+                spec: Cow::Borrowed(spec),
+                keeps_build,
+            });
             Ok(source)
         }
         _ => Err(ExecError::Internal("not a parallel pipeline".into())),
     }
 }
 
-/// Pushes a batch through `stages` into `sink`.
-fn push_through(stages: &[Stage], batch: Batch, sink: &mut dyn Sink) -> Result<Flow> {
-    let Some((stage, rest)) = stages.split_first() else {
+/// Pushes a batch through `stages` into `sink`; `matched[i]` are the worker's flags of stage
+/// `i`'s build rows (see [`Stage::matched_flags`]).
+fn push_through(stages: &[Stage], matched: &mut [Vec<bool>], batch: Batch, sink: &mut dyn Sink) -> Result<Flow> {
+    let (Some((stage, rest)), Some((flags, rest_flags))) = (stages.split_first(), matched.split_first_mut()) else {
         return sink.push(batch);
     };
-    let mut next = Rest { stages: rest, sink };
+    let mut next = Rest { stages: rest, matched: rest_flags, sink };
     match stage {
         Stage::Filter(predicate) => FilterSink { predicate, next: &mut next }.push(batch),
         Stage::Project(exprs) => ProjectSink { exprs, next: &mut next }.push(batch),
-        Stage::Probe { join, probe_keys, build_left, spec } => {
-            probe_sink(join, probe_keys, *build_left, spec, &mut next).push(batch)
+        Stage::Probe { join, probe_keys, build_left, spec, .. } => {
+            let mut probe = probe_sink(join, probe_keys, *build_left, spec, std::mem::take(flags), &mut next);
+            let flow = probe.push(batch);
+            *flags = probe.take_matched();
+            flow
         }
     }
 }
 
 struct Rest<'s, 'a> {
     stages: &'s [Stage<'a>],
+    matched: &'s mut [Vec<bool>],
     sink: &'s mut dyn Sink,
 }
 
 impl Sink for Rest<'_, '_> {
     fn push(&mut self, batch: Batch) -> Result<Flow> {
-        push_through(self.stages, batch, self.sink)
+        push_through(self.stages, self.matched, batch, self.sink)
     }
+}
+
+/// Whether `e` reads column `c`.
+fn reads(e: &Expr, c: usize) -> bool {
+    let mut hit = false;
+    e.visit_columns(&mut |i| hit |= i == c);
+    hit
+}
+
+/// GROUP BY one text column that comes from the build side of the pipeline's topmost join
+/// (q08's `c.segment`, q15's `p.category`): instead of gathering the text of every joined row
+/// and hashing it, the build column is replaced by a BIGINT code per distinct value (computed
+/// once over the build rows), the aggregate groups by the code, and [`decode_keys`] turns the
+/// codes of the output back into text. Applies only when nothing else reads the column: no
+/// aggregate, filter, residual join condition or other projection; returns the group-by to
+/// aggregate by and the distinct values, code `k` being `values[k]`.
+fn code_group_key(
+    group_by: &[Expr],
+    aggregates: &[AggregateExpr],
+    stages: &mut [Stage],
+) -> Option<(Vec<Expr>, Vec<Value>)> {
+    let [Expr::Column { idx, name, data_type: DataType::Text }] = group_by else { return None };
+    if aggregates.iter().any(|a| a.arg.iter().chain(a.filter.iter()).any(|e| reads(e, *idx))) {
+        return None;
+    }
+    let mut c = *idx;
+    // The column's position at the output of each stage, top down, until the join.
+    let mut path = Vec::new();
+    let mut found = None;
+    for (i, stage) in stages.iter().enumerate().rev() {
+        path.push((i, c));
+        match stage {
+            Stage::Filter(predicate) if reads(predicate, c) => return None,
+            Stage::Filter(_) => {}
+            Stage::Project(exprs) => {
+                let Some(Expr::Column { idx: below, .. }) = exprs.get(c) else { return None };
+                if exprs.iter().enumerate().any(|(k, e)| k != c && reads(e, *below)) {
+                    return None;
+                }
+                c = *below;
+            }
+            Stage::Probe { build_left, spec, .. } => {
+                if spec.kind.left_only() || spec.filter.is_some() {
+                    return None;
+                }
+                let left_len = spec.left_types.len();
+                let build_col = if *build_left { (c < left_len).then_some(c) } else { c.checked_sub(left_len) };
+                found = Some((i, build_col?));
+                break;
+            }
+        }
+    }
+    let (at, build_col) = found?;
+    let Stage::Probe { join, build_left, spec, .. } = &mut stages[at] else { return None };
+    let column = join.build.columns.get(build_col)?;
+    let text = column.as_any().downcast_ref::<arrow::array::Utf8Array<i32>>()?;
+    let mut codes_of: crate::row_key::FastMap<&str, i64> = crate::row_key::FastMap::default();
+    let mut values = Vec::new();
+    let codes: Vec<Option<i64>> = text
+        .iter()
+        .map(|v| {
+            v.map(|s| {
+                *codes_of.entry(s).or_insert_with(|| {
+                    values.push(Value::Text(s.to_string()));
+                    values.len() as i64 - 1
+                })
+            })
+        })
+        .collect();
+    drop(codes_of);
+    join.build.columns[build_col] = arrow::array::PrimitiveArray::<i64>::from(codes).boxed();
+    let types = if *build_left { &mut spec.to_mut().left_types } else { &mut spec.to_mut().right_types };
+    types[build_col] = DataType::BigInt;
+    // The stages above the join now carry codes in the column: their plain column references
+    // say so.
+    for &(i, c) in &path {
+        if let Stage::Project(exprs) = &mut stages[i] {
+            if let Some(Expr::Column { data_type, .. }) = exprs.to_mut().get_mut(c) {
+                *data_type = DataType::BigInt;
+            }
+        }
+    }
+    Some((vec![Expr::Column { idx: *idx, name: name.clone(), data_type: DataType::BigInt }], values))
+}
+
+/// Replaces the codes in the first column of the aggregate's output by their text (see
+/// [`code_group_key`]).
+fn decode_keys(batches: &mut [Batch], values: &[Value]) -> Result<()> {
+    for batch in batches {
+        let Some(column) = batch.columns.first_mut() else { continue };
+        let codes = crate::kernels::as_prim::<i64>(column.as_ref())?;
+        let text: Vec<Value> = codes
+            .iter()
+            .map(|code| match code {
+                Some(&k) => values.get(k as usize).cloned().ok_or_else(|| ExecError::Internal("group code".into())),
+                None => Ok(Value::Null),
+            })
+            .collect::<Result<_>>()?;
+        *column = storage::value::values_to_array(DataType::Text, &text);
+    }
+    Ok(())
+}
+
+/// After the probes: for each join that keeps its unmatched build rows, bottom-up, pushes the
+/// build rows no worker matched (`matched`, OR-ed over the workers) through the stages above
+/// it into `agg`, at input positions after every part's (`first_unmatched_pos` on), in the
+/// order the single-threaded run emits them.
+fn emit_unmatched(stages: &[Stage], matched: &mut [Vec<bool>], agg: &mut HashAggregate, first_pos: u64) -> Result<()> {
+    for (i, stage) in stages.iter().enumerate() {
+        let Stage::Probe { join, build_left, spec, keeps_build: true, .. } = stage else { continue };
+        let (flags, rest_flags) = matched[i..].split_first_mut().ok_or_else(|| ExecError::Internal("flags".into()))?;
+        if let Some(batch) = unmatched_build(join, *build_left, spec, flags)? {
+            agg.set_position(first_pos + ((i as u64) << 32));
+            push_through(&stages[i + 1..], rest_flags, batch, agg)?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `Aggregate { input, group_by, aggregates }` on worker threads when it pays off and
@@ -134,27 +277,41 @@ pub(super) fn try_parallel_aggregate(
     }
     let mut stages = Vec::new();
     let source = split(input, &mut stages)?;
+    let coded = code_group_key(group_by, aggregates, &mut stages);
+    let group_by = coded.as_ref().map_or(group_by, |(keys, _)| keys.as_slice());
+    let finish = |agg: HashAggregate| -> Result<Option<Vec<Batch>>> {
+        let mut out = agg.finish()?;
+        if let Some((_, values)) = &coded {
+            decode_keys(&mut out, values)?;
+        }
+        Ok(Some(out))
+    };
     let scan = PartScan::new(source.columns, source.filter);
     // Parts the zone maps skip are no work: threads only pay off for two parts or more.
     parts.retain(|p| !scan.skips(p));
     let next_part = AtomicUsize::new(0);
     let first_error: Mutex<Option<(usize, ExecError)>> = Mutex::new(None);
+    let unmatched_pos = (parts.len() as u64) << 32;
     if parts.len() < 2 {
         let mut agg = HashAggregate::new(group_by, aggregates)?;
+        let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
         let mut cache = mvcc::ReadCache::default();
         for part in &parts {
-            scan.run(part, &mut cache, &mut Rest { stages: &stages, sink: &mut agg })?;
+            scan.run(part, &mut cache, &mut Rest { stages: &stages, matched: &mut matched, sink: &mut agg })?;
         }
-        return Ok(Some(agg.finish()?));
+        emit_unmatched(&stages, &mut matched, &mut agg, unmatched_pos)?;
+        return finish(agg);
     }
     let workers = threads.min(parts.len());
-    let partials: Vec<Result<HashAggregate>> = std::thread::scope(|s| {
+    type Partial<'a> = (HashAggregate<'a>, Vec<Vec<bool>>);
+    let partials: Vec<Result<Partial>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| -> Result<HashAggregate> {
+                s.spawn(|| -> Result<Partial> {
                     // Nested plans (correlated subqueries) run on the worker itself.
                     let _one = crate::ThreadsGuard::set(Some(1));
                     let mut agg = HashAggregate::new_partial(group_by, aggregates)?;
+                    let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
                     let mut cache = mvcc::ReadCache::default();
                     loop {
                         let idx = next_part.fetch_add(1, Ordering::Relaxed);
@@ -164,7 +321,7 @@ pub(super) fn try_parallel_aggregate(
                             break;
                         }
                         agg.set_position((idx as u64) << 32);
-                        let mut sink = Rest { stages: &stages, sink: &mut agg };
+                        let mut sink = Rest { stages: &stages, matched: &mut matched, sink: &mut agg };
                         if let Err(e) = scan.run(part, &mut cache, &mut sink) {
                             // Keep the error of the earliest part, as one thread would report.
                             let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
@@ -174,7 +331,7 @@ pub(super) fn try_parallel_aggregate(
                             break;
                         }
                     }
-                    Ok(agg)
+                    Ok((agg, matched))
                 })
             })
             .collect();
@@ -187,9 +344,14 @@ pub(super) fn try_parallel_aggregate(
         return Err(e);
     }
     let mut partials = partials.into_iter();
-    let mut total = partials.next().ok_or_else(|| ExecError::Internal("no worker ran".into()))??;
+    let (mut total, mut matched) = partials.next().ok_or_else(|| ExecError::Internal("no worker ran".into()))??;
     for partial in partials {
-        total.merge(partial?)?;
+        let (agg, flags) = partial?;
+        total.merge(agg)?;
+        for (mine, theirs) in matched.iter_mut().zip(flags) {
+            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m |= t);
+        }
     }
-    Ok(Some(total.finish()?))
+    emit_unmatched(&stages, &mut matched, &mut total, unmatched_pos)?;
+    finish(total)
 }
