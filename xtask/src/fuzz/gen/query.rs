@@ -355,7 +355,14 @@ impl Gen {
         }
         if out_cx.windows && self.rng.chance(15) {
             let d = self.depth().min(2);
-            sql += &format!(" QUALIFY {}", self.expr(Ty::Bool, out_cx, d));
+            // Mostly a window comparison (QUALIFY without a window call is an error).
+            let q = if self.rng.chance(85) {
+                let w = self.window(Ty::BigInt, out_cx);
+                format!("({w} {} {})", self.rng.pick(&["=", "<=", ">", "<>"]), self.rng.range(0, 3))
+            } else {
+                self.expr(Ty::Bool, out_cx, d)
+            };
+            sql += &format!(" QUALIFY {q}");
         }
         let named = self.named_windows.pop().unwrap_or_default();
         if !named.is_empty() {
