@@ -883,12 +883,15 @@ impl ScalarFunction {
 /// the recent patterns. `anchored` matches the whole string.
 fn regex_cached<T>(pattern: &str, flags: &str, anchored: bool, f: impl FnOnce(&regex::Regex) -> T) -> Result<T> {
     use std::cell::RefCell;
-    use std::collections::HashMap;
+    // (pattern, flags, anchored, compiled): looked up by borrowed strings, so a call for
+    // each row allocates nothing once its pattern is compiled.
+    type Entry = (String, String, bool, regex::Regex);
     thread_local! {
-        static CACHE: RefCell<HashMap<(String, String, bool), regex::Regex>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
     }
-    let key = (pattern.to_string(), flags.to_string(), anchored);
-    if let Some(re) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+    let hit = CACHE
+        .with(|c| c.borrow().iter().find(|e| e.0 == pattern && e.1 == flags && e.2 == anchored).map(|e| e.3.clone()));
+    if let Some(re) = hit {
         return Ok(f(&re));
     }
     let source = if anchored { format!("^(?:{pattern})$") } else { pattern.to_string() };
@@ -913,7 +916,7 @@ fn regex_cached<T>(pattern: &str, flags: &str, anchored: bool, f: impl FnOnce(&r
         if c.len() >= 64 {
             c.clear();
         }
-        c.insert(key, re);
+        c.push((pattern.to_string(), flags.to_string(), anchored, re));
     });
     Ok(out)
 }
