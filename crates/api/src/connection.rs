@@ -90,7 +90,8 @@ impl Database {
 
     /// A new connection with its own session.
     pub fn connect(&self) -> Connection {
-        Connection { session: Arc::new(Mutex::new(Session::new(self.engine.clone()))) }
+        let session = Session::new(self.engine.clone());
+        Connection { interrupt: session.interrupt_handle(), session: Arc::new(Mutex::new(session)) }
     }
 }
 
@@ -110,6 +111,20 @@ pub enum Output {
 #[derive(Clone)]
 pub struct Connection {
     session: Arc<Mutex<Session>>,
+    /// Reaches the running statement without the session's lock (which it holds).
+    interrupt: sql::InterruptHandle,
+}
+
+/// Stops the statement a [`Connection`] is running (see [`Connection::interrupt_handle`]).
+/// `Send + Sync`, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct InterruptHandle(sql::InterruptHandle);
+
+impl InterruptHandle {
+    /// Asks the running statement to stop; it returns an error soon after.
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
 }
 
 impl std::fmt::Debug for Connection {
@@ -124,6 +139,31 @@ impl Connection {
         // so a poisoned lock carries no broken state: recover it.
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         Ok(session.execute_one(sql, &params)?)
+    }
+
+    /// A handle that stops the statement this connection is running, from another thread
+    /// (a dashboard's cancel button, a shell's Ctrl-C): the statement fails with "query
+    /// interrupted" (SQLSTATE 57014) within about one batch of work and changes nothing; the
+    /// connection stays usable. An interrupt between statements does nothing. For a time
+    /// limit, `SET statement_timeout = '5s'` does the same without a second thread.
+    ///
+    /// ```
+    /// # use heliosdb_nano::Database;
+    /// let db = Database::open_in_memory()?;
+    /// let conn = db.connect();
+    /// let stop = conn.interrupt_handle();
+    /// let canceller = std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(50));
+    ///     stop.interrupt();
+    /// });
+    /// let endless = conn.query("SELECT count(*) FROM generate_series(1, 9000000000000000000)", ());
+    /// canceller.join().unwrap();
+    /// assert_eq!(endless.unwrap_err().sqlstate(), Some("57014"));
+    /// assert_eq!(conn.query("SELECT 1", ())?.len(), 1);
+    /// # Ok::<(), heliosdb_nano::Error>(())
+    /// ```
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.interrupt.clone())
     }
 
     /// Runs one statement and says what it produced.

@@ -29,7 +29,8 @@ impl Error {
 
     /// The SQLSTATE code of the error, for the kinds applications act on: `40001`
     /// (serialization failure: retry the transaction), `23505` (duplicate key), `25P02`
-    /// (statement in a failed transaction).
+    /// (statement in a failed transaction), `57014` (query canceled: interrupted, or past
+    /// `statement_timeout`).
     pub fn sqlstate(&self) -> Option<&'static str> {
         match self {
             Error::Sql(sql::SqlError::Txn(mvcc_error)) => {
@@ -43,6 +44,9 @@ impl Error {
                 }
             }
             Error::Sql(sql::SqlError::TxnState(m)) if m.starts_with("current transaction is aborted") => Some("25P02"),
+            Error::Sql(sql::SqlError::Exec(
+                exec::ExecError::Interrupted | exec::ExecError::StatementTimeout { .. },
+            )) => Some("57014"),
             _ => None,
         }
     }

@@ -34,7 +34,7 @@ mod params;
 mod persist;
 mod rows;
 
-pub use connection::{Connection, Database, Output, Statement, Transaction};
+pub use connection::{Connection, Database, InterruptHandle, Output, Statement, Transaction};
 pub use error::{Error, Result};
 pub use params::Params;
 pub use persist::{Durability, Options, RecoveryReport};

@@ -315,3 +315,59 @@ fn returning_rows_come_back_through_query() {
     assert_eq!(rows.len(), 2);
     assert_eq!(conn.query("SELECT count(*) FROM t", params![]).unwrap().row(0).unwrap().get::<i64>(0).unwrap(), 0);
 }
+
+/// All rows of `sql`, each row's values as text, sorted.
+fn sorted_rows(conn: &heliosdb_nano::Connection, sql: &str) -> Vec<String> {
+    let rows = conn.query(sql, ()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut out: Vec<String> =
+        rows.iter().map(|r| r.values().iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join("|")).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_join_key_matching_many_rows_is_joined_in_slices_with_the_same_answer() {
+    // Each probe row of `a` matches 20 build rows of `b`: a batch of 2,048 probe rows makes
+    // 40,960 pairs, more than one slice (8 batches). The hash joins must agree with the same
+    // conditions written so that only a nested-loop join can run them.
+    let conn = conn();
+    conn.execute_batch(
+        "CREATE TABLE a (i BIGINT, k BIGINT); CREATE TABLE b (j BIGINT, k BIGINT);
+         INSERT INTO a SELECT i, CASE WHEN i % 50 = 0 THEN NULL ELSE i % 3 END FROM generate_series(1, 5000) s(i);
+         INSERT INTO b SELECT j, j % 2 FROM generate_series(1, 40) s(j);",
+    )
+    .unwrap();
+    for (hash, nested) in [
+        ("a JOIN b ON a.k = b.k", "a JOIN b ON a.k <= b.k AND a.k >= b.k"),
+        (
+            "a LEFT JOIN b ON a.k = b.k AND a.i % 7 <> b.j % 5",
+            "a LEFT JOIN b ON a.k <= b.k AND a.k >= b.k AND a.i % 7 <> b.j % 5",
+        ),
+        ("a RIGHT JOIN b ON a.k = b.k AND a.i < b.j", "a RIGHT JOIN b ON a.k <= b.k AND a.k >= b.k AND a.i < b.j"),
+        (
+            "a FULL JOIN b ON a.k = b.k AND a.i + b.j < 30",
+            "a FULL JOIN b ON a.k <= b.k AND a.k >= b.k AND a.i + b.j < 30",
+        ),
+    ] {
+        let q = |from: &str| format!("SELECT count(*), count(a.i), sum(a.i), count(b.j), sum(a.i * b.j) FROM {from}");
+        assert_eq!(sorted_rows(&conn, &q(hash)), sorted_rows(&conn, &q(nested)), "{hash}");
+    }
+    for (hash, nested) in [
+        (
+            "EXISTS (SELECT 1 FROM b WHERE b.k = a.k AND b.j > a.i % 45)",
+            "EXISTS (SELECT 1 FROM b WHERE b.k <= a.k AND b.k >= a.k AND b.j > a.i % 45)",
+        ),
+        (
+            "NOT EXISTS (SELECT 1 FROM b WHERE b.k = a.k AND b.j > a.i % 45)",
+            "NOT EXISTS (SELECT 1 FROM b WHERE b.k <= a.k AND b.k >= a.k AND b.j > a.i % 45)",
+        ),
+    ] {
+        let q = |cond: &str| format!("SELECT count(*), sum(i) FROM a WHERE {cond}");
+        assert_eq!(sorted_rows(&conn, &q(hash)), sorted_rows(&conn, &q(nested)), "{hash}");
+    }
+    let joined = sorted_rows(&conn, "SELECT count(*) FROM a JOIN b ON a.k = b.k");
+    // Rows of `a` with key 1 or 0 (not NULL) each match b's 20 rows with that key.
+    let ones = (1..=5000).filter(|i| i % 50 != 0 && i % 3 == 1).count() * 20;
+    let zeros = (1..=5000).filter(|i| i % 50 != 0 && i % 3 == 0).count() * 20;
+    assert_eq!(joined, vec![format!("{:?}", Value::BigInt((ones + zeros) as i64))]);
+}

@@ -79,6 +79,7 @@ impl Correlated {
     }
 
     fn run_once(&self, outer: &[Value]) -> Result<Vec<Batch>> {
+        crate::interrupt::check()?;
         let bind = |e: &mut Expr| bind_outer(e, outer);
         collect(&self.plan.map_exprs(&bind))
     }

@@ -21,6 +21,12 @@ pub enum ExecError {
     /// it).
     #[error("{0}")]
     Storage(String),
+    /// Another thread interrupted the statement (`Connection::interrupt_handle`).
+    #[error("query interrupted")]
+    Interrupted,
+    /// The statement ran past the session's `statement_timeout`.
+    #[error("canceling statement due to statement timeout ({millis} ms)")]
+    StatementTimeout { millis: u64 },
     /// A bug in the engine: an invariant the planner should have guaranteed did not hold.
     #[error("internal error: {0}")]
     Internal(String),

@@ -12,6 +12,7 @@ pub mod correlated;
 pub mod error;
 pub mod expr;
 pub mod functions;
+pub mod interrupt;
 pub mod kernels;
 pub mod operator;
 pub mod row_key;

@@ -229,6 +229,7 @@ fn copy_from(
         };
         let batches = crate::csv_import::parse(&data, &dialect, schema, &targets, path, import_threads(), &tracker)?;
         tracker.finish();
+        exec::interrupt::check()?;
         return crate::dml::append_batches(txn, table, batches);
     }
     // Delimiters or quotes beyond ASCII: the general path, one `Value` per field.
@@ -272,6 +273,7 @@ fn copy_from(
         tracker.advance(records_share(text.len() as u64, start, start + chunk.len(), recs.len()));
     }
     tracker.finish();
+    exec::interrupt::check()?;
     crate::dml::append_batches(txn, table, batches)
 }
 
@@ -325,6 +327,7 @@ fn copy_from_parquet(
         }));
     }
     tracker.finish();
+    exec::interrupt::check()?;
     crate::dml::append_batches(txn, table, batches)
 }
 

@@ -30,5 +30,5 @@ pub use error::{Pos, Result, SqlError};
 pub use mvcc::{CommitDelta, TableDelta, VersionStats};
 pub use plan::LogicalPlan;
 pub use progress::{Progress, ProgressHandler};
-pub use session::{Engine, Prepared, QueryOutput, Session};
+pub use session::{Engine, InterruptHandle, Prepared, QueryOutput, Session};
 pub use split::{ends_statement, split_statements};

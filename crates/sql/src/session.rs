@@ -118,6 +118,22 @@ pub struct Session {
     /// `SET threads = N`: worker threads of parallel pipelines; `None` (or `DEFAULT`) is
     /// [`exec::default_threads`], 1 runs every pipeline on the session's thread.
     threads: Option<usize>,
+    /// `SET statement_timeout`: a statement running longer fails (and changes nothing).
+    statement_timeout: Option<std::time::Duration>,
+    /// Raised by an [`InterruptHandle`] to stop the running statement.
+    interrupt: Arc<exec::interrupt::InterruptFlag>,
+}
+
+/// Stops the statement a session is running, from any thread: it fails with "query
+/// interrupted" within about one batch of work, and its transaction rolls back as after any
+/// error. Interrupting between statements does nothing (each statement starts clear).
+#[derive(Debug, Clone)]
+pub struct InterruptHandle(Arc<exec::interrupt::InterruptFlag>);
+
+impl InterruptHandle {
+    pub fn interrupt(&self) {
+        self.0.raise();
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -127,8 +143,29 @@ impl std::fmt::Debug for Session {
             .field("durability", &self.durability)
             .field("progress", &self.progress.is_some())
             .field("threads", &self.threads)
+            .field("statement_timeout", &self.statement_timeout)
             .finish_non_exhaustive()
     }
+}
+
+/// Milliseconds from a `statement_timeout` value: a whole number (milliseconds) or a number
+/// with one of PostgreSQL's units (`ms`, `s`, `min`, `h`, `d`), optionally spaced.
+fn parse_timeout(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => 1.0,
+        "s" => 1e3,
+        "min" => 60e3,
+        "h" => 3600e3,
+        "d" => 86400e3,
+        _ => return None,
+    };
+    let ms = (number * scale).round();
+    // PostgreSQL's limit: INT_MAX milliseconds (about 24.8 days).
+    (ms <= i32::MAX as f64).then_some(ms as u64)
 }
 
 /// Whether `sql` is the `CHECKPOINT` statement (sqlparser has no such statement).
@@ -148,7 +185,20 @@ struct OpenTxn {
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Session {
-        Session { engine, txn: None, durability: None, progress: None, threads: None }
+        Session {
+            engine,
+            txn: None,
+            durability: None,
+            progress: None,
+            threads: None,
+            statement_timeout: None,
+            interrupt: Arc::default(),
+        }
+    }
+
+    /// A handle that stops this session's running statement from another thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.interrupt.clone())
     }
 
     /// The durability this session's commits ask for.
@@ -201,6 +251,7 @@ impl Session {
     /// rolled back when it fails). An error inside an explicit transaction fails it.
     fn in_txn<R>(&mut self, f: impl FnOnce(&mut mvcc::Transaction) -> Result<R>) -> Result<R> {
         let _threads = exec::ThreadsGuard::set(self.threads);
+        let _scope = exec::interrupt::StatementScope::enter(self.interrupt.clone(), self.statement_timeout);
         match &mut self.txn {
             Some(open) if open.failed => Err(aborted()),
             Some(open) => {
@@ -344,12 +395,23 @@ impl Session {
             Statement::Set(set) => self.set(set),
             Statement::ShowVariable { variable } => {
                 let name = variable.iter().map(|v| v.value.to_lowercase()).collect::<Vec<_>>().join(" ");
-                if name != "durability" {
-                    return crate::unsupported!("SHOW {name} (only durability is known)");
-                }
-                let value = Value::Text(self.durability().name().to_string());
+                let value = match name.as_str() {
+                    "durability" => self.durability().name().to_string(),
+                    "threads" => self.threads.unwrap_or_else(exec::default_threads).to_string(),
+                    // PostgreSQL shows 0 for no timeout, and milliseconds with a unit.
+                    "statement_timeout" => match self.statement_timeout {
+                        None => "0".to_string(),
+                        Some(t) => format!("{}ms", t.as_millis()),
+                    },
+                    _ => {
+                        return crate::unsupported!(
+                            "SHOW {name} (only durability, threads and statement_timeout are known)"
+                        )
+                    }
+                };
+                let value = Value::Text(value);
                 Ok(QueryOutput::Rows {
-                    columns: vec![("durability".to_string(), DataType::Text)],
+                    columns: vec![(name, DataType::Text)],
                     batches: vec![Batch { columns: vec![values_to_array(DataType::Text, &[value])], n_rows: 1 }],
                 })
             }
@@ -497,6 +559,33 @@ impl Session {
         }
     }
 
+    /// `SET statement_timeout = 5000 | '5s' | '250ms' | '2min' | 0 | DEFAULT`: as in PostgreSQL,
+    /// a bare number is milliseconds and 0 (or DEFAULT) means no timeout. A statement running
+    /// longer fails with "canceling statement due to statement timeout" and changes nothing.
+    fn set_statement_timeout(&mut self, values: &[ast::Expr]) -> Result<QueryOutput> {
+        let text = match values {
+            [ast::Expr::Identifier(id)] => id.value.clone(),
+            [ast::Expr::Value(v)] => match &v.value {
+                ast::Value::SingleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            _ => return crate::bind_err!("SET statement_timeout needs a duration (5000, '5s', '250ms') or DEFAULT"),
+        };
+        if text.eq_ignore_ascii_case("default") {
+            self.statement_timeout = None;
+            return Ok(QueryOutput::Done);
+        }
+        match parse_timeout(&text) {
+            Some(ms) => {
+                self.statement_timeout = (ms > 0).then(|| std::time::Duration::from_millis(ms));
+                Ok(QueryOutput::Done)
+            }
+            None => crate::bind_err!(
+                "invalid value for statement_timeout: \"{text}\" (use milliseconds, or a number with a unit: ms, s, min, h, d)"
+            ),
+        }
+    }
+
     /// `SET durability = full | normal | off | DEFAULT` (also `TO`, quoted or not): how durable
     /// this session's commits are before they return.
     fn set(&mut self, set: &ast::Set) -> Result<QueryOutput> {
@@ -507,8 +596,11 @@ impl Session {
         if name == "threads" {
             return self.set_threads(values);
         }
+        if name == "statement_timeout" {
+            return self.set_statement_timeout(values);
+        }
         if name != "durability" {
-            return crate::unsupported!("SET {name} (only durability and threads are known)");
+            return crate::unsupported!("SET {name} (only durability, threads and statement_timeout are known)");
         }
         let value = match values.as_slice() {
             [ast::Expr::Identifier(id)] => id.value.clone(),

@@ -129,43 +129,59 @@ pub(super) struct JoinBuild {
 }
 
 impl JoinBuild {
-    /// Calls `f(probe_row, build_row)` for every match of the probe rows' keys, probe rows in
-    /// order and each one's build rows in order. NULL keys match nothing.
-    fn matches(&self, keys: &[ArrayRef], n_rows: usize, mut f: impl FnMut(u32, u32)) -> Result<()> {
+    /// Calls `f(probe_row, build_row)` for every match of the keys of probe rows `start..`,
+    /// probe rows in order and each one's build rows in order, stopping after the first probe
+    /// row that brings the number of matches to `cap`; returns the probe row to start from
+    /// next (`n_rows` when all are done). NULL keys match nothing.
+    fn matches(
+        &self,
+        keys: &[ArrayRef],
+        n_rows: usize,
+        start: usize,
+        cap: usize,
+        mut f: impl FnMut(u32, u32),
+    ) -> Result<usize> {
+        let mut found = 0;
         let mut chain = |probe: u32, mut b: u32| {
             while b != u32::MAX {
                 f(probe, b);
+                found += 1;
                 b = self.next[b as usize];
             }
+            found >= cap
         };
         match &self.table {
             JoinTable::Int(map) => {
                 let values = int_values(keys[0].as_ref())
                     .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
                 let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
-                for (row_idx, v) in values.iter().enumerate() {
+                for (row_idx, v) in values.iter().enumerate().skip(start) {
                     if validity.is_some_and(|b| !b.get_bit(row_idx)) {
                         continue;
                     }
                     if let Some(&first) = map.get(v) {
-                        chain(row_idx as u32, first);
+                        if chain(row_idx as u32, first) {
+                            return Ok(row_idx + 1);
+                        }
                     }
                 }
             }
             JoinTable::Bytes(map) => {
                 let key_refs: Vec<&dyn Array> = keys.iter().map(|a| a.as_ref()).collect();
                 let encoded = RowKeys::encode(&key_refs, n_rows)?;
-                for row_idx in 0..n_rows {
+                for row_idx in start..n_rows {
                     if key_refs.iter().any(|a| a.is_null(row_idx)) {
                         continue;
                     }
                     if let Some(&first) = map.get(encoded.get(row_idx)) {
-                        chain(row_idx as u32, first);
+                        if chain(row_idx as u32, first) {
+                            return Ok(row_idx + 1);
+                        }
                     }
                 }
             }
         }
-        Ok(())
+        Ok(n_rows)
     }
 }
 
@@ -345,61 +361,82 @@ fn emit_left_rows(left: &Batch, matched: &[bool], kind: JoinKind, next: &mut dyn
 }
 
 impl Sink for HashProbe<'_> {
+    /// Joins one probe batch. Its matches are taken a slice of probe rows at a time, each
+    /// slice's output at most about eight batches (or one probe row's matches), so a key that
+    /// matches many build rows never builds one huge batch, and the statement can be
+    /// interrupted between slices.
     fn push(&mut self, probe: Batch) -> Result<Flow> {
         let key_arrays = self.probe_keys.iter().map(|k| k.evaluate(&probe)).collect::<Result<Vec<_>>>()?;
-        let mut probe_idx = Vec::new();
-        let mut build_idx = Vec::new();
-        self.join.matches(&key_arrays, probe.n_rows, |p, b| {
-            probe_idx.push(Some(p));
-            build_idx.push(Some(b));
-        })?;
-        if self.spec.kind.left_only() {
-            // The planner always builds the right side of a semi or anti join.
-            let mut matched = vec![false; probe.n_rows];
-            if self.spec.filter.is_none() {
-                probe_idx.iter().flatten().for_each(|&p| matched[p as usize] = true);
+        let cap = crate::batch_size().saturating_mul(8);
+        let left_only = self.spec.kind.left_only();
+        // Probe rows with a match that passes the filter (semi/anti joins, and joins that keep
+        // unmatched probe rows).
+        let mut probe_matched = if left_only || self.keep_unmatched_probe { vec![false; probe.n_rows] } else { vec![] };
+        let mut start = 0;
+        while start < probe.n_rows {
+            if start > 0 {
+                crate::interrupt::check()?;
+            }
+            let mut probe_idx = Vec::new();
+            let mut build_idx = Vec::new();
+            start = self.join.matches(&key_arrays, probe.n_rows, start, cap, |p, b| {
+                probe_idx.push(Some(p));
+                build_idx.push(Some(b));
+            })?;
+            if left_only {
+                // The planner always builds the right side of a semi or anti join.
+                if self.spec.filter.is_none() {
+                    probe_idx.iter().flatten().for_each(|&p| probe_matched[p as usize] = true);
+                } else {
+                    let pairs = Pairs { left: probe_idx, right: build_idx };
+                    let all = joined(&probe, &self.spec.left_types, &self.join.build, &self.spec.right_types, &pairs)?;
+                    let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+                    for (k, p) in pairs.left.iter().enumerate() {
+                        if let (Some(p), true) = (p, mask.as_ref().is_none_or(|m| m.get_bit(k))) {
+                            probe_matched[*p as usize] = true;
+                        }
+                    }
+                }
+                continue;
+            }
+            if probe_idx.is_empty() {
+                continue;
+            }
+            let pairs = if self.build_left {
+                Pairs { left: build_idx, right: probe_idx }
             } else {
-                let pairs = Pairs { left: probe_idx, right: build_idx };
-                let all = joined(&probe, &self.spec.left_types, &self.join.build, &self.spec.right_types, &pairs)?;
-                let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
-                for (k, p) in pairs.left.iter().enumerate() {
-                    if let (Some(p), true) = (p, mask.as_ref().is_none_or(|m| m.get_bit(k))) {
-                        matched[*p as usize] = true;
+                Pairs { left: probe_idx, right: build_idx }
+            };
+            let (lb, rb) = if self.build_left { (&self.join.build, &probe) } else { (&probe, &self.join.build) };
+            let all = joined(lb, &self.spec.left_types, rb, &self.spec.right_types, &pairs)?;
+            let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
+            let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));
+            let (probe_side, build_side) =
+                if self.build_left { (&pairs.right, &pairs.left) } else { (&pairs.left, &pairs.right) };
+            if !self.build_matched.is_empty() {
+                for (k, b) in build_side.iter().enumerate() {
+                    if let (Some(b), true) = (b, passes(k)) {
+                        self.build_matched[*b as usize] = true;
                     }
                 }
             }
-            return emit_left_rows(&probe, &matched, self.spec.kind, self.next);
-        }
-        let pairs = if self.build_left {
-            Pairs { left: build_idx, right: probe_idx }
-        } else {
-            Pairs { left: probe_idx, right: build_idx }
-        };
-        let (lb, rb) = if self.build_left { (&self.join.build, &probe) } else { (&probe, &self.join.build) };
-        let all = joined(lb, &self.spec.left_types, rb, &self.spec.right_types, &pairs)?;
-        let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
-        let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));
-        let (probe_side, build_side) =
-            if self.build_left { (&pairs.right, &pairs.left) } else { (&pairs.left, &pairs.right) };
-        if !self.build_matched.is_empty() {
-            for (k, b) in build_side.iter().enumerate() {
-                if let (Some(b), true) = (b, passes(k)) {
-                    self.build_matched[*b as usize] = true;
+            if self.keep_unmatched_probe {
+                for (k, p) in probe_side.iter().enumerate() {
+                    if let (Some(p), true) = (p, passes(k)) {
+                        probe_matched[*p as usize] = true;
+                    }
                 }
             }
+            if out.n_rows > 0 && self.next.push(out)? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
         }
-        if out.n_rows > 0 && self.next.push(out)? == Flow::Stop {
-            return Ok(Flow::Stop);
+        if left_only {
+            return emit_left_rows(&probe, &probe_matched, self.spec.kind, self.next);
         }
         if self.keep_unmatched_probe {
-            let mut matched = vec![false; probe.n_rows];
-            for (k, p) in probe_side.iter().enumerate() {
-                if let (Some(p), true) = (p, passes(k)) {
-                    matched[*p as usize] = true;
-                }
-            }
             let unmatched: Vec<Option<u32>> =
-                matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+                probe_matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
             if !unmatched.is_empty() {
                 let nulls = vec![None; unmatched.len()];
                 let empty = Batch::empty_with_rows(0);
@@ -477,6 +514,7 @@ impl Sink for LoopProbe<'_> {
         let mut left_matched = vec![false; left.n_rows];
         let mut start = 0;
         while start < left.n_rows {
+            crate::interrupt::check()?;
             let end = (start + rows_per_step).min(left.n_rows);
             let mut pairs = Pairs { left: Vec::new(), right: Vec::new() };
             for l in start..end {

@@ -250,6 +250,7 @@ fn push_all(batches: Vec<Batch>, sink: &mut dyn Sink) -> Result<Flow> {
     for batch in batches {
         let mut offset = 0;
         while offset < batch.n_rows {
+            crate::interrupt::check()?;
             let len = size.min(batch.n_rows - offset);
             if sink.push(batch.slice(offset, len))? == Flow::Stop {
                 return Ok(Flow::Stop);

@@ -304,10 +304,13 @@ pub(super) fn try_parallel_aggregate(
     }
     let workers = threads.min(parts.len());
     type Partial<'a> = (HashAggregate<'a>, Vec<Vec<bool>>);
+    let scope = crate::interrupt::current();
     let partials: Vec<Result<Partial>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| -> Result<Partial> {
+                    // The statement's interrupt flag and deadline reach the worker.
+                    let _scope = scope.clone().map(crate::interrupt::Scope::enter);
                     // Nested plans (correlated subqueries) run on the worker itself.
                     let _one = crate::ThreadsGuard::set(Some(1));
                     let mut agg = HashAggregate::new_partial(group_by, aggregates)?;

@@ -59,6 +59,7 @@ pub(super) fn run_recursive(
     let mut working = fresh(collect(anchor)?, seen.as_mut())?;
     let mut steps = 0;
     while !working.is_empty() {
+        crate::interrupt::check()?;
         for b in &working {
             if sink.push(b.clone())? == Flow::Stop {
                 return Ok(Flow::Stop);

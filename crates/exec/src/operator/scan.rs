@@ -99,6 +99,7 @@ impl<'a> PartScan<'a> {
                     continue;
                 }
             }
+            crate::interrupt::check()?;
             if sink.push(morsel)? == Flow::Stop {
                 return Ok(Flow::Stop);
             }

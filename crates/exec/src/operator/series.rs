@@ -57,6 +57,7 @@ pub(super) fn run_series(args: &[Expr], inclusive: bool, data_type: DataType, si
                 }
                 let n = out.len();
                 let array = PrimitiveArray::<i64>::from_vec(out).to(DataType::Timestamp.to_arrow());
+                crate::interrupt::check()?;
                 if let Flow::Stop = sink.push(Batch { columns: vec![Box::new(array)], n_rows: n })? {
                     return Ok(Flow::Stop);
                 }
@@ -99,6 +100,7 @@ pub(super) fn run_series(args: &[Expr], inclusive: bool, data_type: DataType, si
                 }
                 let n = out.len();
                 let array = PrimitiveArray::<i64>::from_vec(out);
+                crate::interrupt::check()?;
                 if let Flow::Stop = sink.push(Batch { columns: vec![Box::new(array)], n_rows: n })? {
                     return Ok(Flow::Stop);
                 }
