@@ -303,13 +303,23 @@ pub fn execute(conn: &Connection, sql: &str) -> Outcome {
 }
 
 /// A fresh in-memory database with the fuzz schema and data.
-pub fn fresh_database() -> anyhow::Result<(Database, Connection)> {
+/// A database with the fuzz schema and data, and a connection whose statements the engine
+/// cancels after `statement_timeout` (`SET statement_timeout`), if given.
+pub fn fresh_database(statement_timeout: Option<Duration>) -> anyhow::Result<(Database, Connection)> {
     let db = Database::open_in_memory()?;
     let conn = db.connect();
     for sql in super::schema::setup_sql() {
         conn.run(&sql, ()).map_err(|e| anyhow::anyhow!("setup statement failed: {e}\n{sql}"))?;
     }
+    if let Some(t) = statement_timeout {
+        conn.run(&format!("SET statement_timeout = {}", t.as_millis().max(1)), ())?;
+    }
     Ok((db, conn))
+}
+
+/// Whether an error is the engine cancelling a statement at its `statement_timeout`.
+pub fn is_statement_timeout(message: &str) -> bool {
+    message.starts_with("canceling statement due to statement timeout")
 }
 
 /// Where statements run: this process or a worker process.
@@ -327,17 +337,18 @@ pub trait Executor {
 }
 
 /// Runs statements in this process. A statement that takes longer than the timeout is
-/// reported as a hang after it finishes (it cannot be interrupted).
+/// reported as a hang after it finishes (only the engine's `statement_timeout` can stop it).
 pub struct InProcess {
     conn: Connection,
     _db: Database,
     timeout: Duration,
+    statement_timeout: Option<Duration>,
 }
 
 impl InProcess {
-    pub fn new(timeout: Duration) -> anyhow::Result<InProcess> {
-        let (db, conn) = fresh_database()?;
-        Ok(InProcess { conn, _db: db, timeout })
+    pub fn new(timeout: Duration, statement_timeout: Option<Duration>) -> anyhow::Result<InProcess> {
+        let (db, conn) = fresh_database(statement_timeout)?;
+        Ok(InProcess { conn, _db: db, timeout, statement_timeout })
     }
 
     /// The first `n` rows of a query's result, one line each (for `--sql`).
@@ -366,7 +377,7 @@ impl Executor for InProcess {
     }
 
     fn reset(&mut self) -> anyhow::Result<()> {
-        let (db, conn) = fresh_database()?;
+        let (db, conn) = fresh_database(self.statement_timeout)?;
         self.conn = conn;
         self._db = db;
         Ok(())
@@ -417,10 +428,27 @@ mod tests {
 
     #[test]
     fn in_process_runs_and_classifies() {
-        let mut ex = InProcess::new(Duration::from_secs(60)).unwrap();
+        let mut ex = InProcess::new(Duration::from_secs(60), None).unwrap();
         assert_eq!(ex.run("SELECT count(*) FROM orders").unwrap(), Outcome::Ok { rows: 1 });
         assert!(matches!(ex.run("SELECT 1/0").unwrap(), Outcome::Error { .. }));
         assert!(matches!(ex.run("SELEC 1").unwrap(), Outcome::Error { .. }));
         assert!(matches!(ex.run("INSERT INTO scratch_k VALUES (1, 'x', 1.0)").unwrap(), Outcome::Error { .. }));
+    }
+
+    #[test]
+    fn the_engine_cancels_a_statement_at_its_statement_timeout() {
+        let mut ex = InProcess::new(Duration::from_secs(600), Some(Duration::from_millis(50))).unwrap();
+        let outcome = ex.run("SELECT count(*) FROM generate_series(1, 9000000000000000000)").unwrap();
+        match &outcome {
+            Outcome::Error { message, .. } => assert!(is_statement_timeout(message), "{message}"),
+            other => panic!("expected a statement timeout, got {other:?}"),
+        }
+        assert_eq!(ex.run("SELECT count(*) FROM orders").unwrap(), Outcome::Ok { rows: 1 });
+        // A fresh database keeps the timeout.
+        ex.reset().unwrap();
+        assert!(matches!(
+            ex.run("SELECT count(*) FROM generate_series(1, 9000000000000000000)").unwrap(),
+            Outcome::Error { .. }
+        ));
     }
 }

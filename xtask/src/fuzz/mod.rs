@@ -38,12 +38,17 @@ usage: cargo xtask fuzz [options]
 Generates random SQL statements over the workload schema and runs each against an in-memory
 HeliosDB Nano database in worker processes. A panic, an internal error, a crash of the worker
 or a statement running past the timeout is a failure; failures are reduced to small statements
-and written to target/fuzz-failures.sql. Exits non-zero if any case failed.
+and written to target/fuzz-failures.sql. Exits non-zero if any case failed. Statements run with
+the engine's `statement_timeout` (half the timeout unless given): a statement the engine
+cancels there ended cleanly (it is counted as timed out); a hang is one the engine did not
+stop.
 
 options:
       --cases N           statements to run (default 1000)
       --seed S            seed of the run (default 1); case K of seed S is always the same SQL
       --timeout-ms T      per-statement timeout (default 10000)
+      --statement-timeout-ms T
+                          the engine's statement_timeout (default half of --timeout-ms; 0: none)
       --in-process        run statements in this process (no crash or hang protection)
       --stack-kb K        stack of the thread running statements in a worker (default 2048)
       --max-stress N      size limit of the deep/long stress statements (default 100000)
@@ -67,6 +72,8 @@ pub struct RunOptions {
     pub cases: u64,
     pub seed: u64,
     pub timeout: Duration,
+    /// The engine's `statement_timeout`; `None` lets statements run until `timeout`.
+    pub statement_timeout: Option<Duration>,
     pub reset_every: u64,
     pub config: Config,
     /// How hard to reduce each distinct failure; `None` reports them as generated.
@@ -79,6 +86,7 @@ impl Default for RunOptions {
             cases: 1_000,
             seed: 1,
             timeout: Duration::from_secs(10),
+            statement_timeout: Some(Duration::from_secs(5)),
             reset_every: 250,
             config: Config::default(),
             reduce: Some(reduce::Budget { checks: 400, time: Duration::from_secs(60), replace_groups: true }),
@@ -159,11 +167,22 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<FuzzArgs> {
         let v = args.next().with_context(|| format!("{flag} needs a number"))?;
         v.replace('_', "").parse().with_context(|| format!("{flag}: not a number: {v}"))
     };
+    let mut statement_timeout_given = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--cases" => parsed.opts.cases = number(&mut args, "--cases")?,
             "--seed" => parsed.opts.seed = number(&mut args, "--seed")?,
-            "--timeout-ms" => parsed.opts.timeout = Duration::from_millis(number(&mut args, "--timeout-ms")?.max(1)),
+            "--timeout-ms" => {
+                parsed.opts.timeout = Duration::from_millis(number(&mut args, "--timeout-ms")?.max(1));
+                if !statement_timeout_given {
+                    parsed.opts.statement_timeout = Some(parsed.opts.timeout / 2);
+                }
+            }
+            "--statement-timeout-ms" => {
+                let ms = number(&mut args, "--statement-timeout-ms")?;
+                parsed.opts.statement_timeout = (ms > 0).then(|| Duration::from_millis(ms));
+                statement_timeout_given = true;
+            }
             "--stack-kb" => parsed.stack_kb = number(&mut args, "--stack-kb")?.max(64) as usize,
             "--max-stress" => parsed.opts.config.max_stress = number(&mut args, "--max-stress")? as usize,
             "--reset-every" => parsed.opts.reset_every = number(&mut args, "--reset-every")?.max(1),
@@ -209,7 +228,7 @@ fn default_failures_file() -> PathBuf {
 /// `--sql`: runs statements on one fresh database in this process, printing each outcome
 /// (and the first rows), and reduces the failing ones.
 fn run_statements(statements: &[String], opts: &RunOptions) -> Result<()> {
-    let mut ex = InProcess::new(Duration::from_secs(3600))?;
+    let mut ex = InProcess::new(Duration::from_secs(3600), None)?;
     for sql in statements {
         let outcome = ex.run(sql)?;
         println!("{}", outcome.describe());
@@ -233,7 +252,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
     let args = parse_args(args)?;
     match args.mode {
         Mode::Worker => {
-            worker::worker_main(args.stack_kb)?;
+            worker::worker_main(args.stack_kb, args.opts.statement_timeout)?;
             return Ok(ExitCode::SUCCESS);
         }
         Mode::PrintSetup => {
@@ -263,13 +282,14 @@ pub fn main(args: impl IntoIterator<Item = String>) -> Result<ExitCode> {
     }
     let opts = &args.opts;
     let mut ex: Box<dyn Executor> = if args.in_process {
-        Box::new(InProcess::new(opts.timeout)?)
+        Box::new(InProcess::new(opts.timeout, opts.statement_timeout)?)
     } else {
         let exe = std::env::current_exe().context("finding the xtask binary")?;
         Box::new(worker::Subprocess::new(worker::WorkerOptions {
             exe,
             stack_kb: args.stack_kb,
             timeout: opts.timeout,
+            statement_timeout: opts.statement_timeout,
         })?)
     };
     let every = (opts.cases / 20).max(1);

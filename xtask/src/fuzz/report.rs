@@ -31,6 +31,8 @@ pub struct Stats {
     pub cases: u64,
     pub ok: u64,
     pub errors: u64,
+    /// Clean errors that were the engine cancelling a statement at its `statement_timeout`.
+    pub timed_out: u64,
     pub failed: u64,
     /// Per statement kind: [ok, clean error, failure].
     pub by_kind: BTreeMap<Kind, [u64; 3]>,
@@ -59,6 +61,9 @@ impl Stats {
             Outcome::Error { kind, message } => {
                 self.errors += 1;
                 slot[1] += 1;
+                if exec::is_statement_timeout(message) {
+                    self.timed_out += 1;
+                }
                 *self.error_kinds.entry(kind.clone()).or_default() += 1;
                 let normalized = exec::normalize_message(message);
                 if stmt_kind.meant_valid() {
@@ -155,6 +160,8 @@ impl Stats {
         );
         let _ = writeln!(s, "  ok            {:>8} ({:.1}%)", self.ok, self.pct(self.ok));
         let _ = writeln!(s, "  clean errors  {:>8} ({:.1}%)", self.errors, self.pct(self.errors));
+        let _ =
+            writeln!(s, "    of which timed out {:>8} (cancelled by the engine's statement_timeout)", self.timed_out);
         let _ = writeln!(s, "  failures      {:>8} ({} distinct)", self.failed, self.failures.len());
         let _ =
             writeln!(s, "  valid statements (query, insert, explain) that ran: {:.1}%", 100.0 * self.valid_ok_rate());

@@ -14,6 +14,7 @@ fn fuzz_2000_cases_in_process() {
         cases: 2_000,
         seed: 1,
         timeout: Duration::from_secs(10),
+        statement_timeout: Some(Duration::from_secs(5)),
         reset_every: 250,
         // Deeper stress statements are for `cargo xtask fuzz`, where a stack overflow kills a
         // worker rather than the test binary.
@@ -21,7 +22,7 @@ fn fuzz_2000_cases_in_process() {
         // A failing CI run should say why quickly; `cargo xtask fuzz` reduces harder.
         reduce: Some(Budget { checks: 150, time: Duration::from_secs(3), replace_groups: true }),
     };
-    let mut ex = InProcess::new(opts.timeout).expect("setting up the fuzz database");
+    let mut ex = InProcess::new(opts.timeout, opts.statement_timeout).expect("setting up the fuzz database");
     let stats = run(&opts, &mut ex, &mut |_| {}).expect("running the cases");
     println!("{}", stats.summary(opts.seed));
     assert!(stats.failures.is_empty(), "the engine failed on generated SQL: the failures are in the summary above");

@@ -30,18 +30,18 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
 const STDERR_TAIL: usize = 4_096;
 
 /// The body of `xtask fuzz --worker`.
-pub fn worker_main(stack_kb: usize) -> Result<()> {
+pub fn worker_main(stack_kb: usize, statement_timeout: Option<Duration>) -> Result<()> {
     let handle = std::thread::Builder::new()
         .name("fuzz-worker".into())
         .stack_size(stack_kb * 1024)
-        .spawn(worker_loop)
+        .spawn(move || worker_loop(statement_timeout))
         .context("starting the worker thread")?;
     handle.join().map_err(|_| anyhow!("the worker thread panicked outside a statement"))?
 }
 
-fn worker_loop() -> Result<()> {
+fn worker_loop(statement_timeout: Option<Duration>) -> Result<()> {
     install_panic_hook();
-    let (mut _db, mut conn) = fresh_database()?;
+    let (mut _db, mut conn) = fresh_database(statement_timeout)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "ready")?;
     stdout.flush()?;
@@ -51,7 +51,7 @@ fn worker_loop() -> Result<()> {
         let reply = match cmd {
             "run" => execute(&conn, &unescape(arg)),
             "reset" => {
-                (_db, conn) = fresh_database()?;
+                (_db, conn) = fresh_database(statement_timeout)?;
                 Outcome::Ok { rows: 0 }
             }
             other => bail!("unknown worker command {other:?}"),
@@ -68,6 +68,8 @@ pub struct WorkerOptions {
     pub exe: PathBuf,
     pub stack_kb: usize,
     pub timeout: Duration,
+    /// The engine's `statement_timeout` in the worker (0: none).
+    pub statement_timeout: Option<Duration>,
 }
 
 /// A running worker process.
@@ -83,6 +85,10 @@ impl Worker {
     fn spawn(opts: &WorkerOptions) -> Result<Worker> {
         let mut child = Command::new(&opts.exe)
             .args(["fuzz", "--worker", "--stack-kb", &opts.stack_kb.to_string()])
+            .args([
+                "--statement-timeout-ms".to_string(),
+                opts.statement_timeout.map_or(0, |t| t.as_millis().max(1)).to_string(),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
