@@ -82,6 +82,9 @@ fn run(run_args: args::RunArgs) -> u8 {
         report(&format!("Warning: {warning}"));
     }
     let mut shell = Shell::new(db.connect());
+    if let Err(warning) = shell.interrupt_on_ctrl_c() {
+        report(&format!("Warning: {warning}"));
+    }
     if let Some(line) = progress::ProgressLine::for_stderr(progress_mode, io::stderr().is_terminal()) {
         shell.show_progress(line);
     }

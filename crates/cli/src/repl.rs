@@ -5,8 +5,8 @@
 //! set; failing to read or write it is not an error. A complete statement is one history
 //! entry, even when it was typed over several lines.
 //!
-//! Ctrl-C while a statement runs ends the process (the default signal action): there is no
-//! query cancellation yet.
+//! Ctrl-C while a statement runs stops the statement ("query interrupted") and the shell goes
+//! on (see `Shell::interrupt_on_ctrl_c`).
 
 use crate::shell::{Flow, Shell, ShellError};
 use rustyline::error::ReadlineError;

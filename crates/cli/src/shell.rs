@@ -14,6 +14,7 @@ use crate::progress::ProgressLine;
 use crate::table;
 use heliosdb_nano::{Connection, Output};
 use std::io::{self, BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,6 +111,8 @@ pub struct Shell {
     pending_line: u64,
     /// The progress line of long imports, when shown.
     progress: Option<Arc<ProgressLine>>,
+    /// Whether a statement is running (Ctrl-C then stops it rather than the shell).
+    running: Arc<AtomicBool>,
 }
 
 impl Shell {
@@ -122,7 +125,24 @@ impl Shell {
             n_lines: 0,
             pending_line: 1,
             progress: None,
+            running: Arc::default(),
         }
+    }
+
+    /// Makes Ctrl-C (SIGINT) stop the running statement, which then fails with "query
+    /// interrupted" like any other error; between statements Ctrl-C ends the process as
+    /// usual (exit code 130). The line editor reads Ctrl-C at the prompt itself.
+    pub fn interrupt_on_ctrl_c(&self) -> Result<(), String> {
+        let handle = self.conn.interrupt_handle();
+        let running = self.running.clone();
+        ctrlc::set_handler(move || {
+            if running.load(Ordering::SeqCst) {
+                handle.interrupt();
+            } else {
+                std::process::exit(130);
+            }
+        })
+        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))
     }
 
     /// Shows the progress of long statements on `line` (wiped when each statement ends).
@@ -135,7 +155,9 @@ impl Shell {
 
     /// Runs one statement, the progress line wiped after it.
     fn run_sql(&self, sql: &str) -> Result<Output, ShellError> {
+        self.running.store(true, Ordering::SeqCst);
         let res = self.conn.run(sql, ());
+        self.running.store(false, Ordering::SeqCst);
         if let Some(line) = &self.progress {
             line.clear();
         }

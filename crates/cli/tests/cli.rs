@@ -389,3 +389,62 @@ fn a_parquet_file_arrow2_panics_on_is_a_quiet_clear_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Sends SIGINT (what Ctrl-C sends) to a child process.
+fn sigint(child: &std::process::Child) {
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("run kill");
+    assert!(status.success() || status.code() == Some(1), "kill failed: {status}");
+}
+
+/// Starts the binary with stdin kept open, writes `input`, waits `delay`, then sends SIGINT
+/// every 50 ms until it exits (at most a minute). Returns the exit code and stderr.
+fn interrupted_run(input: &'static [u8], delay: Duration) -> (Option<i32>, String) {
+    let mut child =
+        heliosdb().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start heliosdb");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write input");
+    std::thread::sleep(delay);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "heliosdb did not stop after SIGINT");
+        sigint(&child);
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(stdin);
+    let out = child.wait_with_output().expect("collect output");
+    (status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn ctrl_c_stops_the_running_statement_and_between_statements_ends_the_shell() {
+    // The statement would run for centuries: only the interrupt can end it, and the script
+    // then stops at its error (exit 1). A SIGINT that lands before the statement starts ends
+    // the process another way (130, or the signal itself before the handler is installed),
+    // so a loaded machine gets a few tries with longer delays.
+    let mut seen = Vec::new();
+    for delay_ms in [300, 1_000, 3_000, 6_000] {
+        let (code, err) = interrupted_run(
+            b"SELECT count(*) FROM generate_series(1, 9000000000000000000);\n",
+            Duration::from_millis(delay_ms),
+        );
+        if code == Some(1) {
+            assert!(err.contains("query interrupted"), "{err}");
+            break;
+        }
+        seen.push((code, err));
+        assert!(seen.len() < 4, "SIGINT never stopped the statement: {seen:?}");
+    }
+    // Between statements (waiting for input), Ctrl-C ends the shell with 130, as a shell would.
+    let mut seen = Vec::new();
+    for delay_ms in [300, 1_000, 3_000] {
+        let (code, err) = interrupted_run(b"SELECT 1;\n", Duration::from_millis(delay_ms));
+        if code == Some(130) {
+            break;
+        }
+        seen.push((code, err));
+        assert!(seen.len() < 3, "SIGINT while idle did not exit with 130: {seen:?}");
+    }
+}
