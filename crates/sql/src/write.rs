@@ -5,6 +5,10 @@
 //! the ordinary planner (so WHERE may hold subqueries, correlated or not). Then the
 //! transaction deletes the matched row ids and, for UPDATE, appends the new versions. All of
 //! it reads one snapshot, so an UPDATE never sees its own output (no Halloween problem).
+//!
+//! `UPDATE t SET ... FROM s WHERE ...` and `DELETE FROM t USING s WHERE ...` (PostgreSQL) join
+//! the scan with the other tables first; a target row that joins several rows is changed once,
+//! with the first joined row's values (PostgreSQL leaves which one unspecified).
 
 use crate::binder::{assign_to, expr_cx, ident_pos, normalize, object_name, unknown_name, Binder, Scope, ScopeColumn};
 use crate::dml::{append_batches, primary_keys};
@@ -52,9 +56,26 @@ pub fn bind_returning(
                 });
             }
             ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..) => {
+                // `t.*`: the columns of t (the target, or a FROM / USING item).
+                let qualifier = match item {
+                    ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(name), _) => {
+                        Some(object_name(name)?.0)
+                    }
+                    ast::SelectItem::QualifiedWildcard(kind, _) => {
+                        return crate::unsupported!("RETURNING item {kind}.*")
+                    }
+                    _ => None,
+                };
+                let before = exprs.len();
                 for (idx, c) in scope.columns.iter().enumerate() {
+                    if c.hidden || qualifier.as_ref().is_some_and(|q| c.qualifier.as_ref() != Some(q)) {
+                        continue;
+                    }
                     exprs.push(Expr::Column { idx, name: c.name.clone(), data_type: c.data_type });
                     names.push(c.name.clone());
+                }
+                if let (Some(q), true) = (&qualifier, exprs.len() == before) {
+                    return crate::bind_err!("missing FROM-clause entry for table \"{q}\"");
                 }
             }
             other => return crate::unsupported!("RETURNING item {other}"),
@@ -99,20 +120,45 @@ fn target(binder: &Binder, relation: &ast::TableFactor) -> Result<(Arc<mvcc::Tab
     Ok((table, scope))
 }
 
-/// Runs `SELECT rowid, <old primary key columns>, <exprs> FROM table WHERE selection` at the
-/// transaction's snapshot.
+/// What UPDATE and DELETE read: the table's scan with its row id (column `n`, after the
+/// table's `n` columns), joined with the FROM (UPDATE) or USING (DELETE) items if any; and the
+/// scope of those columns (the row id a hidden column no name reaches).
+fn source(
+    binder: &Binder,
+    table: &Arc<mvcc::Table>,
+    target: &Scope,
+    from: Option<&[ast::TableWithJoins]>,
+) -> Result<(LogicalPlan, Scope)> {
+    let n = table.schema().columns.len();
+    let mut columns: Vec<usize> = (0..n).collect();
+    columns.push(mvcc::ROW_ID);
+    let plan = LogicalPlan::Scan { table: table.clone(), columns, filter: None };
+    let mut scope = target.clone();
+    scope.columns.push(ScopeColumn { hidden: true, ..ScopeColumn::new(None, "\0rowid".into(), DataType::BigInt) });
+    let Some(items) = from.filter(|f| !f.is_empty()) else { return Ok((plan, scope)) };
+    let (other, other_scope) = binder.from(items)?;
+    crate::binder::query::check_distinct_names(&scope, &other_scope)?;
+    scope.columns.extend(other_scope.columns);
+    let plan =
+        LogicalPlan::Join { left: Box::new(plan), right: Box::new(other), kind: exec::JoinKind::Inner, on: None };
+    Ok((plan, scope))
+}
+
+/// Runs `SELECT rowid, <old primary key columns>, <exprs> FROM <source> WHERE selection` at
+/// the transaction's snapshot (`source` from [`source`]; `joined` when it joins other tables:
+/// each row id is then kept once, its first row).
+#[allow(clippy::too_many_arguments)]
 fn matching_rows(
     binder: &Binder,
     txn: &mvcc::Transaction,
     table: &Arc<mvcc::Table>,
-    scope: &Scope,
+    (plan, scope): (LogicalPlan, &Scope),
+    joined: bool,
     selection: Option<&ast::Expr>,
     exprs: Vec<Expr>,
 ) -> Result<Vec<Batch>> {
     let n = table.schema().columns.len();
-    let mut columns: Vec<usize> = (0..n).collect();
-    columns.push(mvcc::ROW_ID);
-    let mut plan = LogicalPlan::Scan { table: table.clone(), columns, filter: None };
+    let mut plan = plan;
     let mut predicate = None;
     if let Some(w) = selection {
         let pred = binder.expr(w, &mut expr_cx(scope, "WHERE"))?;
@@ -127,14 +173,34 @@ fn matching_rows(
     }
     out.extend(exprs);
     let snapshot = txn.snapshot();
-    if binder.subqueries.borrow().is_empty() {
+    if !joined && binder.subqueries.borrow().is_empty() {
         if let Some(id) = predicate.as_ref().and_then(|p| key_lookup(table, snapshot, p)) {
             return point_rows(table, snapshot, id, predicate.as_ref(), &out);
         }
     }
     let plan = LogicalPlan::Project { input: Box::new(plan), exprs: out };
     let plan = optimize(crate::subquery::resolve(plan, binder.subqueries.take(), snapshot)?);
-    Ok(exec::collect(&plan.to_physical(snapshot))?)
+    let batches = exec::collect(&plan.to_physical(snapshot))?;
+    if !joined {
+        return Ok(batches);
+    }
+    // A target row joined with several rows: keep its first.
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(batches.len());
+    for b in batches {
+        let ids = b.columns[0]
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .ok_or_else(|| SqlError::Internal("row ids are not BIGINT".into()))?;
+        let keep: Vec<bool> = ids.values().iter().map(|&id| seen.insert(id)).collect();
+        if keep.iter().all(|&k| k) {
+            kept.push(b);
+        } else {
+            let mask = BooleanArray::from_slice(keep);
+            kept.push(exec::operator::filter::filter_batch(&b, &mask)?);
+        }
+    }
+    Ok(kept)
 }
 
 /// The row `WHERE pk = <constant>` matches, found through the table's key index instead of a
@@ -204,8 +270,8 @@ fn ids_and_keys(table: &mvcc::Table, batch: &Batch) -> Result<(Vec<u64>, Vec<Vec
 
 /// `DELETE FROM t [WHERE ...]`.
 pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -> Result<WriteOutcome> {
-    if del.using.is_some() || !del.tables.is_empty() || del.limit.is_some() {
-        return crate::unsupported!("DELETE with USING / LIMIT or of several tables");
+    if !del.tables.is_empty() || del.limit.is_some() {
+        return crate::unsupported!("DELETE with LIMIT or of several tables");
     }
     let from = match &del.from {
         ast::FromTable::WithFromKeyword(f) | ast::FromTable::WithoutKeyword(f) => f,
@@ -216,10 +282,13 @@ pub fn delete(binder: &Binder, txn: &mut mvcc::Transaction, del: &ast::Delete) -
     if !twj.joins.is_empty() {
         return crate::unsupported!("DELETE with JOIN");
     }
-    let (table, scope) = target(binder, &twj.relation)?;
+    let (table, target_scope) = target(binder, &twj.relation)?;
+    let using = del.using.as_deref();
+    let (plan, scope) = source(binder, &table, &target_scope, using)?;
     let returning = bind_returning(binder, &scope, del.returning.as_ref())?;
     let extra = returning.as_ref().map(|(e, _)| e.clone()).unwrap_or_default();
-    let batches = matching_rows(binder, txn, &table, &scope, del.selection.as_ref(), extra)?;
+    let joined = using.is_some_and(|u| !u.is_empty());
+    let batches = matching_rows(binder, txn, &table, (plan, &scope), joined, del.selection.as_ref(), extra)?;
     let first_returned = 1 + table.schema().primary_key.len();
     let mut n = 0;
     for b in &batches {
@@ -282,13 +351,21 @@ fn bind_assignments(
 /// `UPDATE t SET col = expr, ... [WHERE ...]`: deletes each matched row and appends its new
 /// version.
 pub fn update(binder: &Binder, txn: &mut mvcc::Transaction, upd: &ast::Update) -> Result<WriteOutcome> {
-    if upd.from.is_some() || upd.or.is_some() || upd.limit.is_some() {
-        return crate::unsupported!("UPDATE with FROM / OR / LIMIT");
+    if upd.or.is_some() || upd.limit.is_some() {
+        return crate::unsupported!("UPDATE with OR / LIMIT");
     }
     if !upd.table.joins.is_empty() {
-        return crate::unsupported!("UPDATE with JOIN");
+        return crate::unsupported!("UPDATE with JOIN (use UPDATE ... FROM)");
     }
-    let (table, scope) = target(binder, &upd.table.relation)?;
+    let (table, target_scope) = target(binder, &upd.table.relation)?;
+    let from = match &upd.from {
+        Some(ast::UpdateTableFromKind::AfterSet(items) | ast::UpdateTableFromKind::BeforeSet(items)) => {
+            Some(items.as_slice())
+        }
+        None => None,
+    };
+    let (plan, scope) = source(binder, &table, &target_scope, from)?;
+    let joined = from.is_some_and(|f| !f.is_empty());
     let new_values = bind_assignments(binder, &table, &scope, &upd.assignments)?;
     let n_cols = new_values.len();
     let returning = bind_returning(binder, &scope, upd.returning.as_ref())?;
@@ -301,7 +378,7 @@ pub fn update(binder: &Binder, txn: &mut mvcc::Transaction, upd: &ast::Update) -
             exprs.push(e);
         }
     }
-    let batches = matching_rows(binder, txn, &table, &scope, upd.selection.as_ref(), exprs)?;
+    let batches = matching_rows(binder, txn, &table, (plan, &scope), joined, upd.selection.as_ref(), exprs)?;
     let first_new = 1 + table.schema().primary_key.len();
     let mut n = 0;
     let mut new_rows = Vec::with_capacity(batches.len());

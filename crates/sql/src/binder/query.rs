@@ -358,7 +358,7 @@ impl Binder<'_> {
 
     /// The FROM clause: its plan and the columns it makes visible. Several items are a cross
     /// join (a WHERE equality then turns it into a hash join).
-    fn from(&self, from: &[ast::TableWithJoins]) -> Result<(LogicalPlan, Scope)> {
+    pub(crate) fn from(&self, from: &[ast::TableWithJoins]) -> Result<(LogicalPlan, Scope)> {
         let mut acc: Option<(LogicalPlan, Scope)> = None;
         for item in from {
             let next = self.table_with_joins(item)?;
@@ -1169,7 +1169,7 @@ pub(super) fn sort_key(expr: Expr, ob: &ast::OrderByExpr) -> Result<SortKey> {
 }
 
 /// Two relations of one FROM clause may not share a name (`FROM t, t` needs an alias).
-fn check_distinct_names(left: &Scope, right: &Scope) -> Result<()> {
+pub(crate) fn check_distinct_names(left: &Scope, right: &Scope) -> Result<()> {
     let taken: std::collections::HashSet<&str> = left.columns.iter().filter_map(|c| c.qualifier.as_deref()).collect();
     match right.columns.iter().filter_map(|c| c.qualifier.as_deref()).find(|q| taken.contains(q)) {
         Some(name) => crate::bind_err!("table name \"{name}\" specified more than once; give one of them an alias"),
