@@ -95,6 +95,9 @@ const QUERIES: &[&str] = &[
     "SELECT c.segment, MIN(c.segment), COUNT(*) FROM orders o JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
     "SELECT upper(c.segment), COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY upper(c.segment)",
     "SELECT c.segment, COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
+    // mode: per-worker value counts merged by adding.
+    "SELECT day, mode(qty), mode() WITHIN GROUP (ORDER BY country), mode(cust % 3) FROM orders GROUP BY day",
+    "SELECT mode(country), mode(qty) FILTER (WHERE amount > 100.0) FROM orders",
 ];
 
 #[test]

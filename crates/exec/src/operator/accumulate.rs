@@ -336,6 +336,71 @@ impl Accumulator for StringAggAcc {
     }
 }
 
+/// mode: per group, each distinct non-NULL value (by its row key) with its count.
+pub(super) struct ModeAcc {
+    out: DataType,
+    counts: Vec<crate::row_key::FastMap<Vec<u8>, (u64, Value)>>,
+}
+
+impl ModeAcc {
+    pub fn new(out: DataType) -> ModeAcc {
+        ModeAcc { out, counts: vec![] }
+    }
+}
+
+impl Accumulator for ModeAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.counts.resize_with(n_groups, Default::default);
+        let input = input.ok_or_else(|| ExecError::Internal("mode without argument".into()))?;
+        let keys = crate::row_key::RowKeys::encode(&[input], input.len())?;
+        for (row_idx, g) in groups.iter().enumerate() {
+            if input.is_null(row_idx) {
+                continue;
+            }
+            let key = keys.get(row_idx);
+            let counts = &mut self.counts[*g as usize];
+            match counts.get_mut(key) {
+                Some((n, _)) => *n += 1,
+                None => {
+                    counts.insert(key.to_vec(), (1, Value::from_array(input, row_idx)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<ModeAcc>(other)?;
+        self.counts.resize_with(n_groups, Default::default);
+        for (g, theirs) in std::mem::take(&mut other.counts).into_iter().enumerate() {
+            let mine = &mut self.counts[map[g] as usize];
+            for (key, (n, v)) in theirs {
+                mine.entry(key).or_insert((0, v)).0 += n;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.counts.resize_with(n_groups, Default::default);
+        let values: Vec<Value> = self
+            .counts
+            .iter()
+            .map(|counts| {
+                counts
+                    .values()
+                    .max_by(|(n1, v1), (n2, v2)| n1.cmp(n2).then_with(|| v2.total_cmp(v1)))
+                    .map_or(Value::Null, |(_, v)| v.clone())
+            })
+            .collect();
+        Ok(values_to_array(self.out, &values))
+    }
+}
+
 /// bool_and / bool_or over the non-NULL values.
 pub(super) struct BoolAcc {
     is_and: bool,

@@ -34,6 +34,9 @@ pub enum AggFunc {
     StringAgg,
     BoolAnd,
     BoolOr,
+    /// The most frequent non-NULL value (the smallest among equally frequent ones):
+    /// `mode(x)` or `mode() WITHIN GROUP (ORDER BY x)`.
+    Mode,
 }
 
 impl AggFunc {
@@ -53,6 +56,7 @@ impl AggFunc {
             "string_agg" => AggFunc::StringAgg,
             "bool_and" | "every" => AggFunc::BoolAnd,
             "bool_or" => AggFunc::BoolOr,
+            "mode" => AggFunc::Mode,
             _ => return None,
         })
     }
@@ -73,6 +77,7 @@ impl AggFunc {
             AggFunc::StringAgg => "string_agg",
             AggFunc::BoolAnd => "bool_and",
             AggFunc::BoolOr => "bool_or",
+            AggFunc::Mode => "mode",
         }
     }
 
@@ -87,7 +92,7 @@ impl AggFunc {
                 DataType::Null => Ok(if self == AggFunc::Sum { DataType::BigInt } else { DataType::Double }),
                 t => Err(format!("function {}({t}) does not exist: it needs a number", self.name())),
             },
-            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc => Ok(input),
+            AggFunc::Min | AggFunc::Max | AggFunc::PercentileDisc | AggFunc::Mode => Ok(input),
             AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop | AggFunc::PercentileCont => {
                 match input {
                     t if t.is_numeric() || t == DataType::Null => Ok(DataType::Double),
@@ -631,6 +636,7 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
             _ => String::new(),
         })),
         AggFunc::BoolAnd | AggFunc::BoolOr => Box::new(super::accumulate::BoolAcc::new(agg.func == AggFunc::BoolAnd)),
+        AggFunc::Mode => Box::new(super::accumulate::ModeAcc::new(agg.data_type)),
     };
     // DISTINCT does not change MIN and MAX.
     if agg.distinct && !matches!(agg.func, AggFunc::Min | AggFunc::Max) {

@@ -808,6 +808,17 @@ impl Binder<'_> {
                 extra = Some(Value::Double(if descending { 1.0 - fraction } else { fraction }));
                 let target = target.ok_or_else(|| bind_error(format!("invalid argument to {name}()"), pos))?;
                 (func, Some(self.expr(&target, &mut Cx::plain(cx.scope, "aggregate argument"))?))
+            } else if func == AggFunc::Mode {
+                // mode() WITHIN GROUP (ORDER BY x) (PostgreSQL), or mode(x) (DuckDB).
+                let target = match (args.as_slice(), f.within_group.as_slice()) {
+                    ([], [ob]) => Some(ob.expr.clone()),
+                    ([a], []) => arg_expr(a),
+                    _ => None,
+                };
+                let target = target.ok_or_else(|| {
+                    bind_error("mode() needs WITHIN GROUP (ORDER BY expression) or one argument".into(), pos)
+                })?;
+                (func, Some(self.expr(&target, &mut Cx::plain(cx.scope, "aggregate argument"))?))
             } else {
                 if !f.within_group.is_empty() {
                     return Err(bind_error(format!("WITHIN GROUP is not allowed for {name}()"), pos));

@@ -225,7 +225,7 @@ impl Binder<'_> {
             (None, Some(agg)) => {
                 let (agg, arg) = match (agg, bound.as_slice()) {
                     (AggFunc::Count, [] | [None]) if !distinct => (AggFunc::CountStar, None),
-                    (AggFunc::PercentileCont | AggFunc::PercentileDisc, _) => {
+                    (AggFunc::PercentileCont | AggFunc::PercentileDisc | AggFunc::Mode, _) => {
                         return Err(SqlError::NotSupported { message: format!("{name}() as a window function"), pos })
                     }
                     (AggFunc::StringAgg, [Some(a), Some(_)]) => {
