@@ -92,6 +92,8 @@ pub enum ScalarFunction {
     RegexpMatches,
     /// PostgreSQL's `to_char(timestamp, template)`.
     ToChar,
+    /// `age(a, b)` / `age(a)`: a symbolic years-months-days difference (PostgreSQL).
+    Age,
     RegexpFullMatch,
     /// `s SIMILAR TO p`: SQL's regular expressions (`%`, `_`, `|`, `*`, `+`, `()`, `[]`),
     /// matching the whole string.
@@ -190,6 +192,7 @@ impl ScalarFunction {
             "regexp_matches" | "regexp_like" => RegexpMatches,
             "regexp_full_match" => RegexpFullMatch,
             "to_char" => ToChar,
+            "age" => Age,
             "regexp_replace" => RegexpReplace,
             "regexp_extract" | "regexp_substr" => RegexpExtract,
             _ => return None,
@@ -254,6 +257,7 @@ impl ScalarFunction {
             RegexpFullMatch => "regexp_full_match",
             SimilarTo => "similar_to",
             ToChar => "to_char",
+            Age => "age",
             RegexpReplace => "regexp_replace",
             RegexpExtract => "regexp_extract",
             IntervalAdd => "+",
@@ -584,6 +588,11 @@ impl ScalarFunction {
                 }
                 sig(vec![timestamp(args[0])?, text(args[1])?], T::Text)
             }
+            Age => {
+                arity(n == 1 || n == 2, "1 or 2")?;
+                let types = args.iter().map(|t| timestamp(*t)).collect::<std::result::Result<Vec<_>, _>>()?;
+                sig(types, T::Interval)
+            }
             Epoch | EpochMs => {
                 arity(n == 1, "1")?;
                 sig(vec![timestamp(args[0])?], if self == Epoch { T::Double } else { T::BigInt })
@@ -677,7 +686,7 @@ impl ScalarFunction {
             Concat | ConcatOp => Value::Text(args.iter().filter(|v| !v.is_null()).map(text).collect()),
             DateTrunc | DatePart | AddInterval | SubInterval | TimestampDiff | IntervalAdd | IntervalSub
             | IntervalMul | IntervalDiv | Now | CurrentDate | SqliteDatetime | SqliteDate | ToTimestamp | DateDiff
-            | TimeBucket | DateBin | MakeDate | MakeTimestamp | Strftime | Epoch | EpochMs | ToChar => {
+            | TimeBucket | DateBin | MakeDate | MakeTimestamp | Strftime | Epoch | EpochMs | ToChar | Age => {
                 return time_eval(self, args, return_type)
             }
             Cbrt => Value::Double(f(&args[0]).cbrt()),
@@ -1062,6 +1071,17 @@ fn time_eval(func: ScalarFunction, args: &[Value], return_type: DataType) -> Res
                 + mi * 60_000_000
                 + (secs * 1e6).round() as i64;
             Value::Timestamp(micros)
+        }
+        Age => {
+            // age(x) is age(current_date, x): from midnight of today.
+            let today =
+                time::now_micros().div_euclid(storage::datetime::MICROS_PER_DAY) * storage::datetime::MICROS_PER_DAY;
+            let (a, b) = match args {
+                [x] => (today, ts(x)?),
+                [a, b, ..] => (ts(a)?, ts(b)?),
+                [] => return Err(ExecError::Internal("age() without arguments".into())),
+            };
+            interval_value(time::age(a, b)?)
         }
         ToChar => match &args[0] {
             Value::Timestamp(t) => Value::Text(time::to_char(*t, &text(&args[1]))?),

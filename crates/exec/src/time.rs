@@ -217,6 +217,35 @@ fn unknown_unit(unit: &str) -> ExecError {
     ExecError::InvalidArgument(format!("unit \"{unit}\" not recognized for timestamps"))
 }
 
+/// `age(a, b)`: `a - b` as years, months and days plus a time (PostgreSQL's `timestamp_age`):
+/// fields subtracted one by one, borrowing from the next larger one, a month borrowed as the
+/// length of the earlier timestamp's month; negative when `a < b`.
+pub fn age(a: i64, b: i64) -> Result<Interval> {
+    let (hi, lo, sign) = if a >= b { (a, b, 1) } else { (b, a, -1) };
+    let fields = |t: i64| {
+        let days = t.div_euclid(MICROS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        (y, m as i64, d as i64, t.rem_euclid(MICROS_PER_DAY))
+    };
+    let (y1, m1, d1, t1) = fields(hi);
+    let (y2, m2, d2, t2) = fields(lo);
+    let (mut years, mut months, mut days, mut micros) = (y1 - y2, m1 - m2, d1 - d2, t1 - t2);
+    if micros < 0 {
+        micros += MICROS_PER_DAY;
+        days -= 1;
+    }
+    if days < 0 {
+        days += days_in_month(y2, m2 as u32) as i64;
+        months -= 1;
+    }
+    if months < 0 {
+        months += 12;
+        years -= 1;
+    }
+    let months = i32::try_from(years * 12 + months).map_err(|_| ExecError::Overflow("interval"))?;
+    Ok(Interval { months: sign * months, days: sign as i32 * days as i32, micros: sign as i64 * micros })
+}
+
 /// date_trunc(unit, ts).
 pub fn date_trunc(unit: &str, ts: i64) -> Result<i64> {
     let unit = unit.to_ascii_lowercase();
