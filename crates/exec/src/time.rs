@@ -221,7 +221,7 @@ fn unknown_unit(unit: &str) -> ExecError {
 /// fields subtracted one by one, borrowing from the next larger one, a month borrowed as the
 /// length of the earlier timestamp's month; negative when `a < b`.
 pub fn age(a: i64, b: i64) -> Result<Interval> {
-    let (hi, lo, sign) = if a >= b { (a, b, 1) } else { (b, a, -1) };
+    let (hi, lo, sign): (i64, i64, i32) = if a >= b { (a, b, 1) } else { (b, a, -1) };
     let fields = |t: i64| {
         let days = t.div_euclid(MICROS_PER_DAY);
         let (y, m, d) = civil_from_days(days);
@@ -243,7 +243,7 @@ pub fn age(a: i64, b: i64) -> Result<Interval> {
         years -= 1;
     }
     let months = i32::try_from(years * 12 + months).map_err(|_| ExecError::Overflow("interval"))?;
-    Ok(Interval { months: sign * months, days: sign as i32 * days as i32, micros: sign as i64 * micros })
+    Ok(Interval { months: sign * months, days: sign * days as i32, micros: i64::from(sign) * micros })
 }
 
 /// date_trunc(unit, ts).
