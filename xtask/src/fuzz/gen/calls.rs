@@ -12,7 +12,7 @@ impl Gen {
         let d = self.rng.range(0, 2) as u32;
         let distinct = if self.rng.chance(10) { "DISTINCT " } else { "" };
         let call = match ty {
-            Ty::SmallInt | Ty::Int | Ty::BigInt => match self.rng.weighted(&[10, 6, 4, 8, 6, 1]) {
+            Ty::SmallInt | Ty::Int | Ty::BigInt => match self.rng.weighted(&[10, 6, 4, 8, 6, 1, 1]) {
                 0 => "count(*)".to_string(),
                 1 => {
                     let t = self.any_type();
@@ -21,9 +21,10 @@ impl Gen {
                 2 => format!("COUNT(DISTINCT {})", self.expr(Ty::Text, a, d)),
                 3 => format!("sum({distinct}{})", self.expr(Ty::Int, a, d)),
                 4 => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(Ty::Int, a, d)),
-                _ => {
+                5 => {
                     format!("percentile_disc({}) WITHIN GROUP (ORDER BY {})", self.fraction(), self.expr(Ty::Int, a, d))
                 }
+                _ => format!("mode() WITHIN GROUP (ORDER BY {})", self.expr(Ty::Int, a, d)),
             },
             Ty::Real | Ty::Double => match self.rng.weighted(&[10, 5, 6, 4, 2, 3]) {
                 0 => format!("avg({distinct}{})", self.expr(Ty::Double, a, d)),
@@ -43,19 +44,20 @@ impl Gen {
                 4 => format!("median({})", self.expr(Ty::Double, a, d)),
                 _ => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(Ty::Double, a, d)),
             },
-            Ty::Text => match self.rng.weighted(&[6, 4, 1]) {
+            Ty::Text => match self.rng.weighted(&[6, 4, 1, 1]) {
                 0 => {
                     let sep = self.rng.pick(&["', '", "''", "'|'", "NULL"]);
                     format!("string_agg({distinct}{}, {sep})", self.expr(Ty::Text, a, d))
                 }
                 1 => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(Ty::Text, a, d)),
-                _ => format!("percentile_disc(0.5) WITHIN GROUP (ORDER BY {})", self.expr(Ty::Text, a, d)),
+                2 => format!("percentile_disc(0.5) WITHIN GROUP (ORDER BY {})", self.expr(Ty::Text, a, d)),
+                _ => format!("mode({})", self.expr(Ty::Text, a, d)),
             },
             Ty::Bool => {
                 let f = self.rng.pick(&["bool_and", "bool_or", "every"]);
                 format!("{f}({})", self.expr(Ty::Bool, a, d))
             }
-            Ty::Date | Ty::Timestamp => format!("{}({})", self.rng.pick(&["min", "max"]), self.expr(ty, a, d)),
+            Ty::Date | Ty::Timestamp => format!("{}({})", self.rng.pick(&["min", "max", "mode"]), self.expr(ty, a, d)),
             Ty::Interval => {
                 let e = self.expr(Ty::Timestamp, a, d);
                 return format!("(max({e}) - min({e}))");

@@ -552,10 +552,12 @@ impl Gen {
     }
 
     fn interval_expr(&mut self, cx: Cx, d: u32) -> String {
-        match self.rng.weighted(&[8, 4, 1]) {
+        match self.rng.weighted(&[8, 4, 1, 2]) {
             0 => format!("({} - {})", self.expr(Ty::Timestamp, cx, d), self.expr(Ty::Timestamp, cx, d)),
             1 => self.literal(Ty::Interval),
-            _ => format!("({} - {})", self.expr(Ty::Timestamp, cx, d), self.expr(Ty::Date, cx, d)),
+            2 => format!("({} - {})", self.expr(Ty::Timestamp, cx, d), self.expr(Ty::Date, cx, d)),
+            _ if self.rng.chance(30) => format!("age({})", self.expr(Ty::Timestamp, cx, d)),
+            _ => format!("age({}, {})", self.expr(Ty::Timestamp, cx, d), self.expr(Ty::Date, cx, d)),
         }
     }
 }
