@@ -55,7 +55,8 @@ impl Scope {
         ScopeGuard { previous: CURRENT.with(|c| c.replace(Some(self))) }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Fails if the statement was interrupted or ran past its deadline.
+    pub fn check(&self) -> Result<()> {
         if self.flag.is_raised() {
             return Err(ExecError::Interrupted);
         }

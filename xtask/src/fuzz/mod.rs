@@ -228,7 +228,7 @@ fn default_failures_file() -> PathBuf {
 /// `--sql`: runs statements on one fresh database in this process, printing each outcome
 /// (and the first rows), and reduces the failing ones.
 fn run_statements(statements: &[String], opts: &RunOptions) -> Result<()> {
-    let mut ex = InProcess::new(Duration::from_secs(3600), None)?;
+    let mut ex = InProcess::new(Duration::from_secs(3600), opts.statement_timeout)?;
     for sql in statements {
         let outcome = ex.run(sql)?;
         println!("{}", outcome.describe());

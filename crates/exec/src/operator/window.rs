@@ -22,7 +22,7 @@ use crate::kernels::boolean::true_mask;
 use crate::kernels::compare::downcast_bool;
 use crate::row_key::encode_rows;
 use arrow::array::Array;
-use arrow::compute::sort::{lexsort_to_indices, SortColumn, SortOptions};
+use arrow::compute::sort::{SortColumn, SortOptions};
 use std::cmp::Ordering;
 use std::fmt;
 use storage::value::values_to_array;
@@ -285,13 +285,8 @@ impl Layout {
                 });
             }
         }
-        let perm: Vec<u32> = if columns.is_empty() || n == 0 {
-            (0..n as u32).collect()
-        } else {
-            let idx = lexsort_to_indices::<u32>(&columns, None)
-                .map_err(|e| ExecError::Internal(format!("window sort: {e}")))?;
-            idx.values().iter().copied().collect()
-        };
+        let perm: Vec<u32> =
+            if columns.is_empty() || n == 0 { (0..n as u32).collect() } else { super::sort::lexsort(&columns, None)? };
         let encode = |arrays: &[ArrayRef]| -> Result<Vec<Vec<u8>>> {
             if arrays.is_empty() {
                 return Ok(vec![]);
