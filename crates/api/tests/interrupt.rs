@@ -91,6 +91,9 @@ fn interrupts_reach_joins_correlated_subqueries_and_parallel_workers() {
         // A parallel aggregate over a scan whose filter calls that subquery.
         "SELECT g, count(*) FROM t WHERE x > (SELECT max(t2.x) FROM t t2 WHERE t2.g = t.g AND t2.x * 3 <> t.x) \
          GROUP BY g",
+        // A window whose frames overlap: 10^10 rows fed to the aggregate.
+        "SELECT count(s) FROM (SELECT sum(x) OVER (ORDER BY g RANGE BETWEEN 10 PRECEDING AND CURRENT ROW) AS s \
+         FROM t) w",
         // A recursive CTE that never stops adding rows (it would hit the step limit first).
         "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r, t WHERE t.x = 1) SELECT count(*) FROM r",
     ] {

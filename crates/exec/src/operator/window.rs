@@ -717,6 +717,8 @@ fn aggregate(
     let mut out = vec![Value::Null; n];
     let mut j = 0;
     while j < n {
+        // Frames may overlap (the work is up to quadratic): a statement can stop between chunks.
+        crate::interrupt::check()?;
         let (mut rows, mut groups, mut owners) = (Vec::new(), Vec::new(), Vec::new());
         while j < n && (rows.len() < CHUNK_ROWS || owners.is_empty()) {
             let (s, e) = frames[j];
