@@ -32,6 +32,9 @@ HeliosDB Nano's side of `cargo xtask bench` (run that instead; it builds this bi
   --csv-dir DIR     also write the workload as CSV there (for DuckDB)
   --bandwidth-mb MB size of the array the bandwidth is measured on
                     (default: 8 bytes per order line, at least 128 MB)
+
+HELIOSDB_BENCH_QUERIES=DIR times the .sql files in DIR instead of the workload's queries
+(to profile variants of a query; their answers are not checked).
 ";
 
 /// What [`parse_args`] returns for `--help`.
@@ -160,8 +163,9 @@ fn mib(bytes: u64) -> u64 {
 /// Runs the benchmark as `args` say; `Err` only for a failure that stops it (a failing query is
 /// recorded in the timings file instead).
 pub fn run(args: &Args) -> Result<(), String> {
-    let queries = read_queries(&workload_queries_dir())
-        .map_err(|e| format!("reading the queries in {}: {e}", workload_queries_dir().display()))?;
+    // HELIOSDB_BENCH_QUERIES=DIR times the queries in DIR instead (for profiling variants).
+    let dir = std::env::var_os("HELIOSDB_BENCH_QUERIES").map_or_else(workload_queries_dir, std::path::PathBuf::from);
+    let queries = read_queries(&dir).map_err(|e| format!("reading the queries in {}: {e}", dir.display()))?;
     let queries = select(queries, &args.queries)?;
     let results_dir = args.out.join("heliosdb");
     std::fs::create_dir_all(&results_dir).map_err(|e| format!("creating {}: {e}", results_dir.display()))?;

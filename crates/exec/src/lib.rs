@@ -24,8 +24,8 @@ pub use functions::ScalarFunction;
 pub use kernels::arith::ArithOp;
 pub use kernels::compare::CmpOp;
 pub use operator::{
-    collect, concat_batches, execute, AggFunc, AggregateExpr, CollectSink, Flow, FrameBound, FrameUnits, JoinKind,
-    JoinSpec, PhysicalPlan, SetOpKind, Sink, SortKey, WindowExpr, WindowFrame, WindowFunc, WorkingTable,
+    collect, concat_batches, execute, AggFunc, AggregateExpr, CachedRows, CollectSink, Flow, FrameBound, FrameUnits,
+    JoinKind, JoinSpec, PhysicalPlan, SetOpKind, Sink, SortKey, WindowExpr, WindowFrame, WindowFunc, WorkingTable,
 };
 
 use std::sync::OnceLock;

@@ -73,6 +73,7 @@ fn reorder_joins(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
             LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
         }
+        LogicalPlan::Cte { name, input, rows } => LogicalPlan::Cte { name, input: rec(input), rows },
         leaf => leaf,
     }
 }
@@ -244,6 +245,7 @@ pub fn map_exprs(plan: LogicalPlan, f: &impl Fn(&mut Expr)) -> LogicalPlan {
         LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
             LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
         }
+        LogicalPlan::Cte { name, input, rows } => LogicalPlan::Cte { name, input: rec(input), rows },
         leaf @ LogicalPlan::WorkingTable { .. } => leaf,
     }
 }
@@ -392,6 +394,9 @@ fn push_filters(plan: LogicalPlan) -> LogicalPlan {
         LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
             LogicalPlan::RecursiveCte { slot, anchor: rec(anchor), recursive: rec(recursive), distinct }
         }
+        // A shared CTE's body is optimized on its own: a filter above one reference must not
+        // change the rows the others replay.
+        LogicalPlan::Cte { name, input, rows } => LogicalPlan::Cte { name, input: rec(input), rows },
         leaf => leaf,
     }
 }
@@ -559,6 +564,12 @@ fn prune(plan: LogicalPlan, required: &[bool]) -> (LogicalPlan, Vec<usize>) {
             let width = anchor.output_types().len();
             let (anchor, recursive) = (Box::new(prune_columns(*anchor)), Box::new(prune_columns(*recursive)));
             (LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct }, identity(width))
+        }
+        // Every reference of a shared CTE computes all its columns (any of them may be the one
+        // that runs); its body is pruned on its own.
+        LogicalPlan::Cte { name, input, rows } => {
+            let width = input.output_types().len();
+            (LogicalPlan::Cte { name, input: Box::new(prune_columns(*input)), rows }, identity(width))
         }
         leaf @ (LogicalPlan::Values { .. } | LogicalPlan::Series { .. } | LogicalPlan::WorkingTable { .. }) => {
             let width = leaf.output_types().len();

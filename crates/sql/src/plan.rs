@@ -84,6 +84,17 @@ pub enum LogicalPlan {
         kind: SetOpKind,
         all: bool,
     },
+    /// A common table expression referenced more than once (or declared `AS MATERIALIZED`):
+    /// every reference is a copy of this node sharing `rows`, so the body runs once per
+    /// statement and the other references replay its rows (`PhysicalPlan::Cached`). Filters
+    /// and column pruning stop at it: every copy keeps the whole body, so all compute the same
+    /// columns. The binder inlines a CTE referenced once (see `binder::cte`), and
+    /// `subquery::resolve` gives each run of a statement fresh `rows`.
+    Cte {
+        name: String,
+        input: Box<LogicalPlan>,
+        rows: Arc<exec::CachedRows>,
+    },
 }
 
 /// Splits a predicate into its AND-ed parts.
@@ -128,10 +139,68 @@ impl LogicalPlan {
             | LogicalPlan::Aggregate { input, .. }
             | LogicalPlan::Window { input, .. }
             | LogicalPlan::Sort { input, .. }
-            | LogicalPlan::Limit { input, .. } => vec![input],
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Cte { input, .. } => vec![input],
             LogicalPlan::Join { left, right, .. } | LogicalPlan::SetOp { left, right, .. } => vec![left, right],
             LogicalPlan::RecursiveCte { anchor, recursive, .. } => vec![anchor, recursive],
             LogicalPlan::Union { inputs } => inputs.iter().collect(),
+        }
+    }
+
+    /// The node with `f` applied to each of its inputs (in `children` order).
+    pub fn map_children(self, mut f: impl FnMut(LogicalPlan) -> LogicalPlan) -> LogicalPlan {
+        let mut rec = |p: Box<LogicalPlan>| Box::new(f(*p));
+        match self {
+            leaf @ (LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Series { .. }
+            | LogicalPlan::WorkingTable { .. }) => leaf,
+            LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter { input: rec(input), predicate },
+            LogicalPlan::Project { input, exprs } => LogicalPlan::Project { input: rec(input), exprs },
+            LogicalPlan::Aggregate { input, group_by, aggregates } => {
+                LogicalPlan::Aggregate { input: rec(input), group_by, aggregates }
+            }
+            LogicalPlan::Window { input, windows } => LogicalPlan::Window { input: rec(input), windows },
+            LogicalPlan::Sort { input, keys, fetch } => LogicalPlan::Sort { input: rec(input), keys, fetch },
+            LogicalPlan::Limit { input, limit, offset } => LogicalPlan::Limit { input: rec(input), limit, offset },
+            LogicalPlan::Join { left, right, kind, on } => {
+                let left = rec(left);
+                LogicalPlan::Join { left, right: rec(right), kind, on }
+            }
+            LogicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
+                let anchor = rec(anchor);
+                LogicalPlan::RecursiveCte { slot, anchor, recursive: rec(recursive), distinct }
+            }
+            LogicalPlan::Union { inputs } => LogicalPlan::Union { inputs: inputs.into_iter().map(f).collect() },
+            LogicalPlan::SetOp { left, right, kind, all } => {
+                let left = rec(left);
+                LogicalPlan::SetOp { left, right: rec(right), kind, all }
+            }
+            LogicalPlan::Cte { name, input, rows } => LogicalPlan::Cte { name, input: rec(input), rows },
+        }
+    }
+
+    /// Calls `f` on each expression of this node (not of its inputs).
+    pub fn for_each_expr(&self, f: &mut dyn FnMut(&Expr)) {
+        match self {
+            LogicalPlan::Scan { filter, .. } => filter.iter().for_each(f),
+            LogicalPlan::Values { rows, .. } => rows.iter().flatten().for_each(f),
+            LogicalPlan::Series { args, .. } => args.iter().for_each(f),
+            LogicalPlan::Filter { predicate, .. } => f(predicate),
+            LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(f),
+            LogicalPlan::Aggregate { group_by, aggregates, .. } => {
+                group_by.iter().for_each(&mut *f);
+                aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter())).for_each(f);
+            }
+            LogicalPlan::Window { windows, .. } => windows.iter().flat_map(|w| w.exprs()).for_each(f),
+            LogicalPlan::Sort { keys, .. } => keys.iter().for_each(|k| f(&k.expr)),
+            LogicalPlan::Join { on, .. } => on.iter().for_each(f),
+            LogicalPlan::Limit { .. }
+            | LogicalPlan::RecursiveCte { .. }
+            | LogicalPlan::WorkingTable { .. }
+            | LogicalPlan::Union { .. }
+            | LogicalPlan::SetOp { .. }
+            | LogicalPlan::Cte { .. } => {}
         }
     }
 
@@ -141,9 +210,10 @@ impl LogicalPlan {
             LogicalPlan::Scan { table, columns, .. } => columns.iter().map(|&c| table.column_type(c)).collect(),
             LogicalPlan::Values { types, .. } => types.clone(),
             LogicalPlan::Series { data_type, .. } => vec![*data_type],
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Sort { input, .. } | LogicalPlan::Limit { input, .. } => {
-                input.output_types()
-            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Cte { input, .. } => input.output_types(),
             LogicalPlan::Project { exprs, .. } => exprs.iter().map(Expr::data_type).collect(),
             LogicalPlan::Aggregate { group_by, aggregates, .. } => {
                 group_by.iter().map(Expr::data_type).chain(aggregates.iter().map(|a| a.data_type)).collect()
@@ -183,7 +253,8 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. } => input.estimated_rows(snapshot) / 4,
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Sort { input, .. }
-            | LogicalPlan::Window { input, .. } => input.estimated_rows(snapshot),
+            | LogicalPlan::Window { input, .. }
+            | LogicalPlan::Cte { input, .. } => input.estimated_rows(snapshot),
             LogicalPlan::Aggregate { input, group_by, .. } => {
                 if group_by.is_empty() {
                     1
@@ -241,6 +312,7 @@ impl LogicalPlan {
                 distinct: *distinct,
             },
             LogicalPlan::WorkingTable { slot, .. } => P::WorkingTable { slot: slot.clone() },
+            LogicalPlan::Cte { input, rows, .. } => P::Cached { input: lower(input), rows: rows.clone() },
         }
     }
 }

@@ -80,8 +80,10 @@ fn correlated(
 }
 
 /// Runs every subquery (inner ones first, as they were registered) and returns `plan` with
-/// their results in place.
+/// their results in place. Shared CTEs (`LogicalPlan::Cte`) get fresh rows first.
 pub fn resolve(plan: LogicalPlan, mut subqueries: Vec<Subquery>, snapshot: mvcc::Snapshot) -> Result<LogicalPlan> {
+    // Every run computes its shared CTEs anew (a prepared statement's plan is bound once).
+    let plan = crate::binder::cte::fresh_rows(plan, &mut subqueries);
     if subqueries.is_empty() {
         return Ok(plan);
     }

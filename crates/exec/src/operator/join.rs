@@ -44,7 +44,13 @@ fn gather(array: &dyn Array, indices: &[Option<u32>]) -> Result<ArrayRef> {
     if array.data_type() == &arrow::datatypes::DataType::Null {
         return Ok(new_null_array(array.data_type().clone(), indices.len()));
     }
-    let idx = PrimitiveArray::<u32>::from(indices.to_vec());
+    // Without a NULL index (an inner join's pairs) the indices need no validity bitmap, which
+    // also lets `take` skip its per-row index checks.
+    let idx = if indices.iter().all(Option::is_some) {
+        PrimitiveArray::<u32>::from_vec(indices.iter().map(|i| i.unwrap_or(0)).collect())
+    } else {
+        PrimitiveArray::<u32>::from(indices.to_vec())
+    };
     arrow::compute::take::take(array, &idx).map_err(|e| ExecError::Internal(format!("take: {e}")))
 }
 
@@ -114,6 +120,10 @@ pub struct JoinSpec {
 /// The hash table of a join's build side: key to the first build row with that key; further
 /// rows with the key follow through [`JoinBuild::next`], in row order.
 pub(super) enum JoinTable {
+    /// One integer-like key on both sides whose build values span a small range (at most
+    /// [`DENSE_SLOTS_PER_ROW`] slots per build row): `heads[key - min]` is the first build row
+    /// with the key, or `u32::MAX`. An array index instead of a hash probe.
+    Dense { min: i64, heads: Vec<u32> },
     /// One integer-like key on both sides.
     Int(FastMap<i64, u32>),
     /// Row-key bytes.
@@ -151,6 +161,23 @@ impl JoinBuild {
             found >= cap
         };
         match &self.table {
+            JoinTable::Dense { min, heads } => {
+                let values = int_values(keys[0].as_ref())
+                    .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
+                let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
+                for (row_idx, v) in values.iter().enumerate().skip(start) {
+                    if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        continue;
+                    }
+                    // Keys outside the build range (or whose distance overflows) match nothing.
+                    let slot = v.checked_sub(*min).and_then(|d| usize::try_from(d).ok());
+                    if let Some(&first) = slot.and_then(|d| heads.get(d)) {
+                        if first != u32::MAX && chain(row_idx as u32, first) {
+                            return Ok(row_idx + 1);
+                        }
+                    }
+                }
+            }
             JoinTable::Int(map) => {
                 let values = int_values(keys[0].as_ref())
                     .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
@@ -185,6 +212,29 @@ impl JoinBuild {
     }
 }
 
+/// How many direct-address slots per build row a dense join table may use (4 bytes each: a
+/// hash table entry of the `Int` table costs about as much as 4 slots).
+const DENSE_SLOTS_PER_ROW: usize = 4;
+
+/// `(min, max - min + 1)` of the non-NULL build keys when that range is small enough for a
+/// [`JoinTable::Dense`] table; `None` otherwise (or with no non-NULL key).
+fn dense_range(values: &[i64], keys: &dyn Array) -> Option<(i64, usize)> {
+    let validity = keys.validity().filter(|v| v.unset_bits() > 0);
+    let mut range: Option<(i64, i64)> = None;
+    for (row_idx, &v) in values.iter().enumerate() {
+        if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+            continue;
+        }
+        range = Some(match range {
+            None => (v, v),
+            Some((lo, hi)) => (lo.min(v), hi.max(v)),
+        });
+    }
+    let (lo, hi) = range?;
+    let span = usize::try_from(hi.checked_sub(lo)?).ok()?.checked_add(1)?;
+    (span <= values.len().saturating_mul(DENSE_SLOTS_PER_ROW).max(1024)).then_some((lo, span))
+}
+
 /// Runs the build side and hashes its keys (rows with a NULL key are left out: they match
 /// nothing). `probe_keys` choose the table: integer-like keys on both sides hash as i64.
 pub(super) fn build_side(
@@ -203,8 +253,22 @@ pub(super) fn build_side(
         ([k], [p]) if is_int_like(k.data_type()) && is_int_like(p.data_type()) => int_values(key_refs[0]),
         _ => None,
     };
-    let table = match int_keys {
-        Some(values) => {
+    let dense = int_keys.as_ref().and_then(|values| dense_range(values, key_refs[0]));
+    let table = match (int_keys, dense) {
+        (Some(values), Some((min, slots))) => {
+            let mut heads = vec![u32::MAX; slots];
+            for row_idx in (0..build.n_rows).rev() {
+                if key_refs[0].is_null(row_idx) {
+                    continue;
+                }
+                // In range by construction of `dense_range`.
+                let slot = (values[row_idx] - min) as usize;
+                next[row_idx] = heads[slot];
+                heads[slot] = row_idx as u32;
+            }
+            JoinTable::Dense { min, heads }
+        }
+        (Some(values), None) => {
             let mut map: FastMap<i64, u32> = FastMap::default();
             map.reserve(build.n_rows);
             for row_idx in (0..build.n_rows).rev() {
@@ -217,7 +281,7 @@ pub(super) fn build_side(
             }
             JoinTable::Int(map)
         }
-        None => {
+        (None, _) => {
             let encoded = RowKeys::encode(&key_refs, build.n_rows)?;
             let mut map: FastMap<Box<[u8]>, u32> = FastMap::default();
             for row_idx in (0..build.n_rows).rev() {

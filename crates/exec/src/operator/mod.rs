@@ -163,25 +163,47 @@ pub enum PhysicalPlan {
 
 /// The rows of a [`PhysicalPlan::Cached`] node once computed.
 #[derive(Debug, Default)]
-pub struct CachedRows(std::sync::Mutex<Option<Arc<Vec<Batch>>>>);
+pub struct CachedRows {
+    rows: std::sync::Mutex<Option<Arc<Vec<Batch>>>>,
+    /// The common table expression these rows are (EXPLAIN names it), if any.
+    cte: Option<String>,
+    /// How many times the input ran to completion (1 once computed; tests check it).
+    runs: std::sync::atomic::AtomicUsize,
+}
 
 impl CachedRows {
+    /// An empty cache for the rows of the common table expression `name`.
+    pub fn for_cte(name: &str) -> CachedRows {
+        CachedRows { cte: Some(name.to_string()), ..CachedRows::default() }
+    }
+
+    /// The common table expression these rows are, if any.
+    pub fn cte(&self) -> Option<&str> {
+        self.cte.as_deref()
+    }
+
     /// The input's rows, running it if no earlier run succeeded.
     fn get(&self, input: &PhysicalPlan) -> Result<Arc<Vec<Batch>>> {
         // A poisoned lock only means another thread panicked while computing: recompute.
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.rows.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(rows) = slot.as_ref() {
             return Ok(rows.clone());
         }
         let rows = Arc::new(collect(input)?);
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *slot = Some(rows.clone());
         Ok(rows)
     }
 
     /// The number of rows computed so far (`None` before the first successful run).
     pub fn computed_rows(&self) -> Option<usize> {
-        let slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = self.rows.lock().unwrap_or_else(|e| e.into_inner());
         slot.as_ref().map(|rows| rows.iter().map(|b| b.n_rows).sum())
+    }
+
+    /// How many times the input ran to completion: 0 before the first use, then 1.
+    pub fn runs(&self) -> usize {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -356,14 +378,36 @@ impl PhysicalPlan {
         }
     }
 
+    /// The inputs of this node.
+    pub fn children(&self) -> Vec<&PhysicalPlan> {
+        match self {
+            PhysicalPlan::Filter { input, .. }
+            | PhysicalPlan::Project { input, .. }
+            | PhysicalPlan::Aggregate { input, .. }
+            | PhysicalPlan::Sort { input, .. }
+            | PhysicalPlan::Limit { input, .. }
+            | PhysicalPlan::Window { input, .. }
+            | PhysicalPlan::Cached { input, .. } => vec![input],
+            PhysicalPlan::RecursiveCte { anchor, recursive, .. } => vec![anchor, recursive],
+            PhysicalPlan::HashJoin { left, right, .. }
+            | PhysicalPlan::NestedLoopJoin { left, right, .. }
+            | PhysicalPlan::SetOp { left, right, .. } => vec![left, right],
+            PhysicalPlan::Union { inputs } => inputs.iter().collect(),
+            PhysicalPlan::Scan { .. }
+            | PhysicalPlan::Values { .. }
+            | PhysicalPlan::Series { .. }
+            | PhysicalPlan::WorkingTable { .. } => vec![],
+        }
+    }
+
     /// An indented tree, one operator per line.
     pub fn display_tree(&self) -> String {
         let mut out = String::new();
-        self.fmt_tree(0, &mut out);
+        self.fmt_tree(0, &mut out, &mut Vec::new());
         out
     }
 
-    fn fmt_tree(&self, depth: usize, out: &mut String) {
+    fn fmt_tree(&self, depth: usize, out: &mut String, seen: &mut Vec<Arc<CachedRows>>) {
         let pad = "  ".repeat(depth);
         let join = |v: &[Expr]| v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
         let _ = match self {
@@ -430,32 +474,26 @@ impl PhysicalPlan {
             PhysicalPlan::SetOp { kind, all, .. } => {
                 write!(out, "{pad}SetOpExec: {kind:?}{}", if *all { " ALL" } else { "" })
             }
-            PhysicalPlan::Cached { .. } => write!(out, "{pad}CachedExec: computed once"),
+            PhysicalPlan::Cached { rows, .. } => match rows.cte() {
+                Some(name) if seen.iter().any(|s| Arc::ptr_eq(s, rows)) => {
+                    write!(out, "{pad}CachedExec: CTE {name} (computed once, above)")
+                }
+                Some(name) => write!(out, "{pad}CachedExec: CTE {name} computed once"),
+                None => write!(out, "{pad}CachedExec: computed once"),
+            },
         };
         out.push('\n');
-        match self {
-            PhysicalPlan::Filter { input, .. }
-            | PhysicalPlan::Project { input, .. }
-            | PhysicalPlan::Aggregate { input, .. }
-            | PhysicalPlan::Sort { input, .. }
-            | PhysicalPlan::Limit { input, .. }
-            | PhysicalPlan::Window { input, .. }
-            | PhysicalPlan::Cached { input, .. } => input.fmt_tree(depth + 1, out),
-            PhysicalPlan::RecursiveCte { anchor, recursive, .. } => {
-                anchor.fmt_tree(depth + 1, out);
-                recursive.fmt_tree(depth + 1, out);
+        if let PhysicalPlan::Cached { rows, .. } = self {
+            // A CTE's body is shown at its first reference only.
+            if rows.cte().is_some() {
+                if seen.iter().any(|s| Arc::ptr_eq(s, rows)) {
+                    return;
+                }
+                seen.push(rows.clone());
             }
-            PhysicalPlan::HashJoin { left, right, .. }
-            | PhysicalPlan::NestedLoopJoin { left, right, .. }
-            | PhysicalPlan::SetOp { left, right, .. } => {
-                left.fmt_tree(depth + 1, out);
-                right.fmt_tree(depth + 1, out);
-            }
-            PhysicalPlan::Union { inputs } => inputs.iter().for_each(|i| i.fmt_tree(depth + 1, out)),
-            PhysicalPlan::Scan { .. }
-            | PhysicalPlan::Values { .. }
-            | PhysicalPlan::Series { .. }
-            | PhysicalPlan::WorkingTable { .. } => {}
+        }
+        for child in self.children() {
+            child.fmt_tree(depth + 1, out, seen);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! whose expressions are typed `exec::Expr`s. It is the only code that reads an AST.
 
 mod coerce;
+pub(crate) mod cte;
 mod expr;
 pub(crate) mod query;
 mod window;

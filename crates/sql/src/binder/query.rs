@@ -72,6 +72,7 @@ impl Binder<'_> {
     }
 
     fn query_with_ctes(&self, q: &ast::Query) -> Result<BoundQuery> {
+        let mut defined = Vec::new();
         if let Some(with) = &q.with {
             // Names must be unique within one WITH; a nested WITH may shadow an outer CTE.
             let outer_ctes = self.ctes.borrow().len();
@@ -93,6 +94,7 @@ impl Binder<'_> {
                 if self.ctes.borrow()[outer_ctes..].iter().any(|(n, _)| *n == name) {
                     return crate::bind_err!("WITH query name \"{name}\" specified more than once");
                 }
+                bound.plan = self.share_cte(&name, bound.plan, cte.materialized, &mut defined);
                 self.ctes.borrow_mut().push((name, std::rc::Rc::new(bound)));
             }
         }
@@ -133,6 +135,13 @@ impl Binder<'_> {
             },
         };
         let tail = Tail { order_by, limit, offset };
+        let mut bound = self.query_body(q, tail)?;
+        bound.plan = self.settle_ctes(bound.plan, &defined);
+        Ok(bound)
+    }
+
+    fn query_body(&self, q: &ast::Query, tail: Tail<'_>) -> Result<BoundQuery> {
+        let order_by = tail.order_by;
         match q.body.as_ref() {
             SetExpr::Select(select) => self.select(select, tail),
             body => {
