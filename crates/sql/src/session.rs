@@ -148,6 +148,18 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// The value of `SET name = value`: one word or literal, unquoted (`'5s'` and `5s` alike).
+fn setting_value(values: &[ast::Expr]) -> Option<String> {
+    match values {
+        [ast::Expr::Identifier(id)] => Some(id.value.clone()),
+        [ast::Expr::Value(v)] => Some(match &v.value {
+            ast::Value::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        }),
+        _ => None,
+    }
+}
+
 /// Milliseconds from a `statement_timeout` value: a whole number (milliseconds) or a number
 /// with one of PostgreSQL's units (`ms`, `s`, `min`, `h`, `d`), optionally spaced.
 fn parse_timeout(text: &str) -> Option<u64> {
@@ -538,13 +550,8 @@ impl Session {
 
     /// `SET threads = N | DEFAULT`: how many worker threads a parallel pipeline uses (1 to 1024).
     fn set_threads(&mut self, values: &[ast::Expr]) -> Result<QueryOutput> {
-        let text = match values {
-            [ast::Expr::Identifier(id)] => id.value.clone(),
-            [ast::Expr::Value(v)] => match &v.value {
-                ast::Value::SingleQuotedString(s) => s.clone(),
-                other => other.to_string(),
-            },
-            _ => return crate::bind_err!("SET threads needs a number of threads or DEFAULT"),
+        let Some(text) = setting_value(values) else {
+            return crate::bind_err!("SET threads needs a number of threads or DEFAULT");
         };
         if text.eq_ignore_ascii_case("default") {
             self.threads = None;
@@ -563,13 +570,8 @@ impl Session {
     /// a bare number is milliseconds and 0 (or DEFAULT) means no timeout. A statement running
     /// longer fails with "canceling statement due to statement timeout" and changes nothing.
     fn set_statement_timeout(&mut self, values: &[ast::Expr]) -> Result<QueryOutput> {
-        let text = match values {
-            [ast::Expr::Identifier(id)] => id.value.clone(),
-            [ast::Expr::Value(v)] => match &v.value {
-                ast::Value::SingleQuotedString(s) => s.clone(),
-                other => other.to_string(),
-            },
-            _ => return crate::bind_err!("SET statement_timeout needs a duration (5000, '5s', '250ms') or DEFAULT"),
+        let Some(text) = setting_value(values) else {
+            return crate::bind_err!("SET statement_timeout needs a duration (5000, '5s', '250ms') or DEFAULT");
         };
         if text.eq_ignore_ascii_case("default") {
             self.statement_timeout = None;
@@ -602,13 +604,8 @@ impl Session {
         if name != "durability" {
             return crate::unsupported!("SET {name} (only durability, threads and statement_timeout are known)");
         }
-        let value = match values.as_slice() {
-            [ast::Expr::Identifier(id)] => id.value.clone(),
-            [ast::Expr::Value(v)] => match &v.value {
-                ast::Value::SingleQuotedString(s) => s.clone(),
-                other => other.to_string(),
-            },
-            _ => return crate::bind_err!("SET durability needs one of full, normal, off or DEFAULT"),
+        let Some(value) = setting_value(values.as_slice()) else {
+            return crate::bind_err!("SET durability needs one of full, normal, off or DEFAULT");
         };
         if value.eq_ignore_ascii_case("default") {
             self.durability = None;
