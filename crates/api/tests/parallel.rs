@@ -106,6 +106,13 @@ const QUERIES: &[&str] = &[
     "SELECT a.cust, b.cust, COUNT(*) FROM orders a JOIN orders b ON a.id * 1000003 = b.id * 1000003 + 3000009
      GROUP BY a.cust, b.cust",
     "SELECT c.segment, COUNT(*), COUNT(o.qty) FROM orders o JOIN customers c ON o.qty * 9 - 20 = c.cust GROUP BY c.segment",
+    // Group tables: one integer key indexing an array while its range is small, and moving
+    // to a hash map when a later batch widens it past the limit (ids kept); two integer keys
+    // with NULLs in either; one text key with NULLs (above, GROUP BY country).
+    "SELECT CASE WHEN id > 1500 THEN id * 1000003 ELSE id % 37 END AS k, COUNT(*), SUM(qty) FROM orders GROUP BY k",
+    "SELECT -id / 5 AS k, COUNT(*), MIN(country) FROM orders GROUP BY k",
+    "SELECT qty, cust % 5, COUNT(*), SUM(amount) FROM orders GROUP BY qty, cust % 5",
+    "SELECT qty, day, COUNT(*) FROM orders WHERE amount > 100.0 OR amount IS NULL GROUP BY day, qty",
     "WITH p AS (SELECT a.cust AS c1, b.cust AS c2, COUNT(*) AS n FROM orders a JOIN orders b
                 ON a.id / 3 = b.id / 3 AND a.cust < b.cust GROUP BY a.cust, b.cust)
      SELECT c1, c2, n, CAST(n AS DOUBLE) / (SELECT SUM(n) FROM p) FROM p ORDER BY n DESC, c1, c2 LIMIT 7",

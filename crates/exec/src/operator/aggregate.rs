@@ -3,11 +3,12 @@
 //! Group keys are encoded into byte strings ([`crate::row_key`]) and mapped to dense group
 //! ids; accumulators keep one slot per group and are updated a batch at a time.
 
+use super::group_table::GroupTable;
 use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_array, Expr};
 use crate::kernels::as_prim;
-use crate::row_key::{FastMap, FastSet, RowKeys};
+use crate::row_key::{FastSet, RowKeys};
 use arrow::array::{Array, PrimitiveArray};
 use arrow::types::NativeType;
 use std::fmt;
@@ -674,11 +675,7 @@ impl<'a> HashAggregate<'a> {
             group_by,
             aggregates,
             accumulators: aggregates.iter().map(make_accumulator).collect(),
-            groups: match group_by {
-                [] => GroupTable::Single,
-                [key] if is_int_like(key.data_type()) => GroupTable::Int { map: FastMap::default(), null: None },
-                _ => GroupTable::Rows { map: FastMap::default() },
-            },
+            groups: GroupTable::new(group_by),
             key_values: vec![Vec::new(); group_by.len()],
             // Without GROUP BY there is exactly one group, even over no rows.
             n_groups: usize::from(group_by.is_empty()),
@@ -705,42 +702,7 @@ impl<'a> HashAggregate<'a> {
         let other_pos = other.first_pos.take().unwrap_or_default();
         let mut map: Vec<u32> = vec![u32::MAX; other.n_groups];
         let mut fresh: Vec<usize> = Vec::new();
-        match (&mut self.groups, &other.groups) {
-            (GroupTable::Single, GroupTable::Single) => map[0] = 0,
-            (GroupTable::Int { map: mine, null }, GroupTable::Int { map: theirs, null: their_null }) => {
-                for (k, &g) in theirs {
-                    match mine.get(k) {
-                        Some(&id) => map[g as usize] = id,
-                        None => {
-                            let id = (self.n_groups + fresh.len()) as u32;
-                            mine.insert(*k, id);
-                            map[g as usize] = id;
-                            fresh.push(g as usize);
-                        }
-                    }
-                }
-                if let Some(g) = *their_null {
-                    map[g as usize] = *null.get_or_insert_with(|| {
-                        fresh.push(g as usize);
-                        (self.n_groups + fresh.len() - 1) as u32
-                    });
-                }
-            }
-            (GroupTable::Rows { map: mine }, GroupTable::Rows { map: theirs }) => {
-                for (k, &g) in theirs {
-                    match mine.get(k) {
-                        Some(&id) => map[g as usize] = id,
-                        None => {
-                            let id = (self.n_groups + fresh.len()) as u32;
-                            mine.insert(k.clone(), id);
-                            map[g as usize] = id;
-                            fresh.push(g as usize);
-                        }
-                    }
-                }
-            }
-            _ => return Err(ExecError::Internal("merging different group tables".into())),
-        }
+        self.groups.merge(&other.groups, self.n_groups, &mut map, &mut fresh)?;
         for &g in &fresh {
             for (mine, theirs) in self.key_values.iter_mut().zip(&other.key_values) {
                 mine.push(theirs[g].clone());
@@ -784,16 +746,6 @@ impl<'a> HashAggregate<'a> {
     }
 }
 
-/// Group keys to dense group ids.
-enum GroupTable {
-    /// No GROUP BY: one group.
-    Single,
-    /// One integer-like key: its value, and the group of NULL.
-    Int { map: FastMap<i64, u32>, null: Option<u32> },
-    /// Anything else: the row-key bytes.
-    Rows { map: FastMap<Box<[u8]>, u32> },
-}
-
 pub(super) fn is_int_like(t: DataType) -> bool {
     matches!(t, DataType::SmallInt | DataType::Integer | DataType::Date | DataType::BigInt | DataType::Timestamp)
 }
@@ -805,55 +757,7 @@ impl HashAggregate<'_> {
         let mut ids = Vec::with_capacity(n_rows);
         let mut new_rows = Vec::new();
         let mut n_groups = self.n_groups as u32;
-        match &mut self.groups {
-            GroupTable::Single => ids.resize(n_rows, 0),
-            GroupTable::Int { map, null } => {
-                let values = int_values(keys[0].as_ref())
-                    .ok_or_else(|| ExecError::Internal(format!("integer group key of {:?}", keys[0].data_type())))?;
-                let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
-                for (row_idx, &v) in values.iter().enumerate() {
-                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
-                        match *null {
-                            Some(id) => id,
-                            None => {
-                                *null = Some(n_groups);
-                                new_rows.push(row_idx);
-                                n_groups += 1;
-                                n_groups - 1
-                            }
-                        }
-                    } else {
-                        match map.get(&v) {
-                            Some(&id) => id,
-                            None => {
-                                map.insert(v, n_groups);
-                                new_rows.push(row_idx);
-                                n_groups += 1;
-                                n_groups - 1
-                            }
-                        }
-                    };
-                    ids.push(id);
-                }
-            }
-            GroupTable::Rows { map } => {
-                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
-                let encoded = RowKeys::encode(&key_refs, n_rows)?;
-                for row_idx in 0..n_rows {
-                    let key = encoded.get(row_idx);
-                    let id = match map.get(key) {
-                        Some(&id) => id,
-                        None => {
-                            map.insert(key.into(), n_groups);
-                            new_rows.push(row_idx);
-                            n_groups += 1;
-                            n_groups - 1
-                        }
-                    };
-                    ids.push(id);
-                }
-            }
-        }
+        self.groups.group_ids(keys, n_rows, &mut n_groups, &mut ids, &mut new_rows)?;
         self.n_groups = n_groups as usize;
         if let Some(pos) = &mut self.first_pos {
             pos.extend(new_rows.iter().map(|&r| self.pos + r as u64));

@@ -91,6 +91,29 @@ fn joined(
     Ok(Batch { columns, n_rows: pairs.left.len() })
 }
 
+/// The rows of `batch` at `indices` (all valid row numbers), one column per type. Rows taken
+/// in order exactly once (a probe batch whose every row matched one build row, as a foreign
+/// key join gives) are the batch itself: its columns are shared, not copied.
+fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32]) -> Result<Vec<ArrayRef>> {
+    if indices.len() == batch.n_rows && indices.iter().enumerate().all(|(k, &i)| i as usize == k) {
+        return Ok(batch.columns.clone());
+    }
+    if batch.n_rows == 0 {
+        return Ok(types.iter().map(|t| new_null_array(t.to_arrow(), indices.len())).collect());
+    }
+    batch.columns.iter().map(|c| crate::expr::take_array(c.as_ref(), indices)).collect()
+}
+
+/// The joined rows of matched pairs: each side is (rows, column types, row of each pair).
+fn joined_matches(
+    (left, left_types, left_idx): (&Batch, &[DataType], &[u32]),
+    (right, right_types, right_idx): (&Batch, &[DataType], &[u32]),
+) -> Result<Batch> {
+    let mut columns = take_matched(left, left_types, left_idx)?;
+    columns.extend(take_matched(right, right_types, right_idx)?);
+    Ok(Batch { columns, n_rows: left_idx.len() })
+}
+
 /// Keeps the pairs whose joined row passes `filter`, returning the joined batch and the mask.
 fn apply_filter(batch: Batch, filter: Option<&Expr>) -> Result<(Batch, Option<arrow::bitmap::Bitmap>)> {
     match filter {
@@ -441,23 +464,25 @@ impl Sink for HashProbe<'_> {
             if start > 0 {
                 crate::interrupt::check()?;
             }
-            let mut probe_idx = Vec::new();
-            let mut build_idx = Vec::new();
+            let mut probe_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
+            let mut build_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
             start = self.join.matches(&key_arrays, probe.n_rows, start, cap, |p, b| {
-                probe_idx.push(Some(p));
-                build_idx.push(Some(b));
+                probe_idx.push(p);
+                build_idx.push(b);
             })?;
             if left_only {
                 // The planner always builds the right side of a semi or anti join.
                 if self.spec.filter.is_none() {
-                    probe_idx.iter().flatten().for_each(|&p| probe_matched[p as usize] = true);
+                    probe_idx.iter().for_each(|&p| probe_matched[p as usize] = true);
                 } else {
-                    let pairs = Pairs { left: probe_idx, right: build_idx };
-                    let all = joined(&probe, &self.spec.left_types, &self.join.build, &self.spec.right_types, &pairs)?;
+                    let all = joined_matches(
+                        (&probe, &self.spec.left_types[..], &probe_idx[..]),
+                        (&self.join.build, &self.spec.right_types[..], &build_idx[..]),
+                    )?;
                     let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
-                    for (k, p) in pairs.left.iter().enumerate() {
-                        if let (Some(p), true) = (p, mask.as_ref().is_none_or(|m| m.get_bit(k))) {
-                            probe_matched[*p as usize] = true;
+                    for (k, &p) in probe_idx.iter().enumerate() {
+                        if mask.as_ref().is_none_or(|m| m.get_bit(k)) {
+                            probe_matched[p as usize] = true;
                         }
                     }
                 }
@@ -466,28 +491,34 @@ impl Sink for HashProbe<'_> {
             if probe_idx.is_empty() {
                 continue;
             }
-            let pairs = if self.build_left {
-                Pairs { left: build_idx, right: probe_idx }
+            let probe_side = (
+                &probe,
+                if self.build_left { &self.spec.right_types[..] } else { &self.spec.left_types[..] },
+                &probe_idx[..],
+            );
+            let build_side = (
+                &self.join.build,
+                if self.build_left { &self.spec.left_types[..] } else { &self.spec.right_types[..] },
+                &build_idx[..],
+            );
+            let all = if self.build_left {
+                joined_matches(build_side, probe_side)?
             } else {
-                Pairs { left: probe_idx, right: build_idx }
+                joined_matches(probe_side, build_side)?
             };
-            let (lb, rb) = if self.build_left { (&self.join.build, &probe) } else { (&probe, &self.join.build) };
-            let all = joined(lb, &self.spec.left_types, rb, &self.spec.right_types, &pairs)?;
             let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
             let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));
-            let (probe_side, build_side) =
-                if self.build_left { (&pairs.right, &pairs.left) } else { (&pairs.left, &pairs.right) };
             if !self.build_matched.is_empty() {
-                for (k, b) in build_side.iter().enumerate() {
-                    if let (Some(b), true) = (b, passes(k)) {
-                        self.build_matched[*b as usize] = true;
+                for (k, &b) in build_idx.iter().enumerate() {
+                    if passes(k) {
+                        self.build_matched[b as usize] = true;
                     }
                 }
             }
             if self.keep_unmatched_probe {
-                for (k, p) in probe_side.iter().enumerate() {
-                    if let (Some(p), true) = (p, passes(k)) {
-                        probe_matched[*p as usize] = true;
+                for (k, &p) in probe_idx.iter().enumerate() {
+                    if passes(k) {
+                        probe_matched[p as usize] = true;
                     }
                 }
             }

@@ -9,6 +9,7 @@
 mod accumulate;
 mod aggregate;
 pub mod filter;
+mod group_table;
 mod join;
 mod limit;
 mod parallel;

@@ -1,0 +1,472 @@
+//! Group keys to dense group ids, for hash aggregation: one table kind per key shape, so the
+//! common shapes (one integer, one text, two integers) never encode row-key bytes.
+
+use super::aggregate::{int_values, is_int_like};
+use crate::error::{ExecError, Result};
+use crate::expr::Expr;
+use crate::row_key::{FastMap, RowKeys};
+use arrow::array::{Array, Utf8Array};
+use arrow::bitmap::Bitmap;
+use storage::{ArrayRef, DataType};
+
+/// How many slots (4 bytes each) a direct-indexed integer group table may use.
+const DENSE_GROUP_SLOTS: usize = 1 << 20;
+
+/// Group keys to dense group ids. Ids are handed out in order of first appearance.
+pub(super) enum GroupTable {
+    /// No GROUP BY: one group.
+    Single,
+    /// One integer-like key.
+    Int(IntGroups),
+    /// One text key: its bytes, and the group of NULL.
+    Text { map: FastMap<Box<[u8]>, u32>, null: Option<u32> },
+    /// Two integer-like keys: both values and a NULL flag per key (a NULL key's value is 0).
+    Pair(FastMap<(i64, i64, u8), u32>),
+    /// Anything else: the row-key bytes.
+    Rows(FastMap<Box<[u8]>, u32>),
+}
+
+/// The group ids of one integer-like key. While the keys seen span at most
+/// [`DENSE_GROUP_SLOTS`] values they index an array directly (`dense`); once they do not, the
+/// array's groups move into the hash map for good.
+#[derive(Default)]
+pub(super) struct IntGroups {
+    /// `(min, ids)`: `ids[key - min]` is the group of `key`, or `u32::MAX`.
+    dense: Option<(i64, Vec<u32>)>,
+    map: FastMap<i64, u32>,
+    null: Option<u32>,
+    /// Whether the keys outgrew the dense array (the map holds every group from then on).
+    sparse: bool,
+}
+
+/// The valid-row test of an array: `None` when every row is valid.
+fn nulls(array: &dyn Array) -> Option<&Bitmap> {
+    array.validity().filter(|v| v.unset_bits() > 0)
+}
+
+fn int_key(key: &dyn Array) -> Result<std::borrow::Cow<'_, [i64]>> {
+    int_values(key).ok_or_else(|| ExecError::Internal(format!("integer group key of {:?}", key.data_type())))
+}
+
+/// Hands out group ids: `next` is the next fresh id, `new_rows` collects the row of each
+/// fresh group.
+struct Ids<'a> {
+    next: &'a mut u32,
+    new_rows: &'a mut Vec<usize>,
+}
+
+impl Ids<'_> {
+    #[inline]
+    fn fresh(&mut self, row_idx: usize) -> u32 {
+        self.new_rows.push(row_idx);
+        *self.next += 1;
+        *self.next - 1
+    }
+}
+
+impl IntGroups {
+    /// Makes the dense array cover `lo..=hi` (growing it geometrically, so keys that creep
+    /// upward do not copy it per batch), or gives it up when that is too wide.
+    fn cover(&mut self, lo: i64, hi: i64) {
+        if self.sparse {
+            return;
+        }
+        // Range arithmetic in i128: keys may be anywhere in i64.
+        let (lo, hi) = (lo as i128, hi as i128);
+        let (old_lo, old_len) = match &self.dense {
+            Some((min, ids)) => (*min as i128, ids.len() as i128),
+            None => (lo, 0),
+        };
+        let old_hi = old_lo + old_len - 1;
+        if old_len > 0 && lo >= old_lo && hi <= old_hi {
+            return;
+        }
+        let (new_lo, new_hi) = if old_len > 0 { (lo.min(old_lo), hi.max(old_hi)) } else { (lo, hi) };
+        let span = new_hi - new_lo + 1;
+        if span > DENSE_GROUP_SLOTS as i128 {
+            self.go_sparse();
+            return;
+        }
+        // Grow geometrically on the side that was extended, so keys that creep along do not
+        // copy the array per batch; never past the ends of i64.
+        let grown = span.max(old_len * 2).min(DENSE_GROUP_SLOTS as i128);
+        let slack = grown - span;
+        let base = if old_len > 0 && new_lo < old_lo { (new_lo - slack).max(i64::MIN as i128) } else { new_lo };
+        let len = grown.min(i64::MAX as i128 - base + 1) as usize;
+        let mut fresh = vec![u32::MAX; len];
+        if let Some((_, ids)) = &self.dense {
+            let at = (old_lo - base) as usize;
+            fresh[at..at + ids.len()].copy_from_slice(ids);
+        }
+        self.dense = Some((base as i64, fresh));
+    }
+
+    fn go_sparse(&mut self) {
+        if let Some((min, ids)) = self.dense.take() {
+            for (slot, &id) in ids.iter().enumerate() {
+                if id != u32::MAX {
+                    self.map.insert(min + slot as i64, id);
+                }
+            }
+        }
+        self.sparse = true;
+    }
+
+    fn ids(&mut self, key: &dyn Array, out: &mut Vec<u32>, ids: &mut Ids<'_>) -> Result<()> {
+        let values = int_key(key)?;
+        let validity = nulls(key);
+        if !self.sparse {
+            let range = values.iter().enumerate().filter(|(r, _)| validity.is_none_or(|b| b.get_bit(*r))).fold(
+                None,
+                |acc, (_, &v)| match acc {
+                    None => Some((v, v)),
+                    Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+                },
+            );
+            if let Some((lo, hi)) = range {
+                self.cover(lo, hi);
+            }
+        }
+        let null = &mut self.null;
+        let mut null_id = |row_idx: usize, ids: &mut Ids<'_>| *null.get_or_insert_with(|| ids.fresh(row_idx));
+        match &mut self.dense {
+            Some((min, slots)) if !self.sparse => {
+                for (row_idx, &v) in values.iter().enumerate() {
+                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        null_id(row_idx, ids)
+                    } else {
+                        // In range: `cover` took this batch's range.
+                        let slot = &mut slots[(v - *min) as usize];
+                        if *slot == u32::MAX {
+                            *slot = ids.fresh(row_idx);
+                        }
+                        *slot
+                    };
+                    out.push(id);
+                }
+            }
+            _ => {
+                for (row_idx, &v) in values.iter().enumerate() {
+                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        null_id(row_idx, ids)
+                    } else {
+                        match self.map.get(&v) {
+                            Some(&id) => id,
+                            None => {
+                                let id = ids.fresh(row_idx);
+                                self.map.insert(v, id);
+                                id
+                            }
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every (key, group): `None` is the NULL key.
+    fn entries(&self) -> Vec<(Option<i64>, u32)> {
+        let mut all: Vec<(Option<i64>, u32)> = self.map.iter().map(|(&k, &g)| (Some(k), g)).collect();
+        if let (Some((min, ids)), false) = (&self.dense, self.sparse) {
+            all.extend(ids.iter().enumerate().filter(|(_, &g)| g != u32::MAX).map(|(s, &g)| (Some(min + s as i64), g)));
+        }
+        all.extend(self.null.map(|g| (None, g)));
+        all
+    }
+
+    /// The group of `key`, made with id `next` when it is new (then `true`).
+    fn get_or_insert(&mut self, key: Option<i64>, next: u32) -> (u32, bool) {
+        let Some(k) = key else {
+            let fresh = self.null.is_none();
+            return (*self.null.get_or_insert(next), fresh);
+        };
+        if !self.sparse {
+            self.cover(k, k);
+        }
+        match &mut self.dense {
+            Some((min, slots)) if !self.sparse => {
+                let slot = &mut slots[(k - *min) as usize];
+                let fresh = *slot == u32::MAX;
+                if fresh {
+                    *slot = next;
+                }
+                (*slot, fresh)
+            }
+            _ => {
+                let mut fresh = false;
+                let id = *self.map.entry(k).or_insert_with(|| {
+                    fresh = true;
+                    next
+                });
+                (id, fresh)
+            }
+        }
+    }
+}
+
+impl GroupTable {
+    /// The table for these GROUP BY keys.
+    pub(super) fn new(group_by: &[Expr]) -> GroupTable {
+        match group_by {
+            [] => GroupTable::Single,
+            [key] if is_int_like(key.data_type()) => GroupTable::Int(IntGroups::default()),
+            [key] if key.data_type() == DataType::Text => GroupTable::Text { map: FastMap::default(), null: None },
+            [a, b] if is_int_like(a.data_type()) && is_int_like(b.data_type()) => GroupTable::Pair(FastMap::default()),
+            _ => GroupTable::Rows(FastMap::default()),
+        }
+    }
+
+    /// Appends the group id of every row of `keys` (the evaluated key columns) to `out`,
+    /// creating groups as they first appear: `next` is the next fresh id, and each fresh
+    /// group's first row goes to `new_rows`.
+    pub(super) fn group_ids(
+        &mut self,
+        keys: &[ArrayRef],
+        n_rows: usize,
+        next: &mut u32,
+        out: &mut Vec<u32>,
+        new_rows: &mut Vec<usize>,
+    ) -> Result<()> {
+        let mut ids = Ids { next, new_rows };
+        match self {
+            GroupTable::Single => out.resize(out.len() + n_rows, 0),
+            GroupTable::Int(groups) => groups.ids(keys[0].as_ref(), out, &mut ids)?,
+            GroupTable::Text { map, null } => {
+                let text = keys[0]
+                    .as_any()
+                    .downcast_ref::<Utf8Array<i32>>()
+                    .ok_or_else(|| ExecError::Internal(format!("text group key of {:?}", keys[0].data_type())))?;
+                let validity = nulls(text);
+                let offsets = text.offsets().buffer();
+                let bytes = text.values().as_slice();
+                for row_idx in 0..n_rows {
+                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        *null.get_or_insert_with(|| ids.fresh(row_idx))
+                    } else {
+                        let key = &bytes[offsets[row_idx] as usize..offsets[row_idx + 1] as usize];
+                        match map.get(key) {
+                            Some(&id) => id,
+                            None => {
+                                let id = ids.fresh(row_idx);
+                                map.insert(key.into(), id);
+                                id
+                            }
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+            GroupTable::Pair(map) => {
+                let (a, b) = (int_key(keys[0].as_ref())?, int_key(keys[1].as_ref())?);
+                let (va, vb) = (nulls(keys[0].as_ref()), nulls(keys[1].as_ref()));
+                for row_idx in 0..n_rows {
+                    let key = if va.is_none() && vb.is_none() {
+                        (a[row_idx], b[row_idx], 0)
+                    } else {
+                        let a_null = va.is_some_and(|v| !v.get_bit(row_idx));
+                        let b_null = vb.is_some_and(|v| !v.get_bit(row_idx));
+                        (
+                            if a_null { 0 } else { a[row_idx] },
+                            if b_null { 0 } else { b[row_idx] },
+                            u8::from(a_null) | (u8::from(b_null) << 1),
+                        )
+                    };
+                    let id = match map.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = ids.fresh(row_idx);
+                            map.insert(key, id);
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+            GroupTable::Rows(map) => {
+                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+                let encoded = RowKeys::encode(&key_refs, n_rows)?;
+                for row_idx in 0..n_rows {
+                    let key = encoded.get(row_idx);
+                    let id = match map.get(key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = ids.fresh(row_idx);
+                            map.insert(key.into(), id);
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the groups of `other` (a table of the same keys): `map[g]` becomes the group here of
+    /// other's group `g`; groups new here get ids from `n_groups` up and their other-side
+    /// ids go to `fresh`, in that order.
+    pub(super) fn merge(
+        &mut self,
+        other: &GroupTable,
+        n_groups: usize,
+        map: &mut [u32],
+        fresh: &mut Vec<usize>,
+    ) -> Result<()> {
+        fn assign<K: std::hash::Hash + Eq>(
+            mine: &mut FastMap<K, u32>,
+            key: K,
+            g: u32,
+            n_groups: usize,
+            map: &mut [u32],
+            fresh: &mut Vec<usize>,
+        ) {
+            let next = (n_groups + fresh.len()) as u32;
+            let id = *mine.entry(key).or_insert(next);
+            if id == next {
+                fresh.push(g as usize);
+            }
+            map[g as usize] = id;
+        }
+        match (self, other) {
+            (GroupTable::Single, GroupTable::Single) => map[0] = 0,
+            (GroupTable::Int(mine), GroupTable::Int(theirs)) => {
+                for (key, g) in theirs.entries() {
+                    let (id, new) = mine.get_or_insert(key, (n_groups + fresh.len()) as u32);
+                    if new {
+                        fresh.push(g as usize);
+                    }
+                    map[g as usize] = id;
+                }
+            }
+            (GroupTable::Text { map: mine, null }, GroupTable::Text { map: theirs, null: their_null }) => {
+                for (k, &g) in theirs {
+                    assign(mine, k.clone(), g, n_groups, map, fresh);
+                }
+                if let Some(g) = *their_null {
+                    map[g as usize] = *null.get_or_insert_with(|| {
+                        fresh.push(g as usize);
+                        (n_groups + fresh.len() - 1) as u32
+                    });
+                }
+            }
+            (GroupTable::Pair(mine), GroupTable::Pair(theirs)) => {
+                for (&k, &g) in theirs {
+                    assign(mine, k, g, n_groups, map, fresh);
+                }
+            }
+            (GroupTable::Rows(mine), GroupTable::Rows(theirs)) => {
+                for (k, &g) in theirs {
+                    assign(mine, k.clone(), g, n_groups, map, fresh);
+                }
+            }
+            _ => return Err(ExecError::Internal("merging different group tables".into())),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, Utf8Array};
+
+    /// Group ids of batches of `keys` through one table, and the first row (global) of each
+    /// group.
+    fn run(table: &mut GroupTable, batches: &[ArrayRef]) -> (Vec<u32>, Vec<usize>) {
+        let (mut next, mut out, mut firsts) = (0u32, Vec::new(), Vec::new());
+        let mut offset = 0;
+        for keys in batches {
+            let mut new_rows = Vec::new();
+            table.group_ids(std::slice::from_ref(keys), keys.len(), &mut next, &mut out, &mut new_rows).unwrap();
+            firsts.extend(new_rows.iter().map(|r| r + offset));
+            offset += keys.len();
+        }
+        (out, firsts)
+    }
+
+    /// The reference: ids by first appearance of each distinct value.
+    fn reference(values: &[Option<i64>]) -> Vec<u32> {
+        let mut seen: Vec<Option<i64>> = Vec::new();
+        values
+            .iter()
+            .map(|v| match seen.iter().position(|s| s == v) {
+                Some(p) => p as u32,
+                None => {
+                    seen.push(*v);
+                    seen.len() as u32 - 1
+                }
+            })
+            .collect()
+    }
+
+    fn ints(batches: &[Vec<Option<i64>>]) -> Vec<ArrayRef> {
+        batches.iter().map(|b| Int64Array::from(b.clone()).boxed()).collect()
+    }
+
+    #[test]
+    fn int_groups_grow_both_ways_then_go_sparse() {
+        let m = i64::MAX;
+        let cases: Vec<Vec<Vec<Option<i64>>>> = vec![
+            // Creeping upward, then downward, with NULLs.
+            (0..50).map(|b| (0..7).map(|k| Some(b * 5 + k)).collect()).collect(),
+            (0..50).map(|b| (0..7).map(|k| if k == 3 { None } else { Some(-b * 5 - k) }).collect()).collect(),
+            // Past the dense limit: the groups move to the map and keep their ids.
+            vec![vec![Some(1), Some(2), None], vec![Some(3), Some(1 << 40), Some(2)], vec![Some(1), Some(1 << 40)]],
+            // The ends of i64.
+            vec![vec![Some(m), Some(m - 3)], vec![Some(m - 1), Some(m)], vec![Some(i64::MIN), Some(m)]],
+            vec![vec![Some(i64::MIN + 2), Some(i64::MIN)], vec![Some(i64::MIN + 1), None, Some(i64::MIN)]],
+        ];
+        for batches in cases {
+            let flat: Vec<Option<i64>> = batches.concat();
+            let mut table = GroupTable::Int(IntGroups::default());
+            let (ids, firsts) = run(&mut table, &ints(&batches));
+            assert_eq!(ids, reference(&flat), "{batches:?}");
+            let expected_firsts: Vec<usize> = (0..flat.len()).filter(|&r| !flat[..r].contains(&flat[r])).collect();
+            assert_eq!(firsts, expected_firsts);
+        }
+    }
+
+    #[test]
+    fn merges_match_across_table_kinds() {
+        // Two partial tables of the same key; merging maps other's groups onto mine.
+        let mine_keys = ints(&[vec![Some(5), Some(7), None]]);
+        let their_keys = ints(&[vec![Some(7), Some(1 << 50), Some(5), None, Some(9)]]);
+        let mut mine = GroupTable::Int(IntGroups::default());
+        run(&mut mine, &mine_keys);
+        let mut theirs = GroupTable::Int(IntGroups::default());
+        run(&mut theirs, &their_keys);
+        let mut map = vec![u32::MAX; 5];
+        let mut fresh = Vec::new();
+        mine.merge(&theirs, 3, &mut map, &mut fresh).unwrap();
+        assert_eq!(&[map[0], map[2], map[3]], &[1, 0, 2]);
+        fresh.sort_unstable();
+        assert_eq!(fresh, vec![1, 4]);
+        assert!(map[1] >= 3 && map[4] >= 3 && map[1] != map[4]);
+
+        let text = |v: Vec<Option<&str>>| -> ArrayRef { Utf8Array::<i32>::from(v).boxed() };
+        let mut mine = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
+        let (ids, _) = run(&mut mine, &[text(vec![Some("a"), None, Some("b"), Some("a"), None])]);
+        assert_eq!(ids, vec![0, 1, 2, 0, 1]);
+        let mut theirs = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
+        run(&mut theirs, &[text(vec![None, Some("c"), Some("b")])]);
+        let (mut map, mut fresh) = (vec![u32::MAX; 3], Vec::new());
+        mine.merge(&theirs, 3, &mut map, &mut fresh).unwrap();
+        assert_eq!(map, vec![1, 3, 2]);
+        assert_eq!(fresh, vec![1]);
+    }
+
+    #[test]
+    fn pair_keys_tell_null_from_zero() {
+        let a: ArrayRef = Int64Array::from(vec![Some(0), None, Some(0), Some(1), None, Some(0)]).boxed();
+        let b: ArrayRef = Int64Array::from(vec![Some(0), Some(0), None, Some(0), Some(0), Some(0)]).boxed();
+        let col = |i| Expr::Column { idx: i, name: "k".into(), data_type: DataType::BigInt };
+        let mut table = GroupTable::new(&[col(0), col(1)]);
+        assert!(matches!(table, GroupTable::Pair(_)));
+        let (mut next, mut out, mut new_rows) = (0, Vec::new(), Vec::new());
+        table.group_ids(&[a, b], 6, &mut next, &mut out, &mut new_rows).unwrap();
+        assert_eq!(out, vec![0, 1, 2, 3, 1, 0]);
+        assert_eq!(new_rows, vec![0, 1, 2, 3]);
+    }
+}
