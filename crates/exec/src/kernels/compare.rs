@@ -164,8 +164,8 @@ pub fn compare_scalar(op: CmpOp, lhs: &dyn Array, rhs: &Value) -> Result<Option<
             let a = downcast_utf8(lhs)?;
             let v = v.as_bytes();
             let bits: Bitmap = match op {
-                CmpOp::Eq => a.values_iter().map(|x| x.as_bytes() == v).collect(),
-                CmpOp::NotEq => a.values_iter().map(|x| x.as_bytes() != v).collect(),
+                CmpOp::Eq => super::text::eq_scalar(a, v),
+                CmpOp::NotEq => !&super::text::eq_scalar(a, v),
                 _ => a.values_iter().map(|x| op.holds(x.as_bytes().cmp(v))).collect(),
             };
             BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, a.validity().cloned())

@@ -181,7 +181,8 @@ pub(super) struct PercentileAcc {
     fraction: f64,
     out: DataType,
     values: Vec<Vec<Value>>,
-    numbers: Vec<Vec<f64>>,
+    /// percentile_cont's values per group, as [`order_key`]s.
+    numbers: Vec<Vec<u64>>,
 }
 
 impl PercentileAcc {
@@ -224,13 +225,40 @@ fn each_f64(input: &dyn Array, mut f: impl FnMut(usize, f64)) -> Result<()> {
     }
 }
 
-/// percentile_cont of `xs` (not empty): linear interpolation between the values at the
-/// fraction's position in SQL float order.
-fn percentile_cont(xs: &mut [f64], fraction: f64) -> f64 {
-    let pos = fraction * (xs.len() - 1) as f64;
+/// A key whose unsigned integer order is SQL's float order (see `cmp_f64`): -0 and 0 are
+/// one key, every NaN is one key above infinity. Selecting over these keys compares integers
+/// instead of calling a float comparator.
+#[inline]
+fn order_key(x: f64) -> u64 {
+    let x = if x.is_nan() {
+        f64::NAN
+    } else if x == 0.0 {
+        0.0
+    } else {
+        x
+    };
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The float of an [`order_key`].
+#[inline]
+fn from_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// percentile_cont of `keys` ([`order_key`]s, not empty): linear interpolation between the
+/// values at the fraction's position in SQL float order.
+fn percentile_cont(keys: &mut [u64], fraction: f64) -> f64 {
+    let pos = fraction * (keys.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    let (_, &mut lo_v, above) = xs.select_nth_unstable_by(lo, |a, b| cmp_f64(*a, *b));
-    let hi_v = if hi > lo { above.iter().copied().min_by(|a, b| cmp_f64(*a, *b)).unwrap_or(lo_v) } else { lo_v };
+    let (_, &mut lo_k, above) = keys.select_nth_unstable(lo);
+    let lo_v = from_order_key(lo_k);
+    let hi_v = if hi > lo { above.iter().copied().min().map_or(lo_v, from_order_key) } else { lo_v };
     lo_v + (hi_v - lo_v) * (pos - lo as f64)
 }
 
@@ -240,7 +268,7 @@ impl Accumulator for PercentileAcc {
         if self.continuous {
             self.numbers.resize_with(n_groups, Vec::new);
             let numbers = &mut self.numbers;
-            return each_f64(input, |row_idx, x| numbers[groups[row_idx] as usize].push(x));
+            return each_f64(input, |row_idx, x| numbers[groups[row_idx] as usize].push(order_key(x)));
         }
         self.values.resize_with(n_groups, Vec::new);
         for (row_idx, g) in groups.iter().enumerate() {
@@ -451,5 +479,42 @@ impl Accumulator for BoolAcc {
         self.state.resize(n_groups, None);
         let values: Vec<Value> = self.state.iter().map(|s| s.map_or(Value::Null, Value::Boolean)).collect();
         Ok(values_to_array(DataType::Boolean, &values))
+    }
+}
+
+#[cfg(test)]
+mod order_key_tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_sort_as_sql_floats_and_round_trip() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -f64::MAX,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            f64::MIN_POSITIVE,
+            1.0,
+            2.5e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for &a in &xs {
+            let back = from_order_key(order_key(a));
+            assert!(back == a || (a.is_nan() && back.is_nan()), "{a} came back as {back}");
+            for &b in &xs {
+                assert_eq!(order_key(a).cmp(&order_key(b)), cmp_f64(a, b), "{a} vs {b}");
+            }
+        }
+        let mut keys: Vec<u64> = [3.0, f64::NAN, -1.0, 0.0].map(order_key).to_vec();
+        assert_eq!(percentile_cont(&mut keys, 0.5), 1.5);
+        assert!(percentile_cont(&mut keys, 1.0).is_nan());
+        assert_eq!(percentile_cont(&mut keys, 0.0), -1.0);
     }
 }

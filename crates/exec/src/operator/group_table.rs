@@ -18,10 +18,13 @@ pub(super) enum GroupTable {
     Single,
     /// One integer-like key.
     Int(IntGroups),
-    /// One text key: its bytes, and the group of NULL.
-    Text { map: FastMap<Box<[u8]>, u32>, null: Option<u32> },
-    /// Two integer-like keys: both values and a NULL flag per key (a NULL key's value is 0).
-    Pair(FastMap<(i64, i64, u8), u32>),
+    /// One text key: values of at most 15 bytes packed into an integer ([`short_text`]),
+    /// longer ones by their bytes, and the group of NULL.
+    Text { short: FastMap<u128, u32>, long: FastMap<Box<[u8]>, u32>, null: Option<u32> },
+    /// Two keys, each integer-like or text: both values as integers (an integer's value, a
+    /// text's [`short_text`]) and a NULL flag per key (a NULL key's value is 0). Keys with a
+    /// text longer than 15 bytes go to `long` by their row-key bytes instead.
+    Pair { short: FastMap<(u128, u128, u8), u32>, long: FastMap<Box<[u8]>, u32> },
     /// Anything else: the row-key bytes.
     Rows(FastMap<Box<[u8]>, u32>),
 }
@@ -42,6 +45,43 @@ pub(super) struct IntGroups {
 /// The valid-row test of an array: `None` when every row is valid.
 fn nulls(array: &dyn Array) -> Option<&Bitmap> {
     array.validity().filter(|v| v.unset_bits() > 0)
+}
+
+/// A text value of at most 15 bytes as one integer: its bytes, then its length in the top
+/// byte (so "a" and "a\0" differ). `None` for longer values.
+#[inline]
+fn short_text(bytes: &[u8]) -> Option<u128> {
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    buf[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
+
+/// One key column of [`GroupTable::Pair`].
+enum PairKey<'a> {
+    Int(std::borrow::Cow<'a, [i64]>),
+    Text(&'a Utf8Array<i32>),
+}
+
+impl<'a> PairKey<'a> {
+    fn new(key: &'a dyn Array) -> Result<PairKey<'a>> {
+        match key.as_any().downcast_ref::<Utf8Array<i32>>() {
+            Some(text) => Ok(PairKey::Text(text)),
+            None => Ok(PairKey::Int(int_key(key)?)),
+        }
+    }
+
+    /// The row's value as an integer; `None` for a text longer than 15 bytes.
+    #[inline]
+    fn word(&self, row_idx: usize) -> Option<u128> {
+        match self {
+            PairKey::Int(values) => Some(values[row_idx] as u64 as u128),
+            PairKey::Text(text) => short_text(text.value(row_idx).as_bytes()),
+        }
+    }
 }
 
 fn int_key(key: &dyn Array) -> Result<std::borrow::Cow<'_, [i64]>> {
@@ -212,8 +252,12 @@ impl GroupTable {
         match group_by {
             [] => GroupTable::Single,
             [key] if is_int_like(key.data_type()) => GroupTable::Int(IntGroups::default()),
-            [key] if key.data_type() == DataType::Text => GroupTable::Text { map: FastMap::default(), null: None },
-            [a, b] if is_int_like(a.data_type()) && is_int_like(b.data_type()) => GroupTable::Pair(FastMap::default()),
+            [key] if key.data_type() == DataType::Text => {
+                GroupTable::Text { short: FastMap::default(), long: FastMap::default(), null: None }
+            }
+            [a, b] if [a, b].iter().all(|k| is_int_like(k.data_type()) || k.data_type() == DataType::Text) => {
+                GroupTable::Pair { short: FastMap::default(), long: FastMap::default() }
+            }
             _ => GroupTable::Rows(FastMap::default()),
         }
     }
@@ -233,7 +277,7 @@ impl GroupTable {
         match self {
             GroupTable::Single => out.resize(out.len() + n_rows, 0),
             GroupTable::Int(groups) => groups.ids(keys[0].as_ref(), out, &mut ids)?,
-            GroupTable::Text { map, null } => {
+            GroupTable::Text { short, long, null } => {
                 let text = keys[0]
                     .as_any()
                     .downcast_ref::<Utf8Array<i32>>()
@@ -246,39 +290,52 @@ impl GroupTable {
                         *null.get_or_insert_with(|| ids.fresh(row_idx))
                     } else {
                         let key = &bytes[offsets[row_idx] as usize..offsets[row_idx + 1] as usize];
-                        match map.get(key) {
-                            Some(&id) => id,
-                            None => {
-                                let id = ids.fresh(row_idx);
-                                map.insert(key.into(), id);
-                                id
-                            }
+                        match short_text(key) {
+                            Some(packed) => *short.entry(packed).or_insert_with(|| ids.fresh(row_idx)),
+                            None => match long.get(key) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = ids.fresh(row_idx);
+                                    long.insert(key.into(), id);
+                                    id
+                                }
+                            },
                         }
                     };
                     out.push(id);
                 }
             }
-            GroupTable::Pair(map) => {
-                let (a, b) = (int_key(keys[0].as_ref())?, int_key(keys[1].as_ref())?);
+            GroupTable::Pair { short, long } => {
+                let (a, b) = (PairKey::new(keys[0].as_ref())?, PairKey::new(keys[1].as_ref())?);
                 let (va, vb) = (nulls(keys[0].as_ref()), nulls(keys[1].as_ref()));
+                // Row keys of the batch, made only when a row has a long text.
+                let mut encoded: Option<RowKeys> = None;
                 for row_idx in 0..n_rows {
-                    let key = if va.is_none() && vb.is_none() {
-                        (a[row_idx], b[row_idx], 0)
-                    } else {
-                        let a_null = va.is_some_and(|v| !v.get_bit(row_idx));
-                        let b_null = vb.is_some_and(|v| !v.get_bit(row_idx));
-                        (
-                            if a_null { 0 } else { a[row_idx] },
-                            if b_null { 0 } else { b[row_idx] },
-                            u8::from(a_null) | (u8::from(b_null) << 1),
-                        )
-                    };
-                    let id = match map.get(&key) {
-                        Some(&id) => id,
-                        None => {
-                            let id = ids.fresh(row_idx);
-                            map.insert(key, id);
-                            id
+                    let a_null = va.is_some_and(|v| !v.get_bit(row_idx));
+                    let b_null = vb.is_some_and(|v| !v.get_bit(row_idx));
+                    let words = (
+                        if a_null { Some(0) } else { a.word(row_idx) },
+                        if b_null { Some(0) } else { b.word(row_idx) },
+                    );
+                    let id = match words {
+                        (Some(x), Some(y)) => {
+                            let key = (x, y, u8::from(a_null) | (u8::from(b_null) << 1));
+                            *short.entry(key).or_insert_with(|| ids.fresh(row_idx))
+                        }
+                        _ => {
+                            if encoded.is_none() {
+                                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+                                encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
+                            }
+                            let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
+                            match long.get(key) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = ids.fresh(row_idx);
+                                    long.insert(key.into(), id);
+                                    id
+                                }
+                            }
                         }
                     };
                     out.push(id);
@@ -340,9 +397,15 @@ impl GroupTable {
                     map[g as usize] = id;
                 }
             }
-            (GroupTable::Text { map: mine, null }, GroupTable::Text { map: theirs, null: their_null }) => {
-                for (k, &g) in theirs {
-                    assign(mine, k.clone(), g, n_groups, map, fresh);
+            (
+                GroupTable::Text { short: mine, long: mine_long, null },
+                GroupTable::Text { short: theirs, long: theirs_long, null: their_null },
+            ) => {
+                for (&k, &g) in theirs {
+                    assign(mine, k, g, n_groups, map, fresh);
+                }
+                for (k, &g) in theirs_long {
+                    assign(mine_long, k.clone(), g, n_groups, map, fresh);
                 }
                 if let Some(g) = *their_null {
                     map[g as usize] = *null.get_or_insert_with(|| {
@@ -351,9 +414,15 @@ impl GroupTable {
                     });
                 }
             }
-            (GroupTable::Pair(mine), GroupTable::Pair(theirs)) => {
+            (
+                GroupTable::Pair { short: mine, long: mine_long },
+                GroupTable::Pair { short: theirs, long: theirs_long },
+            ) => {
                 for (&k, &g) in theirs {
                     assign(mine, k, g, n_groups, map, fresh);
+                }
+                for (k, &g) in theirs_long {
+                    assign(mine_long, k.clone(), g, n_groups, map, fresh);
                 }
             }
             (GroupTable::Rows(mine), GroupTable::Rows(theirs)) => {
@@ -449,6 +518,23 @@ mod tests {
         let mut mine = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
         let (ids, _) = run(&mut mine, &[text(vec![Some("a"), None, Some("b"), Some("a"), None])]);
         assert_eq!(ids, vec![0, 1, 2, 0, 1]);
+        // Short and long values, a trailing NUL byte, and the empty string are all different.
+        let long = "a value longer than fifteen bytes";
+        let mut other = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
+        let (ids, _) = run(
+            &mut other,
+            &[text(vec![
+                Some("a"),
+                Some("a\0"),
+                Some(""),
+                Some(long),
+                Some("a"),
+                Some(long),
+                Some(""),
+                Some("123456789012345"),
+            ])],
+        );
+        assert_eq!(ids, vec![0, 1, 2, 3, 0, 3, 2, 4]);
         let mut theirs = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
         run(&mut theirs, &[text(vec![None, Some("c"), Some("b")])]);
         let (mut map, mut fresh) = (vec![u32::MAX; 3], Vec::new());
@@ -463,10 +549,22 @@ mod tests {
         let b: ArrayRef = Int64Array::from(vec![Some(0), Some(0), None, Some(0), Some(0), Some(0)]).boxed();
         let col = |i| Expr::Column { idx: i, name: "k".into(), data_type: DataType::BigInt };
         let mut table = GroupTable::new(&[col(0), col(1)]);
-        assert!(matches!(table, GroupTable::Pair(_)));
+        assert!(matches!(table, GroupTable::Pair { .. }));
         let (mut next, mut out, mut new_rows) = (0, Vec::new(), Vec::new());
         table.group_ids(&[a, b], 6, &mut next, &mut out, &mut new_rows).unwrap();
         assert_eq!(out, vec![0, 1, 2, 3, 1, 0]);
         assert_eq!(new_rows, vec![0, 1, 2, 3]);
+
+        // An integer and a text key: short and long texts, NULLs, the empty text.
+        let long = "a text of more than fifteen bytes";
+        let a: ArrayRef = Int64Array::from(vec![Some(1), Some(1), None, Some(1), Some(1), None, Some(1)]).boxed();
+        let b: ArrayRef =
+            Utf8Array::<i32>::from(vec![Some("x"), Some(long), Some(""), None, Some(long), Some(""), Some("")]).boxed();
+        let text = Expr::Column { idx: 1, name: "t".into(), data_type: DataType::Text };
+        let mut table = GroupTable::new(&[col(0), text]);
+        assert!(matches!(table, GroupTable::Pair { .. }));
+        let (mut next, mut out, mut new_rows) = (0, Vec::new(), Vec::new());
+        table.group_ids(&[a, b], 7, &mut next, &mut out, &mut new_rows).unwrap();
+        assert_eq!(out, vec![0, 1, 2, 3, 1, 2, 4]);
     }
 }
