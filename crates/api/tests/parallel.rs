@@ -109,6 +109,9 @@ const QUERIES: &[&str] = &[
     // Group tables: one integer key indexing an array while its range is small, and moving
     // to a hash map when a later batch widens it past the limit (ids kept); two integer keys
     // with NULLs in either; one text key with NULLs (above, GROUP BY country).
+    // Percentiles sharing one accumulator (same function and input, other fractions).
+    "SELECT day, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount), percentile_cont(0.9) WITHIN GROUP (ORDER BY amount),
+            percentile_disc(0.1) WITHIN GROUP (ORDER BY qty), percentile_disc(0.7) WITHIN GROUP (ORDER BY qty) FROM orders GROUP BY day",
     "SELECT CASE WHEN id > 1500 THEN id * 1000003 ELSE id % 37 END AS k, COUNT(*), SUM(qty) FROM orders GROUP BY k",
     "SELECT -id / 5 AS k, COUNT(*), MIN(country) FROM orders GROUP BY k",
     "SELECT qty, cust % 5, COUNT(*), SUM(amount) FROM orders GROUP BY qty, cust % 5",

@@ -297,11 +297,15 @@ impl Accumulator for PercentileAcc {
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.finish_at(self.fraction, n_groups)
+    }
+
+    fn finish_at(&mut self, fraction: f64, n_groups: usize) -> Result<ArrayRef> {
         let mut out = Vec::with_capacity(n_groups);
         if self.continuous {
             self.numbers.resize_with(n_groups, Vec::new);
             for xs in &mut self.numbers {
-                out.push(if xs.is_empty() { Value::Null } else { Value::Double(percentile_cont(xs, self.fraction)) });
+                out.push(if xs.is_empty() { Value::Null } else { Value::Double(percentile_cont(xs, fraction)) });
             }
             return Ok(values_to_array(self.out, &out));
         }
@@ -316,7 +320,7 @@ impl Accumulator for PercentileAcc {
                 (Some(x), Some(y)) => cmp_f64(x, y),
                 _ => a.total_cmp(b),
             });
-            let k = ((self.fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
+            let k = ((fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
             out.push(cast_value(&vals[k - 1], self.out)?);
         }
         Ok(values_to_array(self.out, &out))

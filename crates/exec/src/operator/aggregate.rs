@@ -166,6 +166,24 @@ pub(super) trait Accumulator: Send {
         Err(ExecError::Internal("this aggregate cannot merge partial states".into()))
     }
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+    /// For an accumulator that keeps every value (the percentiles): the result at `fraction`
+    /// instead of its own, for another aggregate whose input it shares ([`shares_input`]).
+    fn finish_at(&mut self, _fraction: f64, _n_groups: usize) -> Result<ArrayRef> {
+        Err(ExecError::Internal("this aggregate keeps no values to answer another".into()))
+    }
+}
+
+/// Whether `later` can be answered from the accumulator of `earlier` (see
+/// [`Accumulator::finish_at`]): the same percentile function over the same input, differing
+/// only in the fraction, as in `percentile_cont(0.5) ..., percentile_cont(0.99) ...`.
+pub(super) fn shares_input(earlier: &AggregateExpr, later: &AggregateExpr) -> bool {
+    matches!(later.func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
+        && earlier.func == later.func
+        && !earlier.distinct
+        && !later.distinct
+        && earlier.arg == later.arg
+        && earlier.filter == later.filter
+        && earlier.data_type == later.data_type
 }
 
 /// `other` as the accumulator type `T` (the same aggregate's accumulator, from another worker).
@@ -657,6 +675,9 @@ pub(super) struct HashAggregate<'a> {
     group_by: &'a [Expr],
     aggregates: &'a [AggregateExpr],
     accumulators: Vec<Box<dyn Accumulator>>,
+    /// `Some(i)` for an aggregate answered from aggregate `i`'s accumulator, which holds the
+    /// same values ([`shares_input`]): its own accumulator stays empty.
+    answered_by: Vec<Option<usize>>,
     groups: GroupTable,
     /// The key values of each group, one vector per key column.
     key_values: Vec<Vec<Value>>,
@@ -675,6 +696,11 @@ impl<'a> HashAggregate<'a> {
             group_by,
             aggregates,
             accumulators: aggregates.iter().map(make_accumulator).collect(),
+            answered_by: aggregates
+                .iter()
+                .enumerate()
+                .map(|(j, later)| aggregates[..j].iter().position(|earlier| shares_input(earlier, later)))
+                .collect(),
             groups: GroupTable::new(group_by),
             key_values: vec![Vec::new(); group_by.len()],
             // Without GROUP BY there is exactly one group, even over no rows.
@@ -716,8 +742,12 @@ impl<'a> HashAggregate<'a> {
                 pos[to as usize] = pos[to as usize].min(p);
             }
         }
-        for (mine, theirs) in self.accumulators.iter_mut().zip(&mut other.accumulators) {
-            mine.merge(theirs.as_any_mut(), &map, self.n_groups)?;
+        for ((mine, theirs), answered_by) in
+            self.accumulators.iter_mut().zip(&mut other.accumulators).zip(&self.answered_by)
+        {
+            if answered_by.is_none() {
+                mine.merge(theirs.as_any_mut(), &map, self.n_groups)?;
+            }
         }
         Ok(())
     }
@@ -730,8 +760,14 @@ impl<'a> HashAggregate<'a> {
             .zip(&self.key_values)
             .map(|(e, values)| values_to_array(e.data_type(), values))
             .collect();
-        for acc in &mut self.accumulators {
-            columns.push(acc.finish(self.n_groups)?);
+        for j in 0..self.accumulators.len() {
+            columns.push(match self.answered_by[j] {
+                Some(i) => {
+                    let fraction = self.aggregates[j].extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5);
+                    self.accumulators[i].finish_at(fraction, self.n_groups)?
+                }
+                None => self.accumulators[j].finish(self.n_groups)?,
+            });
         }
         let batch = Batch { columns, n_rows: self.n_groups };
         match &self.first_pos {
@@ -776,7 +812,10 @@ impl Sink for HashAggregate<'_> {
     fn push(&mut self, batch: Batch) -> Result<Flow> {
         let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
         let group_ids = self.group_ids(&keys, batch.n_rows)?;
-        for (agg, acc) in self.aggregates.iter().zip(&mut self.accumulators) {
+        for ((agg, acc), answered_by) in self.aggregates.iter().zip(&mut self.accumulators).zip(&self.answered_by) {
+            if answered_by.is_some() {
+                continue;
+            }
             let input = agg.arg.as_ref().map(|a| a.evaluate(&batch)).transpose()?;
             match &agg.filter {
                 None => acc.update(&group_ids, self.n_groups, input.as_deref())?,
