@@ -109,6 +109,9 @@ const QUERIES: &[&str] = &[
     // Group tables: one integer key indexing an array while its range is small, and moving
     // to a hash map when a later batch widens it past the limit (ids kept); two integer keys
     // with NULLs in either; one text key with NULLs (above, GROUP BY country).
+    // Grouped COUNT(DISTINCT int): values in one group each (the last-group cache hits), in
+    // several groups, and over a range too wide for the cache.
+    "SELECT cust % 7, COUNT(DISTINCT cust), COUNT(DISTINCT qty), COUNT(DISTINCT id * 1000003) FROM orders GROUP BY cust % 7",
     // Percentiles sharing one accumulator (same function and input, other fractions).
     "SELECT day, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount), percentile_cont(0.9) WITHIN GROUP (ORDER BY amount),
             percentile_disc(0.1) WITHIN GROUP (ORDER BY qty), percentile_disc(0.7) WITHIN GROUP (ORDER BY qty) FROM orders GROUP BY day",

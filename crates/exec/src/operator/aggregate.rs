@@ -3,7 +3,7 @@
 //! Group keys are encoded into byte strings ([`crate::row_key`]) and mapped to dense group
 //! ids; accumulators keep one slot per group and are updated a batch at a time.
 
-use super::group_table::GroupTable;
+use super::group_table::{DenseSlots, GroupTable};
 use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_array, Expr};
@@ -415,6 +415,13 @@ struct DistinctAcc {
     /// they moved to `seen_ints`.
     dense: Option<DenseInts>,
     seen_ints: FastSet<(u32, i64)>,
+    /// With several groups, while the integer values span a small range: the last group each
+    /// value was seen in, so a value met again in the same group (a customer's orders all in
+    /// the customer's cohort) is known to be in `seen_ints` without hashing. Only a cache:
+    /// `seen_ints` holds every pair.
+    last_group: Option<DenseSlots>,
+    /// Whether the values outgrew `last_group` (it is not used again).
+    last_group_gone: bool,
     seen: FastSet<Box<[u8]>>,
 }
 
@@ -552,10 +559,44 @@ impl Accumulator for DistinctAcc {
                     }
                 }
             } else {
-                for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
-                    if valid(row_idx) && self.seen_ints.insert((g, v)) {
-                        fresh_rows.push(row_idx as u32);
-                        fresh_groups.push(g);
+                if !self.last_group_gone {
+                    let range =
+                        values.iter().enumerate().filter(|(r, _)| valid(*r)).fold(None, |acc, (_, &v)| match acc {
+                            None => Some((v, v)),
+                            Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+                        });
+                    if let Some((lo, hi)) = range {
+                        if !DenseSlots::cover(&mut self.last_group, lo, hi) {
+                            self.last_group = None;
+                            self.last_group_gone = true;
+                        }
+                    }
+                }
+                match self.last_group.as_mut() {
+                    Some(last) => {
+                        for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
+                            if !valid(row_idx) {
+                                continue;
+                            }
+                            // In range: `cover` took this batch's range.
+                            let slot = last.slot(v);
+                            if *slot == g {
+                                continue;
+                            }
+                            *slot = g;
+                            if self.seen_ints.insert((g, v)) {
+                                fresh_rows.push(row_idx as u32);
+                                fresh_groups.push(g);
+                            }
+                        }
+                    }
+                    None => {
+                        for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
+                            if valid(row_idx) && self.seen_ints.insert((g, v)) {
+                                fresh_rows.push(row_idx as u32);
+                                fresh_groups.push(g);
+                            }
+                        }
                     }
                 }
             }
@@ -663,6 +704,8 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
             inner,
             dense: Some(DenseInts::default()),
             seen_ints: FastSet::default(),
+            last_group: None,
+            last_group_gone: false,
             seen: FastSet::default(),
         })
     } else {
@@ -837,6 +880,50 @@ impl Sink for HashAggregate<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_count_distinct_agrees_with_a_set_across_batches() {
+        use arrow::array::Int64Array;
+        let agg = AggregateExpr::new(
+            AggFunc::Count,
+            Some(Expr::Column { idx: 0, name: "v".into(), data_type: DataType::BigInt }),
+            true,
+            DataType::BigInt,
+        );
+        // Values mostly in one group each, some in several, NULLs, and a late value far away
+        // (the last-group cache is dropped, counting goes on from the set).
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let mut acc = make_accumulator(&agg);
+        let mut reference: std::collections::HashSet<(u32, i64)> = Default::default();
+        let n_groups = 5;
+        for batch in 0..40 {
+            let mut values = Vec::new();
+            let mut groups = Vec::new();
+            for _ in 0..37 {
+                let v = next(300) as i64 - 100;
+                let g = if next(10) == 0 { next(5) as u32 } else { (v.rem_euclid(5)) as u32 };
+                let v = if batch == 30 && g == 2 { v + (1 << 40) } else { v };
+                let value = if next(17) == 0 { None } else { Some(v) };
+                if let Some(v) = value {
+                    reference.insert((g, v));
+                }
+                values.push(value);
+                groups.push(g);
+            }
+            let input = Int64Array::from(values);
+            acc.update(&groups, n_groups, Some(&input)).unwrap();
+        }
+        let counts = acc.finish(n_groups).unwrap();
+        let counts = counts.as_any().downcast_ref::<Int64Array>().unwrap();
+        for g in 0..n_groups as u32 {
+            let expected = reference.iter().filter(|(rg, _)| *rg == g).count() as i64;
+            assert_eq!(counts.value(g as usize), expected, "group {g}");
+        }
+    }
 
     #[test]
     fn dense_ints_cover_insert_union() {

@@ -34,8 +34,8 @@ pub(super) enum GroupTable {
 /// array's groups move into the hash map for good.
 #[derive(Default)]
 pub(super) struct IntGroups {
-    /// `(min, ids)`: `ids[key - min]` is the group of `key`, or `u32::MAX`.
-    dense: Option<(i64, Vec<u32>)>,
+    /// The group of each key in its range, or `u32::MAX`.
+    dense: Option<DenseSlots>,
     map: FastMap<i64, u32>,
     null: Option<u32>,
     /// Whether the keys outgrew the dense array (the map holds every group from then on).
@@ -104,48 +104,67 @@ impl Ids<'_> {
     }
 }
 
-impl IntGroups {
-    /// Makes the dense array cover `lo..=hi` (growing it geometrically, so keys that creep
-    /// upward do not copy it per batch), or gives it up when that is too wide.
-    fn cover(&mut self, lo: i64, hi: i64) {
-        if self.sparse {
-            return;
-        }
+/// Slots indexed by an integer key, over a range that grows as keys arrive: `slots[k - min]`
+/// for keys `k` in `min..min + slots.len()`, each `u32::MAX` until set.
+pub(super) struct DenseSlots {
+    pub min: i64,
+    pub slots: Vec<u32>,
+}
+
+impl DenseSlots {
+    /// Makes `dense` cover `lo..=hi` (creating it when `None`), growing it geometrically so
+    /// keys that creep along do not copy it per batch; false (and `dense` unchanged) when that
+    /// would take more than [`DENSE_GROUP_SLOTS`] slots.
+    pub(super) fn cover(dense: &mut Option<DenseSlots>, lo: i64, hi: i64) -> bool {
         // Range arithmetic in i128: keys may be anywhere in i64.
         let (lo, hi) = (lo as i128, hi as i128);
-        let (old_lo, old_len) = match &self.dense {
-            Some((min, ids)) => (*min as i128, ids.len() as i128),
+        let (old_lo, old_len) = match dense {
+            Some(d) => (d.min as i128, d.slots.len() as i128),
             None => (lo, 0),
         };
         let old_hi = old_lo + old_len - 1;
         if old_len > 0 && lo >= old_lo && hi <= old_hi {
-            return;
+            return true;
         }
         let (new_lo, new_hi) = if old_len > 0 { (lo.min(old_lo), hi.max(old_hi)) } else { (lo, hi) };
         let span = new_hi - new_lo + 1;
         if span > DENSE_GROUP_SLOTS as i128 {
-            self.go_sparse();
-            return;
+            return false;
         }
-        // Grow geometrically on the side that was extended, so keys that creep along do not
-        // copy the array per batch; never past the ends of i64.
+        // Grow on the side that was extended; never past the ends of i64.
         let grown = span.max(old_len * 2).min(DENSE_GROUP_SLOTS as i128);
         let slack = grown - span;
         let base = if old_len > 0 && new_lo < old_lo { (new_lo - slack).max(i64::MIN as i128) } else { new_lo };
         let len = grown.min(i64::MAX as i128 - base + 1) as usize;
         let mut fresh = vec![u32::MAX; len];
-        if let Some((_, ids)) = &self.dense {
+        if let Some(d) = dense {
             let at = (old_lo - base) as usize;
-            fresh[at..at + ids.len()].copy_from_slice(ids);
+            fresh[at..at + d.slots.len()].copy_from_slice(&d.slots);
         }
-        self.dense = Some((base as i64, fresh));
+        *dense = Some(DenseSlots { min: base as i64, slots: fresh });
+        true
+    }
+
+    /// The slot of `key`, which must lie in the covered range.
+    #[inline]
+    pub(super) fn slot(&mut self, key: i64) -> &mut u32 {
+        &mut self.slots[(key - self.min) as usize]
+    }
+}
+
+impl IntGroups {
+    /// Makes the dense array cover `lo..=hi`, or gives it up when that is too wide.
+    fn cover(&mut self, lo: i64, hi: i64) {
+        if !self.sparse && !DenseSlots::cover(&mut self.dense, lo, hi) {
+            self.go_sparse();
+        }
     }
 
     fn go_sparse(&mut self) {
-        if let Some((min, ids)) = self.dense.take() {
-            for (slot, &id) in ids.iter().enumerate() {
+        if let Some(dense) = self.dense.take() {
+            for (slot, &id) in dense.slots.iter().enumerate() {
                 if id != u32::MAX {
-                    self.map.insert(min + slot as i64, id);
+                    self.map.insert(dense.min + slot as i64, id);
                 }
             }
         }
@@ -170,13 +189,13 @@ impl IntGroups {
         let null = &mut self.null;
         let mut null_id = |row_idx: usize, ids: &mut Ids<'_>| *null.get_or_insert_with(|| ids.fresh(row_idx));
         match &mut self.dense {
-            Some((min, slots)) if !self.sparse => {
+            Some(dense) if !self.sparse => {
                 for (row_idx, &v) in values.iter().enumerate() {
                     let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
                         null_id(row_idx, ids)
                     } else {
                         // In range: `cover` took this batch's range.
-                        let slot = &mut slots[(v - *min) as usize];
+                        let slot = dense.slot(v);
                         if *slot == u32::MAX {
                             *slot = ids.fresh(row_idx);
                         }
@@ -209,8 +228,15 @@ impl IntGroups {
     /// Every (key, group): `None` is the NULL key.
     fn entries(&self) -> Vec<(Option<i64>, u32)> {
         let mut all: Vec<(Option<i64>, u32)> = self.map.iter().map(|(&k, &g)| (Some(k), g)).collect();
-        if let (Some((min, ids)), false) = (&self.dense, self.sparse) {
-            all.extend(ids.iter().enumerate().filter(|(_, &g)| g != u32::MAX).map(|(s, &g)| (Some(min + s as i64), g)));
+        if let (Some(dense), false) = (&self.dense, self.sparse) {
+            all.extend(
+                dense
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &g)| g != u32::MAX)
+                    .map(|(s, &g)| (Some(dense.min + s as i64), g)),
+            );
         }
         all.extend(self.null.map(|g| (None, g)));
         all
@@ -226,8 +252,8 @@ impl IntGroups {
             self.cover(k, k);
         }
         match &mut self.dense {
-            Some((min, slots)) if !self.sparse => {
-                let slot = &mut slots[(k - *min) as usize];
+            Some(dense) if !self.sparse => {
+                let slot = dense.slot(k);
                 let fresh = *slot == u32::MAX;
                 if fresh {
                     *slot = next;
