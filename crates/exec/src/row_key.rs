@@ -69,6 +69,11 @@ impl Hasher for FastHasher {
         self.add(x as u64)
     }
     #[inline]
+    fn write_u128(&mut self, x: u128) {
+        self.add(x as u64);
+        self.add((x >> 64) as u64)
+    }
+    #[inline]
     fn finish(&self) -> u64 {
         let h = self.h ^ (self.h >> 29);
         let h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);

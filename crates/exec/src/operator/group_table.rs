@@ -54,10 +54,13 @@ fn short_text(bytes: &[u8]) -> Option<u128> {
     if bytes.len() > 15 {
         return None;
     }
-    let mut buf = [0u8; 16];
-    buf[..bytes.len()].copy_from_slice(bytes);
-    buf[15] = bytes.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    // A byte loop, not a copy into a buffer: short keys (country codes) would otherwise call
+    // memcpy per row.
+    let mut word = (bytes.len() as u128) << 120;
+    for (k, &b) in bytes.iter().enumerate() {
+        word |= (b as u128) << (8 * k);
+    }
+    Some(word)
 }
 
 /// One key column of [`GroupTable::Pair`].
