@@ -314,6 +314,7 @@ mod tests {
                 left_types: vec![DataType::BigInt],
                 right_types: vec![DataType::BigInt],
                 filter: None,
+                unread: vec![],
             },
         };
         let sum = Expr::Arith {

@@ -274,6 +274,25 @@ impl LogicalPlan {
         }
     }
 
+    /// Lowers the plan like [`LogicalPlan::to_physical`], where only the output columns that
+    /// `exprs` read are used by the parent: a join then need not gather the others.
+    fn lower_read_by<'e>(&self, exprs: impl Iterator<Item = &'e Expr>, snapshot: mvcc::Snapshot) -> exec::PhysicalPlan {
+        match self {
+            LogicalPlan::Join { left, right, kind, on } => {
+                let mut read = vec![false; self.output_types().len()];
+                for e in exprs {
+                    e.visit_columns(&mut |c| {
+                        if let Some(slot) = read.get_mut(c) {
+                            *slot = true;
+                        }
+                    });
+                }
+                lower_join(left, right, *kind, on.as_ref(), Some(read), snapshot)
+            }
+            _ => self.to_physical(snapshot),
+        }
+    }
+
     /// Lowers the plan to an executable one that reads at `snapshot`.
     pub fn to_physical(&self, snapshot: mvcc::Snapshot) -> exec::PhysicalPlan {
         use exec::PhysicalPlan as P;
@@ -287,9 +306,16 @@ impl LogicalPlan {
                 P::Series { args: args.clone(), inclusive: *inclusive, data_type: *data_type }
             }
             LogicalPlan::Filter { input, predicate } => P::Filter { input: lower(input), predicate: predicate.clone() },
-            LogicalPlan::Project { input, exprs } => P::Project { input: lower(input), exprs: exprs.clone() },
+            LogicalPlan::Project { input, exprs } => {
+                P::Project { input: Box::new(input.lower_read_by(exprs.iter(), snapshot)), exprs: exprs.clone() }
+            }
             LogicalPlan::Aggregate { input, group_by, aggregates } => {
-                P::Aggregate { input: lower(input), group_by: group_by.clone(), aggregates: aggregates.clone() }
+                let read = group_by.iter().chain(aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter())));
+                P::Aggregate {
+                    input: Box::new(input.lower_read_by(read, snapshot)),
+                    group_by: group_by.clone(),
+                    aggregates: aggregates.clone(),
+                }
             }
             LogicalPlan::Window { input, windows } => P::Window { input: lower(input), windows: windows.clone() },
             LogicalPlan::Sort { input, keys, fetch } => {
@@ -298,7 +324,7 @@ impl LogicalPlan {
             LogicalPlan::Limit { input, limit, offset } => {
                 P::Limit { input: lower(input), limit: *limit, offset: *offset }
             }
-            LogicalPlan::Join { left, right, kind, on } => lower_join(left, right, *kind, on.as_ref(), snapshot),
+            LogicalPlan::Join { left, right, kind, on } => lower_join(left, right, *kind, on.as_ref(), None, snapshot),
             LogicalPlan::Union { inputs } => {
                 P::Union { inputs: inputs.iter().map(|i| i.to_physical(snapshot)).collect() }
             }
@@ -325,11 +351,29 @@ fn lower_join(
     right: &LogicalPlan,
     kind: JoinKind,
     on: Option<&Expr>,
+    read: Option<Vec<bool>>,
     snapshot: mvcc::Snapshot,
 ) -> exec::PhysicalPlan {
     use exec::PhysicalPlan as P;
     let n_left = left.output_types().len();
-    let spec = |filter| JoinSpec { kind, left_types: left.output_types(), right_types: right.output_types(), filter };
+    let spec = |filter: Option<Expr>| {
+        // Columns the residual filter reads are read too; semi and anti joins output their
+        // left rows whole.
+        let unread = match read.clone() {
+            Some(mut read) if !kind.left_only() => {
+                if let Some(f) = &filter {
+                    f.visit_columns(&mut |c| {
+                        if let Some(slot) = read.get_mut(c) {
+                            *slot = true;
+                        }
+                    });
+                }
+                read.iter().map(|r| !r).collect()
+            }
+            _ => vec![],
+        };
+        JoinSpec { kind, left_types: left.output_types(), right_types: right.output_types(), filter, unread }
+    };
     let side = |e: &Expr| match column_span(e) {
         Some((_, hi)) if hi < n_left => Some(true),
         Some((lo, _)) if lo >= n_left => Some(false),

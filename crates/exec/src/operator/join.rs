@@ -94,23 +94,37 @@ fn joined(
 /// The rows of `batch` at `indices` (all valid row numbers), one column per type. Rows taken
 /// in order exactly once (a probe batch whose every row matched one build row, as a foreign
 /// key join gives) are the batch itself: its columns are shared, not copied.
-fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32]) -> Result<Vec<ArrayRef>> {
+fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32], unread: &[bool]) -> Result<Vec<ArrayRef>> {
     if indices.len() == batch.n_rows && indices.iter().enumerate().all(|(k, &i)| i as usize == k) {
         return Ok(batch.columns.clone());
     }
     if batch.n_rows == 0 {
         return Ok(types.iter().map(|t| new_null_array(t.to_arrow(), indices.len())).collect());
     }
-    batch.columns.iter().map(|c| crate::expr::take_array(c.as_ref(), indices)).collect()
+    batch
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if unread.get(k).copied().unwrap_or(false) {
+                Ok(new_null_array(c.data_type().clone(), indices.len()))
+            } else {
+                crate::expr::take_array(c.as_ref(), indices)
+            }
+        })
+        .collect()
 }
 
-/// The joined rows of matched pairs: each side is (rows, column types, row of each pair).
+/// One side of matched pairs: its rows, column types, row of each pair, and unread columns.
+type Side<'a> = (&'a Batch, &'a [DataType], &'a [u32], &'a [bool]);
+
+/// The joined rows of matched pairs.
 fn joined_matches(
-    (left, left_types, left_idx): (&Batch, &[DataType], &[u32]),
-    (right, right_types, right_idx): (&Batch, &[DataType], &[u32]),
+    (left, left_types, left_idx, left_unread): Side<'_>,
+    (right, right_types, right_idx, right_unread): Side<'_>,
 ) -> Result<Batch> {
-    let mut columns = take_matched(left, left_types, left_idx)?;
-    columns.extend(take_matched(right, right_types, right_idx)?);
+    let mut columns = take_matched(left, left_types, left_idx, left_unread)?;
+    columns.extend(take_matched(right, right_types, right_idx, right_unread)?);
     Ok(Batch { columns, n_rows: left_idx.len() })
 }
 
@@ -138,6 +152,23 @@ pub struct JoinSpec {
     pub right_types: Vec<DataType>,
     /// Residual condition over the joined row (left columns, then right columns).
     pub filter: Option<Expr>,
+    /// The output columns (left, then right) that nothing above the join reads, nor its
+    /// filter (a join key, a column only a scan filter read): a hash join's matched rows get
+    /// NULLs there instead of gathered values. Empty when every column may be read.
+    pub unread: Vec<bool>,
+}
+
+impl JoinSpec {
+    /// The unread flags of the left (`true`) or right side's columns; empty when all are read.
+    fn unread_side(&self, left: bool) -> &[bool] {
+        if self.unread.is_empty() {
+            &[]
+        } else if left {
+            &self.unread[..self.left_types.len()]
+        } else {
+            &self.unread[self.left_types.len()..]
+        }
+    }
 }
 
 /// The hash table of a join's build side: key to the first build row with that key; further
@@ -476,8 +507,8 @@ impl Sink for HashProbe<'_> {
                     probe_idx.iter().for_each(|&p| probe_matched[p as usize] = true);
                 } else {
                     let all = joined_matches(
-                        (&probe, &self.spec.left_types[..], &probe_idx[..]),
-                        (&self.join.build, &self.spec.right_types[..], &build_idx[..]),
+                        (&probe, &self.spec.left_types[..], &probe_idx[..], &[]),
+                        (&self.join.build, &self.spec.right_types[..], &build_idx[..], &[]),
                     )?;
                     let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
                     for (k, &p) in probe_idx.iter().enumerate() {
@@ -495,11 +526,13 @@ impl Sink for HashProbe<'_> {
                 &probe,
                 if self.build_left { &self.spec.right_types[..] } else { &self.spec.left_types[..] },
                 &probe_idx[..],
+                self.spec.unread_side(!self.build_left),
             );
             let build_side = (
                 &self.join.build,
                 if self.build_left { &self.spec.left_types[..] } else { &self.spec.right_types[..] },
                 &build_idx[..],
+                self.spec.unread_side(self.build_left),
             );
             let all = if self.build_left {
                 joined_matches(build_side, probe_side)?
