@@ -17,7 +17,7 @@ use wide::{f64x4, i32x8, i64x4};
 /// validity means every row is valid. `validity`, when given, is as long as `values` (it
 /// may start at any bit offset).
 #[inline]
-fn blocks<T>(values: &[T], validity: Option<&Bitmap>, mut f: impl FnMut(usize, &[T], u64)) {
+pub fn blocks<T>(values: &[T], validity: Option<&Bitmap>, mut f: impl FnMut(usize, &[T], u64)) {
     let full = |len: usize| if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
     match validity {
         None => {
