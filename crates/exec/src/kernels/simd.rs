@@ -410,7 +410,7 @@ fn words_to_bitmap(mut words: Vec<u64>, len: usize, invert: bool) -> Bitmap {
     if invert {
         words.iter_mut().for_each(|w| *w = !*w);
     }
-    if len % 64 != 0 {
+    if !len.is_multiple_of(64) {
         if let Some(last) = words.last_mut() {
             *last &= (1u64 << (len % 64)) - 1;
         }

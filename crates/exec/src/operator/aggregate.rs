@@ -191,11 +191,12 @@ impl Accumulator for CountAcc {
         match input {
             Some(a) if a.data_type() == &arrow::datatypes::DataType::Null => {}
             Some(a) if a.null_count() > 0 && n_groups == 1 => self.counts[0] += (a.len() - a.null_count()) as i64,
-            Some(a) if a.null_count() > 0 => match a.validity() {
-                Some(valid) => crate::kernels::simd::count_grouped(groups, valid, &mut self.counts),
-                // A null type without a bitmap: every row is NULL.
-                None => {}
-            },
+            // (An array with NULLs has a bitmap; the null type, which has none, is above.)
+            Some(a) if a.null_count() > 0 => {
+                if let Some(valid) = a.validity() {
+                    simd::count_grouped(groups, valid, &mut self.counts)
+                }
+            }
             _ if n_groups == 1 => self.counts[0] += groups.len() as i64,
             _ => groups.iter().for_each(|g| self.counts[*g as usize] += 1),
         }
@@ -1162,6 +1163,74 @@ impl Sink for HashAggregate<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::{Float64Array, Int32Array};
+
+    fn acc(func: AggFunc, dt: DataType, ungrouped: bool) -> Box<dyn Accumulator> {
+        let arg = Expr::Literal { value: Value::Null, data_type: dt };
+        make_accumulator_for(&AggregateExpr::new(func, Some(arg), false, dt), ungrouped)
+    }
+
+    /// Typed MIN/MAX per group (dates as i64 slots, NULLs skipped, an all-NULL group NULL),
+    /// for one group (the SIMD reduction) and several, and across a merge.
+    #[test]
+    fn typed_min_max_per_group() {
+        let dates = Int32Array::from([Some(5), None, Some(-3), Some(9), None, Some(7)]).to(DataType::Date.to_arrow());
+        for (func, want) in [(AggFunc::Min, [Some(-3), Some(7), None]), (AggFunc::Max, [Some(9), Some(7), None])] {
+            let mut a = acc(func, DataType::Date, false);
+            a.update(&[0, 0, 0, 0, 2, 1], 3, Some(&dates)).unwrap();
+            let want = Int32Array::from(want).to(DataType::Date.to_arrow());
+            assert_eq!(a.finish(3).unwrap().as_ref(), &want as &dyn Array);
+            let mut one = acc(func, DataType::Date, true);
+            one.update(&[0; 6], 1, Some(&dates.clone().sliced(1, 5))).unwrap();
+            let mut other = acc(func, DataType::Date, true);
+            other.update(&[0], 1, Some(&dates.clone().sliced(0, 1))).unwrap();
+            one.merge(other.as_any_mut(), &[0], 1).unwrap();
+            let got = one.finish(1).unwrap();
+            assert_eq!(Value::from_array(got.as_ref(), 0), Value::Date(if func == AggFunc::Min { -3 } else { 9 }));
+        }
+    }
+
+    /// Float MIN keeps the first of -0 and 0 and skips NaN; MAX is NaN when one is there.
+    #[test]
+    fn typed_float_min_max_order() {
+        let v = Float64Array::from([Some(0.0), Some(f64::NAN), None, Some(-0.0), Some(2.0)]);
+        for ungrouped in [true, false] {
+            let mut min = acc(AggFunc::Min, DataType::Double, ungrouped);
+            min.update(&[0; 5], 1, Some(&v)).unwrap();
+            let got = min.finish(1).unwrap();
+            assert_eq!(Value::from_array(got.as_ref(), 0).as_f64().map(f64::to_bits), Some(0.0f64.to_bits()));
+            let mut max = acc(AggFunc::Max, DataType::Double, ungrouped);
+            max.update(&[0; 5], 1, Some(&v)).unwrap();
+            let got = max.finish(1).unwrap();
+            assert!(Value::from_array(got.as_ref(), 0).as_f64().is_some_and(f64::is_nan));
+        }
+    }
+
+    /// The lane sum without GROUP BY does not depend on how rows are cut into batches, and
+    /// integer sums stay exact past i64 until the final check.
+    #[test]
+    fn ungrouped_sums() {
+        let values: Vec<f64> = (0..37).map(|i| 0.1 * i as f64 + 1e-9 * (i * i) as f64).collect();
+        let whole = {
+            let mut a = acc(AggFunc::Sum, DataType::Double, true);
+            a.update(&[0; 37], 1, Some(&Float64Array::from_slice(&values))).unwrap();
+            a.finish(1).unwrap()
+        };
+        for cut in [1, 2, 3, 5, 36] {
+            let mut a = acc(AggFunc::Sum, DataType::Double, true);
+            for part in values.chunks(cut) {
+                a.update(&vec![0; part.len()], 1, Some(&Float64Array::from_slice(part))).unwrap();
+            }
+            assert_eq!(a.finish(1).unwrap(), whole, "batches of {cut}");
+        }
+        let mut a = acc(AggFunc::Sum, DataType::BigInt, true);
+        let big = PrimitiveArray::<i64>::from_slice([i64::MAX, i64::MAX, -i64::MAX]);
+        a.update(&[0; 3], 1, Some(&big)).unwrap();
+        assert_eq!(Value::from_array(a.finish(1).unwrap().as_ref(), 0), Value::BigInt(i64::MAX));
+        let mut a = acc(AggFunc::Sum, DataType::BigInt, true);
+        a.update(&[0; 2], 1, Some(&big.sliced(0, 2))).unwrap();
+        assert_eq!(a.finish(1).unwrap_err(), ExecError::Overflow("bigint"));
+    }
 
     #[test]
     fn dense_ints_cover_insert_union() {
