@@ -10,7 +10,7 @@
 
 use super::compare::{cmp_f64, CmpOp};
 use arrow::bitmap::Bitmap;
-use wide::{f64x4, i32x8, i64x4};
+use wide::{f64x4, i32x8, i64x4, u64x4};
 
 /// Calls `f(offset, block, bits)` for each block of up to 64 values of `values` and the
 /// validity bits of its rows (bit `i` = row `offset + i`; bits past the block are 0). `None`
@@ -69,54 +69,68 @@ pub fn sum_i64_scalar(values: &[i64], validity: Option<&Bitmap>) -> (i128, i64) 
     (sum, count)
 }
 
-/// [`sum_i64_scalar`] in i64x4 lanes: each value splits into its signed high and unsigned
-/// low 32-bit halves, summed separately in i64 lanes (a lane adds at most 2^16 values
-/// before it is flushed into the i128 total, far from overflowing) and recombined exactly.
+/// [`sum_i64_scalar`] in u64x4 lanes: each value is biased to unsigned (`v + 2^63`, a flip of
+/// the sign bit) and split into its high and low 32-bit halves, summed separately in u64
+/// lanes (a lane adds at most 2^14 halves below 2^32 before it is flushed into a u128, far
+/// from overflowing); the total is recombined exactly and the bias taken off per valid row.
+/// Only logical shifts: AVX2 has no 64-bit arithmetic shift.
 pub fn sum_i64(values: &[i64], validity: Option<&Bitmap>) -> (i128, i64) {
-    const FLUSH_BLOCKS: usize = 1 << 12; // 2^12 blocks of 64 = 2^16 adds per lane
-    let low_mask = i64x4::splat(0xFFFF_FFFF);
-    let (mut hi, mut lo) = (i64x4::ZERO, i64x4::ZERO);
-    let (mut total, mut count, mut pending) = (0i128, 0i64, 0usize);
-    let flush = |hi: &mut i64x4, lo: &mut i64x4, total: &mut i128| {
-        let (h, l) = (hi.to_array(), lo.to_array());
-        *total += ((h.iter().map(|&x| x as i128).sum::<i128>()) << 32) + l.iter().map(|&x| x as i128).sum::<i128>();
-        *hi = i64x4::ZERO;
-        *lo = i64x4::ZERO;
+    const FLUSH_ROWS: usize = 1 << 16;
+    const BIAS: u64 = 1 << 63;
+    let low = u64x4::splat(0xFFFF_FFFF);
+    let mut biased = 0u128;
+    let mut count = 0i64;
+    let fold = |hi: u64x4, lo: u64x4| {
+        (hi.to_array().iter().map(|&x| x as u128).sum::<u128>() << 32)
+            + lo.to_array().iter().map(|&x| x as u128).sum::<u128>()
     };
-    blocks(values, validity, |_, block, bits| {
-        if bits == 0 {
-            return;
-        }
-        count += bits.count_ones() as i64;
-        let mut chunks = block.chunks_exact(4);
-        if bits == u64::MAX {
-            for c in &mut chunks {
-                let v = i64x4::new(load(c));
-                hi += v >> 32;
-                lo += v & low_mask;
+    match validity.filter(|b| b.unset_bits() > 0) {
+        None => {
+            for part in values.chunks(FLUSH_ROWS) {
+                let (mut hi, mut lo) = (u64x4::ZERO, u64x4::ZERO);
+                let mut chunks = part.chunks_exact(4);
+                for c in &mut chunks {
+                    let v = u64x4::new(std::array::from_fn(|i| c[i] as u64 ^ BIAS));
+                    hi += v >> 32;
+                    lo += v & low;
+                }
+                biased += fold(hi, lo) + chunks.remainder().iter().map(|&v| (v as u64 ^ BIAS) as u128).sum::<u128>();
             }
-        } else {
-            for (i, c) in (&mut chunks).enumerate() {
-                let v = i64x4::new(lanes(c, bits >> (4 * i), 0));
-                hi += v >> 32;
-                lo += v & low_mask;
-            }
+            count = values.len() as i64;
         }
-        let rest = chunks.remainder();
-        let base = block.len() - rest.len();
-        for (i, &v) in rest.iter().enumerate() {
-            if bits >> (base + i) & 1 != 0 {
-                total += v as i128;
-            }
+        Some(validity) => {
+            let (mut hi, mut lo) = (u64x4::ZERO, u64x4::ZERO);
+            let mut pending = 0usize;
+            blocks(values, Some(validity), |_, block, bits| {
+                if bits == 0 {
+                    return;
+                }
+                count += bits.count_ones() as i64;
+                let mut chunks = block.chunks_exact(4);
+                for (i, c) in (&mut chunks).enumerate() {
+                    // NULL rows read as i64::MIN, which the bias turns into 0.
+                    let l: [i64; 4] = lanes(c, bits >> (4 * i), i64::MIN);
+                    let v = u64x4::new(l.map(|x| x as u64 ^ BIAS));
+                    hi += v >> 32;
+                    lo += v & low;
+                }
+                let rest = chunks.remainder();
+                let base = block.len() - rest.len();
+                for (i, &v) in rest.iter().enumerate() {
+                    if bits >> (base + i) & 1 != 0 {
+                        biased += (v as u64 ^ BIAS) as u128;
+                    }
+                }
+                pending += block.len();
+                if pending >= FLUSH_ROWS {
+                    biased += fold(hi, lo);
+                    (hi, lo, pending) = (u64x4::ZERO, u64x4::ZERO, 0);
+                }
+            });
+            biased += fold(hi, lo);
         }
-        pending += 1;
-        if pending == FLUSH_BLOCKS {
-            flush(&mut hi, &mut lo, &mut total);
-            pending = 0;
-        }
-    });
-    flush(&mut hi, &mut lo, &mut total);
-    (total, count)
+    }
+    (biased as i128 - ((count as i128) << 63), count)
 }
 
 macro_rules! sum_narrow {
@@ -139,6 +153,18 @@ macro_rules! sum_narrow {
             const FLUSH_BLOCKS: usize = 1 << 16;
             let mut acc = i64x4::ZERO;
             let (mut total, mut count, mut pending) = (0i128, 0i64, 0usize);
+            if validity.is_none_or(|b| b.unset_bits() == 0) {
+                for part in values.chunks(FLUSH_BLOCKS * 64) {
+                    let mut chunks = part.chunks_exact(4);
+                    for c in &mut chunks {
+                        acc += i64x4::new(std::array::from_fn(|i| c[i] as i64));
+                    }
+                    total += chunks.remainder().iter().map(|&v| v as i128).sum::<i128>();
+                    total += acc.to_array().iter().map(|&x| x as i128).sum::<i128>();
+                    acc = i64x4::ZERO;
+                }
+                return (total, values.len() as i64);
+            }
             blocks(values, validity, |_, block, bits| {
                 if bits == 0 {
                     return;
@@ -293,6 +319,14 @@ where
 {
     let mut acc = V::from([identity; N]);
     let mut scalar = identity;
+    if validity.is_none_or(|b| b.unset_bits() == 0) {
+        let mut chunks = values.chunks_exact(N);
+        for c in &mut chunks {
+            acc = vop(acc, V::from(load(c)));
+        }
+        let rest = chunks.remainder().iter().fold(scalar, |a, &b| op(a, b));
+        return (!values.is_empty()).then(|| <[T; N]>::from(acc).into_iter().fold(rest, op));
+    }
     let mut count = 0u64;
     blocks(values, validity, |_, block, bits| {
         if bits == 0 {
@@ -347,10 +381,10 @@ pub fn min_max_f64_scalar(values: &[f64], validity: Option<&Bitmap>, is_min: boo
     best
 }
 
-/// [`min_max_f64_scalar`] in f64x4 lanes. The lanes cannot tell which of -0 and 0 came
-/// first, nor place NaN, nor tell a real infinity from a NULL row's filler, so a block
-/// holding a valid NaN, or a result of 0 or of the filler infinity, is settled by the scalar
-/// reference (rare in data; the common case stays one pass of lane min/max).
+/// [`min_max_f64_scalar`] in f64x4 lanes (NULL rows read as the infinity that loses). The
+/// lanes cannot order NaN, so input with a valid NaN is settled by the scalar reference
+/// (rare in data); nor can they tell which of -0 and 0 came first, so a zero result is the
+/// first valid zero in row order.
 pub fn min_max_f64(values: &[f64], validity: Option<&Bitmap>, is_min: bool) -> Option<f64> {
     let fill = if is_min { f64::INFINITY } else { f64::NEG_INFINITY };
     let mut acc = f64x4::splat(fill);
@@ -394,9 +428,18 @@ pub fn min_max_f64(values: &[f64], validity: Option<&Bitmap>, is_min: bool) -> O
     }
     let lanes = acc.to_array();
     let best = lanes.into_iter().fold(scalar, |a, b| if (is_min && b < a) || (!is_min && b > a) { b } else { a });
-    if nan.any() || scalar.is_nan() || best == 0.0 || best == fill {
+    if nan.any() || scalar.is_nan() {
         return min_max_f64_scalar(values, validity, is_min);
     }
+    if best == 0.0 {
+        // -0 or 0: the first valid zero in row order.
+        return values
+            .iter()
+            .enumerate()
+            .find(|(i, v)| **v == 0.0 && validity.is_none_or(|b| b.get_bit(*i)))
+            .map(|(_, v)| *v);
+    }
+    // (A result equal to the filler is a valid infinity: the filler is only a lane's start.)
     Some(best)
 }
 
@@ -437,6 +480,7 @@ fn pred_words<T: Copy + Default, V: Copy + From<[T; N]>, const N: usize>(
         let mut word = 0u64;
         for (i, c) in block.chunks(N).enumerate() {
             let b = match r {
+                Some(r) if c.len() == N => V::from(load(&r[i * N..i * N + N])),
                 Some(r) => padded(&r[i * N..i * N + c.len()]),
                 None => scalar_rhs,
             };
@@ -571,7 +615,7 @@ pub enum LaneOp {
 }
 
 macro_rules! int_arith {
-    ($name:ident, $scalar_name:ident, $t:ty) => {
+    ($name:ident, $scalar_name:ident, $t:ty, $v:ty, $n:literal) => {
         /// `lhs[i] op rhs[i]`, or `None` when it overflows on a row `validity` marks valid
         /// (rows it marks NULL hold an unspecified value).
         pub fn $scalar_name(op: LaneOp, lhs: &[$t], rhs: &[$t], validity: Option<&Bitmap>) -> Option<Vec<$t>> {
@@ -592,27 +636,36 @@ macro_rules! int_arith {
         }
 
         /// The scalar reference without a branch per row: wrapping results and an overflow
-        /// bit per row (sign rule for `+`/`-`, `overflowing_mul` for `*`), checked against
-        /// the validity 64 rows at a time. Invalid rows that overflow hold the wrapped value.
+        /// bit per row (the sign rule in SIMD lanes for `+`/`-`, `overflowing_mul` for `*`),
+        /// checked against the validity 64 rows at a time. Invalid rows that overflow hold
+        /// the wrapped value.
         pub fn $name(op: LaneOp, lhs: &[$t], rhs: &[$t], validity: Option<&Bitmap>) -> Option<Vec<$t>> {
             let mut out: Vec<$t> = Vec::with_capacity(lhs.len());
             let mut overflow = false;
             blocks(lhs, validity, |offset, block, bits| {
                 let r = &rhs[offset..offset + block.len()];
                 let mut word = 0u64;
+                let (mut ca, mut cb) = (block.chunks_exact($n), r.chunks_exact($n));
                 match op {
-                    LaneOp::Add => {
-                        for (i, (&a, &b)) in block.iter().zip(r).enumerate() {
-                            let s = a.wrapping_add(b);
-                            out.push(s);
-                            word |= (((a ^ s) & (b ^ s)) < 0) as u64 * (1 << i);
+                    LaneOp::Add | LaneOp::Sub => {
+                        // Overflow is the sign bit of (a ^ s) & (b ^ s) for +, of (a ^ b) & (a ^ s) for -.
+                        for (i, (a, b)) in (&mut ca).zip(&mut cb).enumerate() {
+                            let (a, b) = (<$v>::new(load(a)), <$v>::new(load(b)));
+                            let (s, o) = if op == LaneOp::Add {
+                                let s = a + b;
+                                (s, (a ^ s) & (b ^ s))
+                            } else {
+                                let s = a - b;
+                                (s, (a ^ b) & (a ^ s))
+                            };
+                            out.extend_from_slice(s.as_array());
+                            word |= (o.to_bitmask() as u64) << ($n * i);
                         }
-                    }
-                    LaneOp::Sub => {
-                        for (i, (&a, &b)) in block.iter().zip(r).enumerate() {
-                            let s = a.wrapping_sub(b);
+                        let base = block.len() - ca.remainder().len();
+                        for (i, (&a, &b)) in ca.remainder().iter().zip(cb.remainder()).enumerate() {
+                            let (s, o) = if op == LaneOp::Add { a.overflowing_add(b) } else { a.overflowing_sub(b) };
                             out.push(s);
-                            word |= (((a ^ b) & (a ^ s)) < 0) as u64 * (1 << i);
+                            word |= (o as u64) << (base + i);
                         }
                     }
                     LaneOp::Mul => {
@@ -630,8 +683,8 @@ macro_rules! int_arith {
     };
 }
 
-int_arith!(arith_i64, arith_i64_scalar, i64);
-int_arith!(arith_i32, arith_i32_scalar, i32);
+int_arith!(arith_i64, arith_i64_scalar, i64, i64x4, 4);
+int_arith!(arith_i32, arith_i32_scalar, i32, i32x8, 8);
 
 /// `lhs[i] op rhs[i]` for floats.
 pub fn arith_f64_scalar(op: LaneOp, lhs: &[f64], rhs: &[f64]) -> Vec<f64> {
