@@ -1,9 +1,11 @@
 //! Arithmetic: `+ - * / %` on same-typed numeric arrays, plus date arithmetic.
 //! Integer overflow and division by zero are errors, as in PostgreSQL.
 
+use super::simd::{self, LaneOp};
 use super::{as_prim, binary_try};
 use crate::error::{ExecError, Result};
 use arrow::array::{Array, PrimitiveArray};
+use arrow::bitmap::Bitmap;
 use storage::{ArrayRef, DataType};
 
 /// An arithmetic operator.
@@ -93,6 +95,20 @@ mod num_like {
 
 /// `lhs op rhs` where both arrays have type `dt` (the binder casts operands to a common type).
 pub fn arith(op: ArithOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Result<ArrayRef> {
+    let lane_op = match op {
+        ArithOp::Add => Some(LaneOp::Add),
+        ArithOp::Sub => Some(LaneOp::Sub),
+        ArithOp::Mul => Some(LaneOp::Mul),
+        ArithOp::Div | ArithOp::Mod => None,
+    };
+    match (dt, lane_op) {
+        (DataType::Integer, Some(op)) => return lanes(lhs, rhs, dt, |l, r, v| simd::arith_i32(op, l, r, v), "integer"),
+        (DataType::BigInt, Some(op)) => return lanes(lhs, rhs, dt, |l, r, v| simd::arith_i64(op, l, r, v), "bigint"),
+        (DataType::Double, Some(op)) => {
+            return lanes(lhs, rhs, dt, |l: &[f64], r: &[f64], _| Some(simd::arith_f64(op, l, r)), "double precision")
+        }
+        _ => {}
+    }
     match dt {
         DataType::SmallInt => int_arith::<i16>(lhs, rhs, dt, int_op!(i16, "smallint")(op)),
         DataType::Integer => int_arith::<i32>(lhs, rhs, dt, int_op!(i32, "integer")(op)),
@@ -105,6 +121,23 @@ pub fn arith(op: ArithOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Res
         }
         other => Err(ExecError::Internal(format!("arithmetic on {other}"))),
     }
+}
+
+/// `+ - *` by a SIMD kernel: `kernel` returns `None` when a valid row overflows.
+fn lanes<T: arrow::types::NativeType>(
+    lhs: &dyn Array,
+    rhs: &dyn Array,
+    dt: DataType,
+    kernel: impl Fn(&[T], &[T], Option<&Bitmap>) -> Option<Vec<T>>,
+    type_name: &'static str,
+) -> Result<ArrayRef> {
+    let (lhs, rhs) = (as_prim::<T>(lhs)?, as_prim::<T>(rhs)?);
+    if lhs.len() != rhs.len() {
+        return Err(ExecError::Internal(format!("arithmetic on {} rows with {}", lhs.len(), rhs.len())));
+    }
+    let validity = super::combine_validity(lhs.validity(), rhs.validity());
+    let out = kernel(lhs.values(), rhs.values(), validity.as_ref()).ok_or(ExecError::Overflow(type_name))?;
+    Ok(PrimitiveArray::new(dt.to_arrow(), out.into(), validity).boxed())
 }
 
 /// `date ± days` (days as INTEGER).

@@ -1,7 +1,7 @@
 //! Comparisons `= <> < <= > >=` of same-typed arrays into a BooleanArray. Floats order as
 //! PostgreSQL orders them: NaN equals NaN and is greater than every other value; -0 = 0.
 
-use super::{as_prim, combine_validity};
+use super::{as_prim, combine_validity, simd};
 use crate::error::{ExecError, Result};
 use arrow::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
 use arrow::bitmap::{Bitmap, MutableBitmap};
@@ -91,18 +91,33 @@ fn cmp_prim<T: NativeType>(
     BooleanArray::new(arrow::datatypes::DataType::Boolean, bits.into(), validity)
 }
 
+/// A column-against-column comparison by a SIMD kernel over the value slices.
+fn cmp_lanes<T: NativeType>(
+    lhs: &PrimitiveArray<T>,
+    rhs: &PrimitiveArray<T>,
+    kernel: impl Fn(&[T], &[T]) -> Bitmap,
+) -> Result<BooleanArray> {
+    if lhs.len() != rhs.len() {
+        return Err(ExecError::Internal(format!("comparing {} rows with {}", lhs.len(), rhs.len())));
+    }
+    let validity = combine_validity(lhs.validity(), rhs.validity());
+    Ok(BooleanArray::new(arrow::datatypes::DataType::Boolean, kernel(lhs.values(), rhs.values()), validity))
+}
+
 /// `lhs op rhs` for two arrays of logical type `dt`.
 pub fn compare(op: CmpOp, lhs: &dyn Array, rhs: &dyn Array, dt: DataType) -> Result<BooleanArray> {
     Ok(match dt {
         DataType::SmallInt => cmp_prim(op, as_prim::<i16>(lhs)?, as_prim::<i16>(rhs)?, |a, b| a.cmp(&b)),
         DataType::Integer | DataType::Date => {
-            cmp_prim(op, as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, |a, b| a.cmp(&b))
+            cmp_lanes(as_prim::<i32>(lhs)?, as_prim::<i32>(rhs)?, |l, r| simd::compare_i32_cols(op, l, r))?
         }
         DataType::BigInt | DataType::Timestamp => {
-            cmp_prim(op, as_prim::<i64>(lhs)?, as_prim::<i64>(rhs)?, |a, b| a.cmp(&b))
+            cmp_lanes(as_prim::<i64>(lhs)?, as_prim::<i64>(rhs)?, |l, r| simd::compare_i64_cols(op, l, r))?
         }
         DataType::Real => cmp_prim(op, as_prim::<f32>(lhs)?, as_prim::<f32>(rhs)?, |a, b| cmp_f64(a as f64, b as f64)),
-        DataType::Double => cmp_prim(op, as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, cmp_f64),
+        DataType::Double => {
+            cmp_lanes(as_prim::<f64>(lhs)?, as_prim::<f64>(rhs)?, |l, r| simd::compare_f64_cols(op, l, r))?
+        }
         DataType::Interval => {
             cmp_prim(op, as_prim::<months_days_ns>(lhs)?, as_prim::<months_days_ns>(rhs)?, cmp_interval)
         }
@@ -149,16 +164,19 @@ pub fn compare_scalar(op: CmpOp, lhs: &dyn Array, rhs: &Value) -> Result<Option<
         let bits: Bitmap = a.values().iter().map(|&x| op.holds(cmp_f64(conv(x), v))).collect();
         BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, a.validity().cloned())
     }
+    fn lanes<T: NativeType>(a: &PrimitiveArray<T>, kernel: impl Fn(&[T]) -> Bitmap) -> BooleanArray {
+        BooleanArray::new(arrow::datatypes::DataType::Boolean, kernel(a.values()), a.validity().cloned())
+    }
     let dt = DataType::from_arrow(lhs.data_type());
     Ok(Some(match (dt, rhs) {
         (Some(DataType::SmallInt), Value::SmallInt(v)) => ints(op, as_prim::<i16>(lhs)?, *v),
         (Some(DataType::Integer), Value::Integer(v)) | (Some(DataType::Date), Value::Date(v)) => {
-            ints(op, as_prim::<i32>(lhs)?, *v)
+            lanes(as_prim::<i32>(lhs)?, |x| simd::compare_i32(op, x, *v))
         }
         (Some(DataType::BigInt), Value::BigInt(v)) | (Some(DataType::Timestamp), Value::Timestamp(v)) => {
-            ints(op, as_prim::<i64>(lhs)?, *v)
+            lanes(as_prim::<i64>(lhs)?, |x| simd::compare_i64(op, x, *v))
         }
-        (Some(DataType::Double), Value::Double(v)) => floats(op, as_prim::<f64>(lhs)?, *v, |x| x),
+        (Some(DataType::Double), Value::Double(v)) => lanes(as_prim::<f64>(lhs)?, |x| simd::compare_f64(op, x, *v)),
         (Some(DataType::Real), Value::Real(v)) => floats(op, as_prim::<f32>(lhs)?, *v as f64, |x| x as f64),
         (Some(DataType::Text), Value::Text(v)) => {
             let a = downcast_utf8(lhs)?;

@@ -7,6 +7,7 @@ pub mod boolean;
 pub mod cast;
 pub mod compare;
 pub mod like;
+pub mod simd;
 pub mod text;
 
 use arrow::array::{Array, PrimitiveArray};

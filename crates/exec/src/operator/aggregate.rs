@@ -8,6 +8,7 @@ use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_array, Expr};
 use crate::kernels::as_prim;
+use crate::kernels::simd::{self, F64Lanes};
 use crate::row_key::{FastSet, RowKeys};
 use arrow::array::{Array, PrimitiveArray};
 use arrow::types::NativeType;
@@ -208,11 +209,11 @@ impl Accumulator for CountAcc {
         self.counts.resize(n_groups, 0);
         match input {
             Some(a) if a.data_type() == &arrow::datatypes::DataType::Null => {}
+            Some(a) if a.null_count() > 0 && n_groups == 1 => self.counts[0] += (a.len() - a.null_count()) as i64,
+            // (An array with NULLs has a bitmap; the null type, which has none, is above.)
             Some(a) if a.null_count() > 0 => {
-                for (row_idx, g) in groups.iter().enumerate() {
-                    if a.is_valid(row_idx) {
-                        self.counts[*g as usize] += 1;
-                    }
+                if let Some(valid) = a.validity() {
+                    simd::count_grouped(groups, valid, &mut self.counts)
                 }
             }
             _ if n_groups == 1 => self.counts[0] += groups.len() as i64,
@@ -247,6 +248,9 @@ struct SumAvgAcc {
     ints: Vec<i128>,
     floats: Vec<f64>,
     counts: Vec<i64>,
+    /// Without GROUP BY: the float sum in four lanes (see [`F64Lanes`]), added to
+    /// `floats[0]` at the end; `None` with GROUP BY (rows add to their group in row order).
+    lanes: Option<F64Lanes>,
 }
 
 /// Adds each valid value of `a` (converted by `conv`) to its group's sum and count.
@@ -274,12 +278,61 @@ fn sum_into<T: NativeType, S: Copy + std::ops::AddAssign>(
                 counts[g as usize] += 1;
             }
         }
-        Some(validity) => {
-            for ((&v, &g), ok) in values.iter().zip(groups).zip(validity.iter()) {
-                if ok {
+        Some(validity) => simd::blocks(values, Some(validity), |offset, block, mut bits| {
+            let groups = &groups[offset..offset + block.len()];
+            if bits == u64::MAX {
+                for (&v, &g) in block.iter().zip(groups) {
                     sums[g as usize] += conv(v);
                     counts[g as usize] += 1;
                 }
+            } else {
+                while bits != 0 {
+                    let i = bits.trailing_zeros() as usize;
+                    sums[groups[i] as usize] += conv(block[i]);
+                    counts[groups[i] as usize] += 1;
+                    bits &= bits - 1;
+                }
+            }
+        }),
+    }
+}
+
+/// Without GROUP BY: adds the valid values of `input` to the one group's sums with the
+/// SIMD kernels; false for types they do not cover.
+fn sum_ungrouped(input: &dyn Array, ints: &mut i128, lanes: &mut F64Lanes, count: &mut i64) -> Result<bool> {
+    fn add((sum, n): (i128, i64), ints: &mut i128, count: &mut i64) {
+        *ints += sum;
+        *count += n;
+    }
+    match DataType::from_arrow(input.data_type()) {
+        Some(DataType::SmallInt) => {
+            let a = as_prim::<i16>(input)?;
+            add(simd::sum_i16(a.values(), a.validity()), ints, count);
+        }
+        Some(DataType::Integer) => {
+            let a = as_prim::<i32>(input)?;
+            add(simd::sum_i32(a.values(), a.validity()), ints, count);
+        }
+        Some(DataType::BigInt) => {
+            let a = as_prim::<i64>(input)?;
+            add(simd::sum_i64(a.values(), a.validity()), ints, count);
+        }
+        Some(DataType::Double) => {
+            let a = as_prim::<f64>(input)?;
+            *count += simd::sum_f64(a.values(), a.validity(), lanes);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+impl SumAvgAcc {
+    /// Moves the lane sum into `floats[0]` (lanes continue from zero).
+    fn fold_lanes(&mut self) {
+        if let Some(lanes) = &mut self.lanes {
+            if let Some(f) = self.floats.first_mut() {
+                *f += lanes.total();
+                *lanes = F64Lanes { phase: lanes.phase, ..F64Lanes::default() };
             }
         }
     }
@@ -291,6 +344,11 @@ impl Accumulator for SumAvgAcc {
         self.floats.resize(n_groups, 0.0);
         self.counts.resize(n_groups, 0);
         let input = input.ok_or_else(|| ExecError::Internal("SUM without argument".into()))?;
+        if let Some(lanes) = &mut self.lanes {
+            if sum_ungrouped(input, &mut self.ints[0], lanes, &mut self.counts[0])? {
+                return Ok(());
+            }
+        }
         let (ints, floats, counts) = (&mut self.ints[..], &mut self.floats[..], &mut self.counts[..]);
         match DataType::from_arrow(input.data_type()) {
             Some(DataType::SmallInt) => sum_into(as_prim::<i16>(input)?, groups, ints, counts, |v| v as i128),
@@ -310,6 +368,7 @@ impl Accumulator for SumAvgAcc {
 
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<SumAvgAcc>(other)?;
+        other.fold_lanes();
         self.ints.resize(n_groups, 0);
         self.floats.resize(n_groups, 0.0);
         self.counts.resize(n_groups, 0);
@@ -326,6 +385,7 @@ impl Accumulator for SumAvgAcc {
         self.ints.resize(n_groups, 0);
         self.floats.resize(n_groups, 0.0);
         self.counts.resize(n_groups, 0);
+        self.fold_lanes();
         let mut values = Vec::with_capacity(n_groups);
         for g in 0..n_groups {
             let n = self.counts[g];
@@ -343,43 +403,197 @@ impl Accumulator for SumAvgAcc {
     }
 }
 
-/// MIN and MAX over any orderable type.
+/// MIN and MAX over any orderable type: integer-like types (SMALLINT, INTEGER, DATE,
+/// BIGINT, TIMESTAMP) keep an i64 per group, floats an f64 per group, others a [`Value`].
 struct MinMaxAcc {
     is_min: bool,
     out: DataType,
-    best: Vec<Value>,
+    best: Best,
+}
+
+/// The per-group best values of a [`MinMaxAcc`]; `has[g]` is false while group `g` has seen
+/// no non-NULL value.
+enum Best {
+    Ints { best: Vec<i64>, has: Vec<bool> },
+    Floats { best: Vec<f64>, has: Vec<bool> },
+    Values(Vec<Value>),
 }
 
 impl MinMaxAcc {
-    /// Whether the non-NULL `v` replaces `slot`.
-    fn better(&self, v: &Value, slot: &Value) -> bool {
-        slot.is_null() || {
-            let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
-                crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
-            } else {
-                v.total_cmp(slot)
-            };
-            if self.is_min {
-                ord.is_lt()
-            } else {
-                ord.is_gt()
+    fn new(is_min: bool, out: DataType) -> MinMaxAcc {
+        let best = match out {
+            t if is_int_like(t) => Best::Ints { best: vec![], has: vec![] },
+            DataType::Real | DataType::Double => Best::Floats { best: vec![], has: vec![] },
+            _ => Best::Values(vec![]),
+        };
+        MinMaxAcc { is_min, out, best }
+    }
+
+    fn resize(&mut self, n_groups: usize) {
+        let fill = if self.is_min { i64::MAX } else { i64::MIN };
+        match &mut self.best {
+            Best::Ints { best, has } => {
+                best.resize(n_groups, fill);
+                has.resize(n_groups, false);
             }
+            Best::Floats { best, has } => {
+                best.resize(n_groups, 0.0);
+                has.resize(n_groups, false);
+            }
+            Best::Values(best) => best.resize(n_groups, Value::Null),
         }
     }
 }
 
+/// Whether the non-NULL `v` replaces `slot` (MIN when `is_min`, else MAX).
+fn better_value(is_min: bool, v: &Value, slot: &Value) -> bool {
+    slot.is_null() || {
+        let ord = if matches!(v, Value::Real(_) | Value::Double(_)) {
+            crate::kernels::compare::cmp_f64(v.as_f64().unwrap_or(0.0), slot.as_f64().unwrap_or(0.0))
+        } else {
+            v.total_cmp(slot)
+        };
+        if is_min {
+            ord.is_lt()
+        } else {
+            ord.is_gt()
+        }
+    }
+}
+
+/// Whether float `v` replaces `slot` (PostgreSQL order; the first of equal values stays).
+#[inline]
+fn better_f64(is_min: bool, v: f64, slot: f64) -> bool {
+    let ord = crate::kernels::compare::cmp_f64(v, slot);
+    if is_min {
+        ord.is_lt()
+    } else {
+        ord.is_gt()
+    }
+}
+
+/// Folds each valid value of `a` into its group's slot with `pick` (min or max); one group
+/// takes the SIMD reduction `reduce`.
+fn min_max_ints<T: NativeType + Into<i64>>(
+    a: &PrimitiveArray<T>,
+    groups: &[u32],
+    best: &mut [i64],
+    has: &mut [bool],
+    pick: impl Fn(i64, i64) -> i64,
+    reduce: impl Fn(&[T], Option<&arrow::bitmap::Bitmap>) -> Option<T>,
+) {
+    let values = a.values().as_slice();
+    if best.len() == 1 {
+        if let Some(v) = reduce(values, a.validity()) {
+            best[0] = pick(best[0], v.into());
+            has[0] = true;
+        }
+        return;
+    }
+    simd::blocks(values, a.validity(), |offset, block, mut bits| {
+        let groups = &groups[offset..offset + block.len()];
+        if bits == u64::MAX {
+            for (&v, &g) in block.iter().zip(groups) {
+                let g = g as usize;
+                best[g] = pick(best[g], v.into());
+                has[g] = true;
+            }
+        } else {
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                let g = groups[i] as usize;
+                best[g] = pick(best[g], block[i].into());
+                has[g] = true;
+                bits &= bits - 1;
+            }
+        }
+    });
+}
+
+/// [`min_max_ints`] for floats in PostgreSQL's order, keeping the first of equal values.
+fn min_max_floats<T: NativeType + Into<f64>>(
+    a: &PrimitiveArray<T>,
+    groups: &[u32],
+    best: &mut [f64],
+    has: &mut [bool],
+    is_min: bool,
+) {
+    let values = a.values().as_slice();
+    let mut add = |g: usize, v: f64| {
+        if !has[g] || better_f64(is_min, v, best[g]) {
+            best[g] = v;
+            has[g] = true;
+        }
+    };
+    simd::blocks(values, a.validity(), |offset, block, mut bits| {
+        let groups = &groups[offset..offset + block.len()];
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            add(groups[i] as usize, block[i].into());
+            bits &= bits - 1;
+        }
+    });
+}
+
 impl Accumulator for MinMaxAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
-        self.best.resize(n_groups, Value::Null);
+        self.resize(n_groups);
         let input = input.ok_or_else(|| ExecError::Internal("MIN without argument".into()))?;
-        for (row_idx, g) in groups.iter().enumerate() {
-            if input.is_null(row_idx) {
-                continue;
+        let is_min = self.is_min;
+        let dt = DataType::from_arrow(input.data_type());
+        match (&mut self.best, dt) {
+            (Best::Ints { best, has }, Some(DataType::SmallInt)) => {
+                let a = as_prim::<i16>(input)?;
+                if is_min {
+                    min_max_ints(a, groups, best, has, i64::min, simd::min_i16)
+                } else {
+                    min_max_ints(a, groups, best, has, i64::max, simd::max_i16)
+                }
             }
-            let v = Value::from_array(input, row_idx);
-            if self.better(&v, &self.best[*g as usize]) {
-                self.best[*g as usize] = v;
+            (Best::Ints { best, has }, Some(DataType::Integer | DataType::Date)) => {
+                let a = as_prim::<i32>(input)?;
+                if is_min {
+                    min_max_ints(a, groups, best, has, i64::min, simd::min_i32)
+                } else {
+                    min_max_ints(a, groups, best, has, i64::max, simd::max_i32)
+                }
             }
+            (Best::Ints { best, has }, Some(DataType::BigInt | DataType::Timestamp)) => {
+                let a = as_prim::<i64>(input)?;
+                if is_min {
+                    min_max_ints(a, groups, best, has, i64::min, simd::min_i64)
+                } else {
+                    min_max_ints(a, groups, best, has, i64::max, simd::max_i64)
+                }
+            }
+            (Best::Floats { best, has }, Some(DataType::Double)) if n_groups == 1 => {
+                let a = as_prim::<f64>(input)?;
+                if let Some(v) = simd::min_max_f64(a.values(), a.validity(), is_min) {
+                    if !has[0] || better_f64(is_min, v, best[0]) {
+                        best[0] = v;
+                        has[0] = true;
+                    }
+                }
+            }
+            (Best::Floats { best, has }, Some(DataType::Double)) => {
+                min_max_floats(as_prim::<f64>(input)?, groups, best, has, is_min)
+            }
+            (Best::Floats { best, has }, Some(DataType::Real)) => {
+                min_max_floats(as_prim::<f32>(input)?, groups, best, has, is_min)
+            }
+            (Best::Values(best), _) => {
+                for (row_idx, g) in groups.iter().enumerate() {
+                    if input.is_null(row_idx) {
+                        continue;
+                    }
+                    let v = Value::from_array(input, row_idx);
+                    if better_value(is_min, &v, &best[*g as usize]) {
+                        best[*g as usize] = v;
+                    }
+                }
+            }
+            (_, Some(DataType::Null)) => {}
+            _ => return Err(ExecError::Internal(format!("MIN/MAX of {:?} into {}", input.data_type(), self.out))),
         }
         Ok(())
     }
@@ -390,18 +604,68 @@ impl Accumulator for MinMaxAcc {
 
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<MinMaxAcc>(other)?;
-        self.best.resize(n_groups, Value::Null);
-        for (g, v) in std::mem::take(&mut other.best).into_iter().enumerate() {
-            if !v.is_null() && self.better(&v, &self.best[map[g] as usize]) {
-                self.best[map[g] as usize] = v;
+        self.resize(n_groups);
+        let is_min = self.is_min;
+        match (&mut self.best, &mut other.best) {
+            (Best::Ints { best, has }, Best::Ints { best: theirs, has: their_has }) => {
+                for (g, (&v, &ok)) in theirs.iter().zip(their_has.iter()).enumerate() {
+                    if ok {
+                        let to = map[g] as usize;
+                        best[to] = if is_min { best[to].min(v) } else { best[to].max(v) };
+                        has[to] = true;
+                    }
+                }
             }
+            (Best::Floats { best, has }, Best::Floats { best: theirs, has: their_has }) => {
+                for (g, (&v, &ok)) in theirs.iter().zip(their_has.iter()).enumerate() {
+                    let to = map[g] as usize;
+                    if ok && (!has[to] || better_f64(is_min, v, best[to])) {
+                        best[to] = v;
+                        has[to] = true;
+                    }
+                }
+            }
+            (Best::Values(best), Best::Values(theirs)) => {
+                for (g, v) in std::mem::take(theirs).into_iter().enumerate() {
+                    let to = map[g] as usize;
+                    if !v.is_null() && better_value(is_min, &v, &best[to]) {
+                        best[to] = v;
+                    }
+                }
+            }
+            _ => return Err(ExecError::Internal("merging different MIN/MAX states".into())),
         }
         Ok(())
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.best.resize(n_groups, Value::Null);
-        Ok(values_to_array(self.out, &self.best))
+        self.resize(n_groups);
+        let out = self.out;
+        let values: Vec<Value> = match &self.best {
+            Best::Ints { best, has } => best
+                .iter()
+                .zip(has.iter())
+                .map(|(&v, &ok)| match (ok, out) {
+                    (false, _) => Value::Null,
+                    (true, DataType::SmallInt) => Value::SmallInt(v as i16),
+                    (true, DataType::Integer) => Value::Integer(v as i32),
+                    (true, DataType::Date) => Value::Date(v as i32),
+                    (true, DataType::Timestamp) => Value::Timestamp(v),
+                    (true, _) => Value::BigInt(v),
+                })
+                .collect(),
+            Best::Floats { best, has } => best
+                .iter()
+                .zip(has.iter())
+                .map(|(&v, &ok)| match (ok, out) {
+                    (false, _) => Value::Null,
+                    (true, DataType::Real) => Value::Real(v as f32),
+                    (true, _) => Value::Double(v),
+                })
+                .collect(),
+            Best::Values(best) => return Ok(values_to_array(out, best)),
+        };
+        Ok(values_to_array(out, &values))
     }
 }
 
@@ -668,6 +932,12 @@ impl Accumulator for DistinctAcc {
 }
 
 pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
+    make_accumulator_for(agg, false)
+}
+
+/// The accumulator of `agg`; `ungrouped` when the aggregate has no GROUP BY (one group, so
+/// float sums may use the lane kernels).
+fn make_accumulator_for(agg: &AggregateExpr, ungrouped: bool) -> Box<dyn Accumulator> {
     let inner: Box<dyn Accumulator> = match agg.func {
         AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![] }),
         AggFunc::Sum | AggFunc::Avg if agg.data_type == DataType::Interval => {
@@ -679,10 +949,9 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
             ints: vec![],
             floats: vec![],
             counts: vec![],
+            lanes: ungrouped.then(F64Lanes::default),
         }),
-        AggFunc::Min | AggFunc::Max => {
-            Box::new(MinMaxAcc { is_min: agg.func == AggFunc::Min, out: agg.data_type, best: vec![] })
-        }
+        AggFunc::Min | AggFunc::Max => Box::new(MinMaxAcc::new(agg.func == AggFunc::Min, agg.data_type)),
         AggFunc::StddevSamp | AggFunc::StddevPop | AggFunc::VarSamp | AggFunc::VarPop => {
             Box::new(super::accumulate::VarianceAcc::new(agg.func))
         }
@@ -738,7 +1007,7 @@ impl<'a> HashAggregate<'a> {
         Ok(HashAggregate {
             group_by,
             aggregates,
-            accumulators: aggregates.iter().map(make_accumulator).collect(),
+            accumulators: aggregates.iter().map(|a| make_accumulator_for(a, group_by.is_empty())).collect(),
             answered_by: aggregates
                 .iter()
                 .enumerate()
@@ -880,6 +1149,74 @@ impl Sink for HashAggregate<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::{Float64Array, Int32Array};
+
+    fn acc(func: AggFunc, dt: DataType, ungrouped: bool) -> Box<dyn Accumulator> {
+        let arg = Expr::Literal { value: Value::Null, data_type: dt };
+        make_accumulator_for(&AggregateExpr::new(func, Some(arg), false, dt), ungrouped)
+    }
+
+    /// Typed MIN/MAX per group (dates as i64 slots, NULLs skipped, an all-NULL group NULL),
+    /// for one group (the SIMD reduction) and several, and across a merge.
+    #[test]
+    fn typed_min_max_per_group() {
+        let dates = Int32Array::from([Some(5), None, Some(-3), Some(9), None, Some(7)]).to(DataType::Date.to_arrow());
+        for (func, want) in [(AggFunc::Min, [Some(-3), Some(7), None]), (AggFunc::Max, [Some(9), Some(7), None])] {
+            let mut a = acc(func, DataType::Date, false);
+            a.update(&[0, 0, 0, 0, 2, 1], 3, Some(&dates)).unwrap();
+            let want = Int32Array::from(want).to(DataType::Date.to_arrow());
+            assert_eq!(a.finish(3).unwrap().as_ref(), &want as &dyn Array);
+            let mut one = acc(func, DataType::Date, true);
+            one.update(&[0; 6], 1, Some(&dates.clone().sliced(1, 5))).unwrap();
+            let mut other = acc(func, DataType::Date, true);
+            other.update(&[0], 1, Some(&dates.clone().sliced(0, 1))).unwrap();
+            one.merge(other.as_any_mut(), &[0], 1).unwrap();
+            let got = one.finish(1).unwrap();
+            assert_eq!(Value::from_array(got.as_ref(), 0), Value::Date(if func == AggFunc::Min { -3 } else { 9 }));
+        }
+    }
+
+    /// Float MIN keeps the first of -0 and 0 and skips NaN; MAX is NaN when one is there.
+    #[test]
+    fn typed_float_min_max_order() {
+        let v = Float64Array::from([Some(0.0), Some(f64::NAN), None, Some(-0.0), Some(2.0)]);
+        for ungrouped in [true, false] {
+            let mut min = acc(AggFunc::Min, DataType::Double, ungrouped);
+            min.update(&[0; 5], 1, Some(&v)).unwrap();
+            let got = min.finish(1).unwrap();
+            assert_eq!(Value::from_array(got.as_ref(), 0).as_f64().map(f64::to_bits), Some(0.0f64.to_bits()));
+            let mut max = acc(AggFunc::Max, DataType::Double, ungrouped);
+            max.update(&[0; 5], 1, Some(&v)).unwrap();
+            let got = max.finish(1).unwrap();
+            assert!(Value::from_array(got.as_ref(), 0).as_f64().is_some_and(f64::is_nan));
+        }
+    }
+
+    /// The lane sum without GROUP BY does not depend on how rows are cut into batches, and
+    /// integer sums stay exact past i64 until the final check.
+    #[test]
+    fn ungrouped_sums() {
+        let values: Vec<f64> = (0..37).map(|i| 0.1 * i as f64 + 1e-9 * (i * i) as f64).collect();
+        let whole = {
+            let mut a = acc(AggFunc::Sum, DataType::Double, true);
+            a.update(&[0; 37], 1, Some(&Float64Array::from_slice(&values))).unwrap();
+            a.finish(1).unwrap()
+        };
+        for cut in [1, 2, 3, 5, 36] {
+            let mut a = acc(AggFunc::Sum, DataType::Double, true);
+            for part in values.chunks(cut) {
+                a.update(&vec![0; part.len()], 1, Some(&Float64Array::from_slice(part))).unwrap();
+            }
+            assert_eq!(a.finish(1).unwrap(), whole, "batches of {cut}");
+        }
+        let mut a = acc(AggFunc::Sum, DataType::BigInt, true);
+        let big = PrimitiveArray::<i64>::from_slice([i64::MAX, i64::MAX, -i64::MAX]);
+        a.update(&[0; 3], 1, Some(&big)).unwrap();
+        assert_eq!(Value::from_array(a.finish(1).unwrap().as_ref(), 0), Value::BigInt(i64::MAX));
+        let mut a = acc(AggFunc::Sum, DataType::BigInt, true);
+        a.update(&[0; 2], 1, Some(&big.sliced(0, 2))).unwrap();
+        assert_eq!(a.finish(1).unwrap_err(), ExecError::Overflow("bigint"));
+    }
 
     #[test]
     fn grouped_count_distinct_agrees_with_a_set_across_batches() {
