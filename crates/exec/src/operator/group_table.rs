@@ -320,7 +320,14 @@ impl GroupTable {
                     } else {
                         let key = &bytes[offsets[row_idx] as usize..offsets[row_idx + 1] as usize];
                         match short_text(key) {
-                            Some(packed) => *short.entry(packed).or_insert_with(|| ids.fresh(row_idx)),
+                            Some(packed) => match short.get(&packed) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = ids.fresh(row_idx);
+                                    short.insert(packed, id);
+                                    id
+                                }
+                            },
                             None => match long.get(key) {
                                 Some(&id) => id,
                                 None => {
@@ -349,7 +356,15 @@ impl GroupTable {
                     let id = match words {
                         (Some(x), Some(y)) => {
                             let key = (x, y, u8::from(a_null) | (u8::from(b_null) << 1));
-                            *short.entry(key).or_insert_with(|| ids.fresh(row_idx))
+                            // `get` first: `entry` reserves room before every lookup.
+                            match short.get(&key) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = ids.fresh(row_idx);
+                                    short.insert(key, id);
+                                    id
+                                }
+                            }
                         }
                         _ => {
                             if encoded.is_none() {
