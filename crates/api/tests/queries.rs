@@ -48,6 +48,14 @@ fn joins() {
     assert_eq!(rows(&c, "SELECT p.id, q.id FROM b p, b q WHERE p.id = q.id AND p.y < q.y"), ["3 3"]);
     let plan = rows(&c, "EXPLAIN SELECT * FROM a, b WHERE a.id = b.id").join("\n");
     assert!(plan.contains("HashJoinExec"), "{plan}");
+    assert!(!plan.contains("unread"), "every column is read: {plan}");
+    // Join keys nothing above reads are not gathered (output columns: a.id, b.id, b.y); a
+    // residual condition reads its columns.
+    let plan = rows(&c, "EXPLAIN SELECT SUM(y) FROM a JOIN b ON a.id = b.id").join("\n");
+    assert!(plan.contains("unread=[0, 1]"), "{plan}");
+    let plan = rows(&c, "EXPLAIN SELECT SUM(y) FROM a JOIN b ON a.id = b.id AND a.id < b.y").join("\n");
+    assert!(plan.contains("unread=[1]"), "{plan}");
+    assert_eq!(rows(&c, "SELECT SUM(y) FROM a JOIN b ON a.id = b.id AND a.id < b.y"), ["36.5"]);
     let err = c.query("SELECT id FROM a JOIN b ON a.id = b.id", ()).unwrap_err().to_string();
     assert!(err.contains("ambiguous"), "{err}");
 }

@@ -465,6 +465,16 @@ impl PhysicalPlan {
                     Some(f) => write!(out, " filter={f}"),
                     None => Ok(()),
                 })
+                .and_then(|_| {
+                    // Output columns (by position) left NULL in matched rows: nothing reads them.
+                    let unread: Vec<String> =
+                        spec.unread.iter().enumerate().filter(|(_, u)| **u).map(|(k, _)| k.to_string()).collect();
+                    if unread.is_empty() {
+                        Ok(())
+                    } else {
+                        write!(out, " unread=[{}]", unread.join(", "))
+                    }
+                })
             }
             PhysicalPlan::NestedLoopJoin { spec, .. } => write!(out, "{pad}NestedLoopJoinExec: {:?}", spec.kind)
                 .and_then(|_| match &spec.filter {
