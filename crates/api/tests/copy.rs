@@ -157,7 +157,12 @@ fn duckdb_parquet_files_read_correctly() {
             )
             .unwrap();
         let row = rows.row(0).unwrap();
-        let shown: Vec<String> = row.values().iter().map(|v| v.to_string()).collect();
+        let mut shown: Vec<String> = row.values().iter().map(|v| v.to_string()).collect();
+        // A float SUM's last bits depend on the order of the additions, which neither engine
+        // fixes (ours adds in four lanes by row position): DuckDB printed 5576.2499999999945.
+        let float_sum: f64 = shown[6].parse().unwrap();
+        assert!((float_sum - 5576.2499999999945).abs() < 1e-9, "{file}: sum(dbl) = {float_sum}");
+        shown[6] = "5576.2499999999945".into();
         assert_eq!(
             shown,
             [
