@@ -3,7 +3,7 @@
 //! Group keys are encoded into byte strings ([`crate::row_key`]) and mapped to dense group
 //! ids; accumulators keep one slot per group and are updated a batch at a time.
 
-use super::group_table::{DenseSlots, GroupTable};
+use super::group_table::{valid_range, DenseSlots, GroupTable};
 use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_array, Expr};
@@ -800,11 +800,7 @@ impl Accumulator for DistinctAcc {
             let validity = input.validity().filter(|v| v.unset_bits() > 0);
             let valid = |row_idx: usize| validity.is_none_or(|b| b.get_bit(row_idx));
             if n_groups == 1 && self.dense.is_some() {
-                let range = values.iter().enumerate().filter(|(r, _)| valid(*r)).fold(None, |acc, (_, &v)| match acc {
-                    None => Some((v, v)),
-                    Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
-                });
-                let fits = match (range, self.dense.as_mut()) {
+                let fits = match (valid_range(&values, validity), self.dense.as_mut()) {
                     (None, _) => true,
                     (Some((lo, hi)), Some(dense)) => dense.cover(lo, hi),
                     (Some(_), None) => false,
@@ -824,12 +820,7 @@ impl Accumulator for DistinctAcc {
                 }
             } else {
                 if !self.last_group_gone {
-                    let range =
-                        values.iter().enumerate().filter(|(r, _)| valid(*r)).fold(None, |acc, (_, &v)| match acc {
-                            None => Some((v, v)),
-                            Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
-                        });
-                    if let Some((lo, hi)) = range {
+                    if let Some((lo, hi)) = valid_range(&values, validity) {
                         if !DenseSlots::cover(&mut self.last_group, lo, hi) {
                             self.last_group = None;
                             self.last_group_gone = true;

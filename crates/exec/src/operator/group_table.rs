@@ -47,6 +47,17 @@ fn nulls(array: &dyn Array) -> Option<&Bitmap> {
     array.validity().filter(|v| v.unset_bits() > 0)
 }
 
+/// `(min, max)` of the values whose row is valid (`validity` `None`: all are); `None` when
+/// there is none.
+pub(super) fn valid_range(values: &[i64], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
+    values.iter().enumerate().filter(|(r, _)| validity.is_none_or(|b| b.get_bit(*r))).fold(None, |acc, (_, &v)| {
+        match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+        }
+    })
+}
+
 /// A text value of at most 15 bytes as one integer: its bytes, then its length in the top
 /// byte (so "a" and "a\0" differ). `None` for longer values.
 #[inline]
@@ -178,14 +189,7 @@ impl IntGroups {
         let values = int_key(key)?;
         let validity = nulls(key);
         if !self.sparse {
-            let range = values.iter().enumerate().filter(|(r, _)| validity.is_none_or(|b| b.get_bit(*r))).fold(
-                None,
-                |acc, (_, &v)| match acc {
-                    None => Some((v, v)),
-                    Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
-                },
-            );
-            if let Some((lo, hi)) = range {
+            if let Some((lo, hi)) = valid_range(&values, validity) {
                 self.cover(lo, hi);
             }
         }
