@@ -420,7 +420,7 @@ fn prune_columns(plan: LogicalPlan) -> LogicalPlan {
 }
 
 /// Marks the columns `exprs` read in `need` (ignoring any beyond its length).
-fn mark<'e>(need: &mut [bool], exprs: impl IntoIterator<Item = &'e Expr>) {
+pub(crate) fn mark<'e>(need: &mut [bool], exprs: impl IntoIterator<Item = &'e Expr>) {
     for e in exprs {
         e.visit_columns(&mut |c| {
             if let Some(slot) = need.get_mut(c) {

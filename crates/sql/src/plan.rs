@@ -280,13 +280,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Join { left, right, kind, on } => {
                 let mut read = vec![false; self.output_types().len()];
-                for e in exprs {
-                    e.visit_columns(&mut |c| {
-                        if let Some(slot) = read.get_mut(c) {
-                            *slot = true;
-                        }
-                    });
-                }
+                crate::optimizer::mark(&mut read, exprs);
                 lower_join(left, right, *kind, on.as_ref(), Some(read), snapshot)
             }
             _ => self.to_physical(snapshot),
@@ -361,13 +355,7 @@ fn lower_join(
         // left rows whole.
         let unread = match read.clone() {
             Some(mut read) if !kind.left_only() => {
-                if let Some(f) = &filter {
-                    f.visit_columns(&mut |c| {
-                        if let Some(slot) = read.get_mut(c) {
-                            *slot = true;
-                        }
-                    });
-                }
+                crate::optimizer::mark(&mut read, filter.iter());
                 read.iter().map(|r| !r).collect()
             }
             _ => vec![],
