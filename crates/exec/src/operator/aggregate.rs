@@ -679,13 +679,13 @@ struct DistinctAcc {
     /// they moved to `seen_ints`.
     dense: Option<DenseInts>,
     seen_ints: FastSet<(u32, i64)>,
-    /// With several groups, while the integer values span a small range: the last group each
-    /// value was seen in, so a value met again in the same group (a customer's orders all in
-    /// the customer's cohort) is known to be in `seen_ints` without hashing. Only a cache:
-    /// `seen_ints` holds every pair.
-    last_group: Option<DenseSlots>,
-    /// Whether the values outgrew `last_group` (it is not used again).
-    last_group_gone: bool,
+    /// With several groups, while the integer values span at most [`DISTINCT_OWNER_SLOTS`]:
+    /// per value, the group it was seen in ([`Owners`]). A value seen in one group only (a
+    /// customer in its cohort) never reaches `seen_ints`; one seen in several groups has all
+    /// its pairs there, and its slot caches the last of them.
+    owners: Option<DenseSlots>,
+    /// Whether the values outgrew `owners` (its pairs moved to `seen_ints` for good).
+    owners_gone: bool,
     seen: FastSet<Box<[u8]>>,
 }
 
@@ -772,6 +772,74 @@ impl DistinctAcc {
             self.seen_ints.extend(dense.values().map(|v| (0, v)));
         }
     }
+
+    /// Makes `owners` cover `lo..=hi`, or moves its pairs to `seen_ints` for good when the
+    /// values span too much.
+    fn cover_owners(&mut self, lo: i64, hi: i64) {
+        if !self.owners_gone && !DenseSlots::cover(&mut self.owners, lo, hi, DISTINCT_OWNER_SLOTS) {
+            self.spill_owners();
+        }
+    }
+
+    /// Records value `v` in group `g` outside a batch (merging partial states); whether the
+    /// pair is new.
+    fn see_int(&mut self, g: u32, v: i64) -> bool {
+        self.cover_owners(v, v);
+        match self.owners.as_mut() {
+            Some(owners) => owners::see(owners.slot(v), &mut self.seen_ints, g, v),
+            None => self.seen_ints.insert((g, v)),
+        }
+    }
+
+    fn spill_owners(&mut self) {
+        if let Some(owners) = self.owners.take() {
+            self.seen_ints.extend(owners::pairs(&owners).filter(|&(_, _, single)| single).map(|(g, v, _)| (g, v)));
+        }
+        self.owners_gone = true;
+    }
+}
+
+/// The most values the per-value group slots of a grouped integer DISTINCT span: 2^24 (64
+/// MiB of `u32` per partial aggregate), enough for the ids of a 16M-row dimension table.
+const DISTINCT_OWNER_SLOTS: usize = 1 << 24;
+
+/// The per-value group slots of a grouped integer DISTINCT ([`DistinctAcc::owners`]). A slot
+/// holds `u32::MAX` while its value is unseen, the group while it was seen in one group only,
+/// and [`owners::SHARED`] plus the last group once it was seen in several (then `seen_ints`
+/// holds each of its pairs).
+mod owners {
+    use super::{DenseSlots, FastSet};
+
+    pub(super) const SHARED: u32 = 1 << 31;
+
+    /// Records value `v` in group `g`; whether the pair is new.
+    #[inline]
+    pub(super) fn see(slot: &mut u32, seen: &mut FastSet<(u32, i64)>, g: u32, v: i64) -> bool {
+        let s = *slot;
+        if s == u32::MAX {
+            *slot = g;
+            return true;
+        }
+        if s & !SHARED == g {
+            return false;
+        }
+        if s & SHARED == 0 {
+            // A second group: both pairs go to the set from now on.
+            seen.insert((s, v));
+        }
+        *slot = g | SHARED;
+        seen.insert((g, v))
+    }
+
+    /// Every value's (last) group: `(group, value, seen in that group only)`.
+    pub(super) fn pairs(owners: &DenseSlots) -> impl Iterator<Item = (u32, i64, bool)> + '_ {
+        owners
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s != u32::MAX)
+            .map(|(i, &s)| (s & !SHARED, owners.min.wrapping_add(i as i64), s & SHARED == 0))
+    }
 }
 
 /// The values of an integer-like array (SMALLINT, INTEGER, DATE, BIGINT, TIMESTAMP) as i64,
@@ -819,27 +887,17 @@ impl Accumulator for DistinctAcc {
                     }
                 }
             } else {
-                if !self.last_group_gone {
-                    if let Some((lo, hi)) = valid_range(&values, validity) {
-                        if !DenseSlots::cover(&mut self.last_group, lo, hi) {
-                            self.last_group = None;
-                            self.last_group_gone = true;
-                        }
-                    }
+                if n_groups >= (owners::SHARED - 1) as usize {
+                    // Group ids would collide with the slots' flag.
+                    self.spill_owners();
+                } else if let Some((lo, hi)) = valid_range(&values, validity) {
+                    self.cover_owners(lo, hi);
                 }
-                match self.last_group.as_mut() {
-                    Some(last) => {
+                match self.owners.as_mut() {
+                    Some(owners) => {
                         for (row_idx, (&v, &g)) in values.iter().zip(groups).enumerate() {
-                            if !valid(row_idx) {
-                                continue;
-                            }
-                            // In range: `cover` took this batch's range.
-                            let slot = last.slot(v);
-                            if *slot == g {
-                                continue;
-                            }
-                            *slot = g;
-                            if self.seen_ints.insert((g, v)) {
+                            // In range: `cover_owners` took this batch's range.
+                            if valid(row_idx) && owners::see(owners.slot(v), &mut self.seen_ints, g, v) {
                                 fresh_rows.push(row_idx as u32);
                                 fresh_groups.push(g);
                             }
@@ -898,9 +956,20 @@ impl Accumulator for DistinctAcc {
         }
         self.spill_dense();
         other.spill_dense();
+        if let Some(theirs) = other.owners.take() {
+            // Their values seen in one group; the others are in their `seen_ints`.
+            if let Some(last) = theirs.slots.len().checked_sub(1) {
+                self.cover_owners(theirs.min, theirs.min.saturating_add(last as i64));
+            }
+            for (g, v, single) in owners::pairs(&theirs) {
+                if single && self.see_int(map[g as usize], v) {
+                    fresh.push(map[g as usize]);
+                }
+            }
+        }
         for (g, v) in std::mem::take(&mut other.seen_ints) {
             let to = map[g as usize];
-            if self.seen_ints.insert((to, v)) {
+            if self.see_int(to, v) {
                 fresh.push(to);
             }
         }
@@ -964,8 +1033,8 @@ fn make_accumulator_for(agg: &AggregateExpr, ungrouped: bool) -> Box<dyn Accumul
             inner,
             dense: Some(DenseInts::default()),
             seen_ints: FastSet::default(),
-            last_group: None,
-            last_group_gone: false,
+            owners: None,
+            owners_gone: false,
             seen: FastSet::default(),
         })
     } else {
@@ -1251,6 +1320,80 @@ mod tests {
             let expected = reference.iter().filter(|(rg, _)| *rg == g).count() as i64;
             assert_eq!(counts.value(g as usize), expected, "group {g}");
         }
+    }
+
+    #[test]
+    fn grouped_count_distinct_merges_partial_states() {
+        use arrow::array::Int64Array;
+        let agg = AggregateExpr::new(
+            AggFunc::Count,
+            Some(Expr::Column { idx: 0, name: "v".into(), data_type: DataType::BigInt }),
+            true,
+            DataType::BigInt,
+        );
+        let mut seed = 11u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let n_groups = 4;
+        // Partial b numbers groups in reverse: its group g is the merged group 3 - g.
+        let map: Vec<u32> = (0..n_groups as u32).rev().collect();
+        // far: b's values reach past the owner slots' span, so b (or, after the merge, a)
+        // keeps its pairs in the set.
+        for far in [false, true] {
+            let mut a = make_accumulator(&agg);
+            let mut b = make_accumulator(&agg);
+            let mut reference: std::collections::HashSet<(u32, i64)> = Default::default();
+            let mut feed =
+                |acc: &mut Box<dyn Accumulator>, remap: bool, shift: i64, next: &mut dyn FnMut(u64) -> u64| {
+                    let mut values = Vec::new();
+                    let mut groups = Vec::new();
+                    for _ in 0..50 {
+                        let v = next(200) as i64 + shift;
+                        // Mostly one group per value, sometimes another.
+                        let g = if next(8) == 0 { next(4) as u32 } else { (v.rem_euclid(4)) as u32 };
+                        values.push(Some(v));
+                        groups.push(g);
+                        reference.insert((if remap { 3 - g } else { g }, v));
+                    }
+                    acc.update(&groups, n_groups, Some(&Int64Array::from(values))).unwrap();
+                };
+            for _ in 0..10 {
+                feed(&mut a, false, 0, &mut next);
+                feed(&mut b, true, 100, &mut next);
+            }
+            if far {
+                feed(&mut b, true, DISTINCT_OWNER_SLOTS as i64 * 2, &mut next);
+            }
+            a.merge(b.as_any_mut(), &map, n_groups).unwrap();
+            // Rows after the merge (the unmatched build rows of a parallel join).
+            for _ in 0..5 {
+                feed(&mut a, false, 50, &mut next);
+            }
+            let counts = a.finish(n_groups).unwrap();
+            let counts = counts.as_any().downcast_ref::<Int64Array>().unwrap();
+            for g in 0..n_groups as u32 {
+                let expected = reference.iter().filter(|(rg, _)| *rg == g).count() as i64;
+                assert_eq!(counts.value(g as usize), expected, "group {g}, far {far}");
+            }
+        }
+    }
+
+    #[test]
+    fn owner_slots_count_each_pair_once() {
+        let mut slot = u32::MAX;
+        let mut seen = FastSet::default();
+        assert!(owners::see(&mut slot, &mut seen, 3, 9));
+        assert!(!owners::see(&mut slot, &mut seen, 3, 9));
+        assert!(seen.is_empty(), "one group: no hashing");
+        assert!(owners::see(&mut slot, &mut seen, 5, 9));
+        assert_eq!(seen.len(), 2);
+        assert!(!owners::see(&mut slot, &mut seen, 3, 9));
+        assert!(!owners::see(&mut slot, &mut seen, 5, 9));
+        assert!(owners::see(&mut slot, &mut seen, 0, 9));
+        assert!(!owners::see(&mut slot, &mut seen, 0, 9));
+        assert_eq!(seen.len(), 3);
     }
 
     #[test]

@@ -128,8 +128,8 @@ pub(super) struct DenseSlots {
 impl DenseSlots {
     /// Makes `dense` cover `lo..=hi` (creating it when `None`), growing it geometrically so
     /// keys that creep along do not copy it per batch; false (and `dense` unchanged) when that
-    /// would take more than [`DENSE_GROUP_SLOTS`] slots.
-    pub(super) fn cover(dense: &mut Option<DenseSlots>, lo: i64, hi: i64) -> bool {
+    /// would take more than `limit` slots.
+    pub(super) fn cover(dense: &mut Option<DenseSlots>, lo: i64, hi: i64, limit: usize) -> bool {
         // Range arithmetic in i128: keys may be anywhere in i64.
         let (lo, hi) = (lo as i128, hi as i128);
         let (old_lo, old_len) = match dense {
@@ -142,11 +142,11 @@ impl DenseSlots {
         }
         let (new_lo, new_hi) = if old_len > 0 { (lo.min(old_lo), hi.max(old_hi)) } else { (lo, hi) };
         let span = new_hi - new_lo + 1;
-        if span > DENSE_GROUP_SLOTS as i128 {
+        if span > limit as i128 {
             return false;
         }
         // Grow on the side that was extended; never past the ends of i64.
-        let grown = span.max(old_len * 2).min(DENSE_GROUP_SLOTS as i128);
+        let grown = span.max(old_len * 2).min(limit as i128);
         let slack = grown - span;
         let base = if old_len > 0 && new_lo < old_lo { (new_lo - slack).max(i64::MIN as i128) } else { new_lo };
         let len = grown.min(i64::MAX as i128 - base + 1) as usize;
@@ -169,7 +169,7 @@ impl DenseSlots {
 impl IntGroups {
     /// Makes the dense array cover `lo..=hi`, or gives it up when that is too wide.
     fn cover(&mut self, lo: i64, hi: i64) {
-        if !self.sparse && !DenseSlots::cover(&mut self.dense, lo, hi) {
+        if !self.sparse && !DenseSlots::cover(&mut self.dense, lo, hi, DENSE_GROUP_SLOTS) {
             self.go_sparse();
         }
     }
