@@ -93,9 +93,16 @@ fn joined(
 
 /// The rows of `batch` at `indices` (all valid row numbers), one column per type. Rows taken
 /// in order exactly once (a probe batch whose every row matched one build row, as a foreign
-/// key join gives) are the batch itself: its columns are shared, not copied.
-fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32], unread: &[bool]) -> Result<Vec<ArrayRef>> {
-    if indices.len() == batch.n_rows && indices.iter().enumerate().all(|(k, &i)| i as usize == k) {
+/// key join gives) are the batch itself: its columns are shared, not copied. Columns listed
+/// in `given` are those arrays instead (already at `indices`).
+fn take_matched(
+    batch: &Batch,
+    types: &[DataType],
+    indices: &[u32],
+    unread: &[bool],
+    given: &[(usize, ArrayRef)],
+) -> Result<Vec<ArrayRef>> {
+    if is_identity(indices, batch.n_rows) {
         return Ok(batch.columns.clone());
     }
     if batch.n_rows == 0 {
@@ -108,6 +115,8 @@ fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32], unread: &[bo
         .map(|(k, c)| {
             if unread.get(k).copied().unwrap_or(false) {
                 Ok(new_null_array(c.data_type().clone(), indices.len()))
+            } else if let Some((_, array)) = given.iter().find(|(col, _)| *col == k) {
+                Ok(array.clone())
             } else {
                 crate::expr::take_array(c.as_ref(), indices)
             }
@@ -115,16 +124,22 @@ fn take_matched(batch: &Batch, types: &[DataType], indices: &[u32], unread: &[bo
         .collect()
 }
 
-/// One side of matched pairs: its rows, column types, row of each pair, and unread columns.
-type Side<'a> = (&'a Batch, &'a [DataType], &'a [u32], &'a [bool]);
+/// Whether `indices` are `0..n_rows`, each once in order.
+fn is_identity(indices: &[u32], n_rows: usize) -> bool {
+    indices.len() == n_rows && indices.iter().enumerate().all(|(k, &i)| i as usize == k)
+}
+
+/// One side of matched pairs: its rows, column types, row of each pair, unread columns, and
+/// columns given already taken (see [`take_matched`]).
+type Side<'a> = (&'a Batch, &'a [DataType], &'a [u32], &'a [bool], &'a [(usize, ArrayRef)]);
 
 /// The joined rows of matched pairs.
 fn joined_matches(
-    (left, left_types, left_idx, left_unread): Side<'_>,
-    (right, right_types, right_idx, right_unread): Side<'_>,
+    (left, left_types, left_idx, left_unread, left_given): Side<'_>,
+    (right, right_types, right_idx, right_unread, right_given): Side<'_>,
 ) -> Result<Batch> {
-    let mut columns = take_matched(left, left_types, left_idx, left_unread)?;
-    columns.extend(take_matched(right, right_types, right_idx, right_unread)?);
+    let mut columns = take_matched(left, left_types, left_idx, left_unread, left_given)?;
+    columns.extend(take_matched(right, right_types, right_idx, right_unread, right_given)?);
     Ok(Batch { columns, n_rows: left_idx.len() })
 }
 
@@ -190,6 +205,14 @@ pub(super) struct JoinBuild {
     pub table: JoinTable,
     /// The next build row with the same key, or `u32::MAX`.
     pub next: Vec<u32>,
+    /// Whether no two build rows share a key (every `next` is `u32::MAX`): a probe takes the
+    /// head of its key's chain without reading `next`.
+    pub unique: bool,
+    /// `(build column, key position)` for build columns that are join keys compared with
+    /// probe keys of the same exact type ([`key_aliases`]): in a matched pair the build value
+    /// equals the probe key's value, so it is taken from the probe batch instead of gathered
+    /// from random build rows.
+    pub aliases: Vec<(usize, usize)>,
 }
 
 impl JoinBuild {
@@ -206,7 +229,13 @@ impl JoinBuild {
         mut f: impl FnMut(u32, u32),
     ) -> Result<usize> {
         let mut found = 0;
+        let unique = self.unique;
         let mut chain = |probe: u32, mut b: u32| {
+            if unique {
+                f(probe, b);
+                found += 1;
+                return found >= cap;
+            }
             while b != u32::MAX {
                 f(probe, b);
                 found += 1;
@@ -356,7 +385,27 @@ pub(super) fn build_side(
             JoinTable::Bytes(map)
         }
     };
-    Ok(JoinBuild { build, table, next })
+    let unique = next.iter().all(|&n| n == u32::MAX);
+    Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys) })
+}
+
+/// The build columns whose value in a matched pair is the probe key's: build keys that are
+/// plain columns, compared with probe keys of the same type whose equal values are identical
+/// (integers, dates, timestamps, booleans, text; not floats, where -0 = 0).
+fn key_aliases(keys: &[Expr], probe_keys: &[Expr]) -> Vec<(usize, usize)> {
+    keys.iter()
+        .zip(probe_keys)
+        .enumerate()
+        .filter_map(|(pos, (k, p))| match k {
+            Expr::Column { idx, data_type, .. }
+                if *data_type == p.data_type()
+                    && (is_int_like(*data_type) || matches!(data_type, DataType::Text | DataType::Boolean)) =>
+            {
+                Some((*idx, pos))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// A probe of `join` for a parallel pipeline's worker. `build_matched` is the worker's own
@@ -463,6 +512,35 @@ impl HashProbe<'_> {
     pub(super) fn take_matched(&mut self) -> Vec<bool> {
         std::mem::take(&mut self.build_matched)
     }
+
+    /// The read build key columns of matched pairs, taken from the probe keys at `probe_idx`
+    /// ([`JoinBuild::aliases`]): the probe batch's rows are near each other (or all of them,
+    /// in order), the build rows of a large build side are not.
+    fn key_columns(
+        &self,
+        key_arrays: &[ArrayRef],
+        probe_idx: &[u32],
+        n_rows: usize,
+        build_unread: &[bool],
+    ) -> Result<Vec<(usize, ArrayRef)>> {
+        let identity = !self.join.aliases.is_empty() && is_identity(probe_idx, n_rows);
+        self.join
+            .aliases
+            .iter()
+            .filter(|&&(col, pos)| {
+                !build_unread.get(col).copied().unwrap_or(false)
+                    && self.join.build.columns.get(col).map(|c| c.data_type()) == Some(key_arrays[pos].data_type())
+            })
+            .map(|&(col, pos)| {
+                let array = if identity {
+                    key_arrays[pos].clone()
+                } else {
+                    crate::expr::take_array(key_arrays[pos].as_ref(), probe_idx)?
+                };
+                Ok((col, array))
+            })
+            .collect()
+    }
 }
 
 /// Semi and anti joins: keeps the left rows whose `matched` flag says so.
@@ -507,8 +585,8 @@ impl Sink for HashProbe<'_> {
                     probe_idx.iter().for_each(|&p| probe_matched[p as usize] = true);
                 } else {
                     let all = joined_matches(
-                        (&probe, &self.spec.left_types[..], &probe_idx[..], &[]),
-                        (&self.join.build, &self.spec.right_types[..], &build_idx[..], &[]),
+                        (&probe, &self.spec.left_types[..], &probe_idx[..], &[], &[]),
+                        (&self.join.build, &self.spec.right_types[..], &build_idx[..], &[], &[]),
                     )?;
                     let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
                     for (k, &p) in probe_idx.iter().enumerate() {
@@ -522,17 +600,21 @@ impl Sink for HashProbe<'_> {
             if probe_idx.is_empty() {
                 continue;
             }
+            let build_unread = self.spec.unread_side(self.build_left);
+            let given = self.key_columns(&key_arrays, &probe_idx, probe.n_rows, build_unread)?;
             let probe_side = (
                 &probe,
                 if self.build_left { &self.spec.right_types[..] } else { &self.spec.left_types[..] },
                 &probe_idx[..],
                 self.spec.unread_side(!self.build_left),
+                &[][..],
             );
             let build_side = (
                 &self.join.build,
                 if self.build_left { &self.spec.left_types[..] } else { &self.spec.right_types[..] },
                 &build_idx[..],
-                self.spec.unread_side(self.build_left),
+                build_unread,
+                &given[..],
             );
             let all = if self.build_left {
                 joined_matches(build_side, probe_side)?
