@@ -14,7 +14,7 @@ use crate::expr::{take_rows, Expr};
 use crate::kernels::compare::cmp_interval;
 use arrow::array::ord::DynComparator;
 use arrow::array::Array;
-use arrow::compute::sort::{lexsort_to_indices_impl, SortColumn, SortOptions};
+use arrow::compute::sort::{lexsort_to_indices_impl, SortColumn};
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as AtomicOrdering};
@@ -254,6 +254,7 @@ mod tests {
     use super::*;
     use crate::interrupt::{InterruptFlag, StatementScope};
     use arrow::array::Int64Array;
+    use arrow::compute::sort::SortOptions;
     use std::time::Duration;
 
     fn columns<'a>(a: &'a Int64Array, b: &'a Int64Array) -> Vec<SortColumn<'a>> {
