@@ -260,7 +260,7 @@ impl Keys {
         match (self, other) {
             (Keys::Words(x), Keys::Words(y)) => (x[a as usize] >> 32).cmp(&(y[b as usize] >> 32)),
             (Keys::Bytes { data: d1, offsets: o1 }, Keys::Bytes { data: d2, offsets: o2 }) => {
-                Keys::bytes(d1, o1, a).cmp(Keys::bytes(d2, o2, b))
+                cmp_bytes(Keys::bytes(d1, o1, a), Keys::bytes(d2, o2, b))
             }
             _ => Ordering::Equal,
         }
@@ -286,7 +286,12 @@ impl Keys {
                         (start as u32..end as u32).map(|row| (prefix(Keys::bytes(data, offsets, row)), row)).collect();
                     top(&mut items, limit, |a, b| {
                         a.0.cmp(&b.0)
-                            .then_with(|| Keys::bytes(data, offsets, a.1).cmp(Keys::bytes(data, offsets, b.1)))
+                            .then_with(|| {
+                                let (x, y) = (Keys::bytes(data, offsets, a.1), Keys::bytes(data, offsets, b.1));
+                                // Equal prefixes: both keys have 8 bytes or more, or they are
+                                // equal (no key is a prefix of another).
+                                cmp_bytes(&x[x.len().min(8)..], &y[y.len().min(8)..])
+                            })
                             .then(a.1.cmp(&b.1))
                     });
                     items.iter().map(|&(_, row)| row).collect()
@@ -320,6 +325,23 @@ impl Keys {
             }
         }
     }
+}
+
+/// `a.cmp(b)` on byte strings, 8 bytes at a time: keys are short, and a call to `memcmp`
+/// per comparison cost more than the comparison.
+#[inline]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let mut xs = a.chunks_exact(8);
+    let mut ys = b.chunks_exact(8);
+    for (x, y) in (&mut xs).zip(&mut ys) {
+        let (x, y) =
+            (u64::from_be_bytes(x.try_into().unwrap_or([0; 8])), u64::from_be_bytes(y.try_into().unwrap_or([0; 8])));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    let done = a.len().min(b.len()) / 8 * 8;
+    a[done..].cmp(&b[done..])
 }
 
 /// The first 8 bytes of a key as a big-endian integer (zero-padded): ordered as the keys.

@@ -163,6 +163,11 @@ proptest! {
     }
 
     #[test]
+    fn cmp_bytes_is_slice_order(a in proptest::collection::vec(0u8..3, 0..30), b in proptest::collection::vec(0u8..3, 0..30)) {
+        prop_assert_eq!(cmp_bytes(&a, &b), a.cmp(&b));
+    }
+
+    #[test]
     fn a_single_word_key_matches_the_reference(
         rows in proptest::collection::vec(row(), 0..200),
         col in prop_oneof![Just(0usize), Just(1), Just(3)],
