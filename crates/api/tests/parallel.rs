@@ -196,3 +196,76 @@ fn set_threads_checks_its_value() {
     let n: i64 = conn.query("SELECT COUNT(*) FROM orders", ()).unwrap().row(0).unwrap().get(0).unwrap();
     assert_eq!(n, 1800);
 }
+
+/// `sales`: 12 commits of 1,000 rows (more than four batches, so sorts run on the workers),
+/// with ties, NULLs, NaN and text keys; `labels` a small table to join, with an unmatched row.
+fn sales() -> Connection {
+    let db = Database::open_in_memory().unwrap();
+    let conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE sales (id BIGINT, grp INTEGER, amount DOUBLE, name TEXT, day DATE);
+         CREATE TABLE labels (grp INTEGER, label TEXT);
+         INSERT INTO labels VALUES (0, 'zero'), (1, 'one'), (2, 'two'), (3, NULL), (4, 'four'), (5, 'five'), (99, 'none');",
+    )
+    .unwrap();
+    for part in 0..12 {
+        let (lo, hi) = (part * 1000 + 1, part * 1000 + 1000);
+        conn.execute(
+            &format!(
+                "INSERT INTO sales SELECT i, i % 7,
+                   CASE WHEN i % 13 = 0 THEN NULL WHEN i % 101 = 0 THEN CAST('NaN' AS DOUBLE)
+                        WHEN i % 103 = 0 THEN -0.0 ELSE (i * 7919 % 500) / 4.0 - 20.0 END,
+                   CASE WHEN i % 11 = 0 THEN NULL WHEN i % 17 = 0 THEN '' ELSE 'n' || (i * 31 % 97) END,
+                   DATE '2025-01-01' + CAST(i % 30 AS INTEGER)
+                 FROM generate_series({lo}, {hi}) AS t(i)"
+            ),
+            (),
+        )
+        .unwrap();
+    }
+    conn
+}
+
+/// ORDER BY on the parallel path: the same rows in the same order for every thread count, and
+/// ties in input (id) order: each query equals itself with `id` appended to its keys.
+#[test]
+fn parallel_sorts_equal_single_threaded_ones_and_keep_ties_in_input_order() {
+    let conn = sales();
+    let show = |rows: Vec<Vec<Value>>| -> Vec<String> { rows.iter().map(|r| format!("{r:?}")).collect() };
+    let sorts: &[(&str, &str)] = &[
+        ("SELECT id, amount FROM sales ORDER BY amount DESC", ""),
+        ("SELECT id, amount FROM sales ORDER BY amount DESC", " LIMIT 10"),
+        ("SELECT id, amount FROM sales ORDER BY amount NULLS FIRST", " LIMIT 1500"),
+        ("SELECT id, grp, name FROM sales ORDER BY grp, name DESC NULLS LAST", ""),
+        ("SELECT id, name, day FROM sales WHERE grp <> 3 ORDER BY name, day DESC", " LIMIT 77"),
+        ("SELECT id, day FROM sales ORDER BY day", " LIMIT 5000"),
+        ("SELECT name, id FROM sales ORDER BY upper(name) DESC NULLS FIRST", ""),
+        ("SELECT s.id, c.label, s.amount FROM sales s JOIN labels c ON s.grp = c.grp ORDER BY c.label, s.amount", ""),
+        ("SELECT s.id, c.label FROM sales s JOIN labels c ON s.grp = c.grp ORDER BY c.label DESC", " LIMIT 25"),
+        (
+            "SELECT c.label, s.id, s.grp FROM labels c LEFT JOIN sales s ON s.grp = c.grp AND s.amount > 50.0
+             ORDER BY c.label NULLS FIRST, s.grp NULLS FIRST",
+            "",
+        ),
+        ("SELECT id FROM sales ORDER BY grp", " LIMIT 0"),
+    ];
+    for (query, limit) in sorts {
+        let sql = format!("{query}{limit}");
+        let one = show(answer(&conn, 1, &sql).unwrap());
+        assert!(!one.is_empty() || limit.contains(" 0"), "{sql}");
+        let by_id = format!("{query}, {} {limit}", if query.contains("s.id") { "s.id" } else { "id" });
+        assert_eq!(one, show(answer(&conn, 1, &by_id).unwrap()), "ties of {sql} are not in input order");
+        for threads in [2, 3, 8] {
+            assert_eq!(show(answer(&conn, threads, &sql).unwrap()), one, "{sql} with {threads} threads");
+        }
+    }
+    // The keys are not degenerate: NaN sorts above every number, -0 ties with 0, NULLs first
+    // for DESC.
+    let top = answer(&conn, 2, "SELECT amount FROM sales ORDER BY amount DESC LIMIT 1000").unwrap();
+    assert_eq!(top[0][0], Value::Null);
+    assert!(top.iter().any(|r| matches!(r[0], Value::Double(x) if x.is_nan())));
+    let zeros = answer(&conn, 3, "SELECT id, amount FROM sales WHERE amount = 0.0 ORDER BY amount").unwrap();
+    let ids: Vec<&Value> = zeros.iter().map(|r| &r[0]).collect();
+    assert!(ids.windows(2).all(|w| matches!((w[0], w[1]), (Value::BigInt(a), Value::BigInt(b)) if a < b)), "{ids:?}");
+    assert!(zeros.len() > 100);
+}

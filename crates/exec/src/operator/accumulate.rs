@@ -229,7 +229,7 @@ fn each_f64(input: &dyn Array, mut f: impl FnMut(usize, f64)) -> Result<()> {
 /// one key, every NaN is one key above infinity. Selecting over these keys compares integers
 /// instead of calling a float comparator.
 #[inline]
-fn order_key(x: f64) -> u64 {
+pub(super) fn order_key(x: f64) -> u64 {
     let x = if x.is_nan() {
         f64::NAN
     } else if x == 0.0 {

@@ -20,6 +20,7 @@ mod scan;
 mod series;
 mod setop;
 mod sort;
+mod sort_key;
 mod window;
 
 pub use aggregate::{AggFunc, AggregateExpr};
@@ -227,9 +228,12 @@ pub fn execute(plan: &PhysicalPlan, sink: &mut dyn Sink) -> Result<Flow> {
             push_all(agg.finish()?, sink)
         }
         PhysicalPlan::Sort { input, keys, fetch } => {
-            let mut collect = CollectSink::default();
-            execute(input, &mut collect)?;
-            push_all(sort::sort_batches(collect.batches, keys, *fetch)?, sink)
+            if let Some(out) = parallel::try_parallel_sort(input, keys, *fetch)? {
+                return push_all(out, sink);
+            }
+            let mut run = sort::RunBuilder::new(keys, *fetch);
+            execute(input, &mut run)?;
+            push_all(sort::merge_runs(vec![run.finish()?], *fetch)?, sink)
         }
         PhysicalPlan::RecursiveCte { slot, anchor, recursive, distinct } => {
             recursive::run_recursive(slot, anchor, recursive, *distinct, sink)

@@ -13,12 +13,19 @@
 //! position (part index, row within the part's output) of every group's first row, and the
 //! merged output lists groups by that position. Only floating-point sums may differ in their
 //! last bits (they are added in another order).
+//!
+//! A sort over such a pipeline runs the same way ([`try_parallel_sort`]): each worker gathers
+//! its parts' rows into a [`RunBuilder`] (keeping its best `fetch` rows for a top-N) and
+//! sorts them on its thread; the main thread merges the runs, breaking ties by part index, so
+//! the rows come out exactly as one thread's stable sort gives them. Both share
+//! [`run_workers`].
 
 use super::aggregate::{mergeable, HashAggregate};
 use super::filter::FilterSink;
 use super::join::{build_side, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
 use super::project::ProjectSink;
 use super::scan::PartScan;
+use super::sort::{merge_runs, RunBuilder, SortKey};
 use super::{AggregateExpr, Flow, PhysicalPlan, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
@@ -245,15 +252,20 @@ fn decode_keys(batches: &mut [Batch], values: &[Value]) -> Result<()> {
 
 /// After the probes: for each join that keeps its unmatched build rows, bottom-up, pushes the
 /// build rows no worker matched (`matched`, OR-ed over the workers) through the stages above
-/// it into `agg`, at input positions after every part's (`first_unmatched_pos` on), in the
+/// it into `sink`, at input positions after every part's (`first_unmatched_pos` on), in the
 /// order the single-threaded run emits them.
-fn emit_unmatched(stages: &[Stage], matched: &mut [Vec<bool>], agg: &mut HashAggregate, first_pos: u64) -> Result<()> {
+fn emit_unmatched(
+    stages: &[Stage],
+    matched: &mut [Vec<bool>],
+    sink: &mut dyn Positioned,
+    first_pos: u64,
+) -> Result<()> {
     for (i, stage) in stages.iter().enumerate() {
         let Stage::Probe { join, build_left, spec, keeps_build: true, .. } = stage else { continue };
         let (flags, rest_flags) = matched[i..].split_first_mut().ok_or_else(|| ExecError::Internal("flags".into()))?;
         if let Some(batch) = unmatched_build(join, *build_left, spec, flags)? {
-            agg.set_position(first_pos + ((i as u64) << 32));
-            push_through(&stages[i + 1..], rest_flags, batch, agg)?;
+            sink.set_position(first_pos + ((i as u64) << 32));
+            push_through(&stages[i + 1..], rest_flags, batch, sink)?;
         }
     }
     Ok(())
@@ -289,8 +301,6 @@ pub(super) fn try_parallel_aggregate(
     let scan = PartScan::new(source.columns, source.filter);
     // Parts the zone maps skip are no work: threads only pay off for two parts or more.
     parts.retain(|p| !scan.skips(p));
-    let next_part = AtomicUsize::new(0);
-    let first_error: Mutex<Option<(usize, ExecError)>> = Mutex::new(None);
     let unmatched_pos = (parts.len() as u64) << 32;
     if parts.len() < 2 {
         let mut agg = HashAggregate::new(group_by, aggregates)?;
@@ -303,17 +313,60 @@ pub(super) fn try_parallel_aggregate(
         return finish(agg);
     }
     let workers = threads.min(parts.len());
-    type Partial<'a> = (HashAggregate<'a>, Vec<Vec<bool>>);
+    let (partials, mut matched) =
+        run_workers(&stages, &scan, &parts, workers, &|| HashAggregate::new_partial(group_by, aggregates), &Ok)?;
+    let mut partials = partials.into_iter();
+    let mut total = partials.next().ok_or_else(|| ExecError::Internal("no worker ran".into()))?;
+    for agg in partials {
+        total.merge(agg)?;
+    }
+    emit_unmatched(&stages, &mut matched, &mut total, unmatched_pos)?;
+    finish(total)
+}
+
+/// A sink that takes the input position of the rows pushed next: a part's index in the high
+/// 32 bits (see [`try_parallel_aggregate`]).
+pub(super) trait Positioned: Sink {
+    fn set_position(&mut self, pos: u64);
+}
+
+impl Positioned for HashAggregate<'_> {
+    fn set_position(&mut self, pos: u64) {
+        HashAggregate::set_position(self, pos)
+    }
+}
+
+impl Positioned for RunBuilder {
+    fn set_position(&mut self, pos: u64) {
+        RunBuilder::set_position(self, pos)
+    }
+}
+
+/// Runs the scan's `parts` through `stages` on `workers` scoped threads: each takes the next
+/// part from a shared counter and pushes its rows into its own sink (made by `make`), which
+/// `done` turns into the worker's result on its thread. Returns the results and the OR of the
+/// workers' matched flags (see [`Stage::matched_flags`]); on errors, the earliest part's, as
+/// one thread would report it.
+fn run_workers<S: Positioned, R: Send>(
+    stages: &[Stage],
+    scan: &PartScan,
+    parts: &[mvcc::ScanPart],
+    workers: usize,
+    make: &(dyn Fn() -> Result<S> + Sync),
+    done: &(dyn Fn(S) -> Result<R> + Sync),
+) -> Result<(Vec<R>, Vec<Vec<bool>>)> {
+    let next_part = AtomicUsize::new(0);
+    let first_error: Mutex<Option<(usize, ExecError)>> = Mutex::new(None);
     let scope = crate::interrupt::current();
-    let partials: Vec<Result<Partial>> = std::thread::scope(|s| {
+    let results: Vec<Result<(R, Vec<Vec<bool>>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| -> Result<Partial> {
+                s.spawn(|| -> Result<(R, Vec<Vec<bool>>)> {
                     // The statement's interrupt flag and deadline reach the worker.
                     let _scope = scope.clone().map(crate::interrupt::Scope::enter);
                     // Nested plans (correlated subqueries) run on the worker itself.
                     let _one = crate::ThreadsGuard::set(Some(1));
-                    let mut agg = HashAggregate::new_partial(group_by, aggregates)?;
+                    let mut sink = make()?;
                     let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
                     let mut cache = mvcc::ReadCache::default();
                     loop {
@@ -323,9 +376,9 @@ pub(super) fn try_parallel_aggregate(
                         {
                             break;
                         }
-                        agg.set_position((idx as u64) << 32);
-                        let mut sink = Rest { stages: &stages, matched: &mut matched, sink: &mut agg };
-                        if let Err(e) = scan.run(part, &mut cache, &mut sink) {
+                        sink.set_position((idx as u64) << 32);
+                        let mut rest = Rest { stages, matched: &mut matched, sink: &mut sink };
+                        if let Err(e) = scan.run(part, &mut cache, &mut rest) {
                             // Keep the error of the earliest part, as one thread would report.
                             let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
                             if slot.as_ref().is_none_or(|(i, _)| idx < *i) {
@@ -334,7 +387,10 @@ pub(super) fn try_parallel_aggregate(
                             break;
                         }
                     }
-                    Ok((agg, matched))
+                    if first_error.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                        return Err(ExecError::Internal("another part failed".into()));
+                    }
+                    Ok((done(sink)?, matched))
                 })
             })
             .collect();
@@ -346,15 +402,64 @@ pub(super) fn try_parallel_aggregate(
     if let Some((_, e)) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
-    let mut partials = partials.into_iter();
-    let (mut total, mut matched) = partials.next().ok_or_else(|| ExecError::Internal("no worker ran".into()))??;
-    for partial in partials {
-        let (agg, flags) = partial?;
-        total.merge(agg)?;
+    let mut out = Vec::with_capacity(workers);
+    let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+    for result in results {
+        let (r, flags) = result?;
+        out.push(r);
         for (mine, theirs) in matched.iter_mut().zip(flags) {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| *m |= t);
         }
     }
-    emit_unmatched(&stages, &mut matched, &mut total, unmatched_pos)?;
-    finish(total)
+    Ok((out, matched))
+}
+
+/// Rows below which a sort runs on one thread (starting workers costs more than it saves):
+/// four batches, so CI's batches of 2 rows run nearly every sort in parallel.
+fn parallel_sort_rows() -> usize {
+    4 * crate::batch_size()
+}
+
+/// Runs `Sort { input, keys, fetch }` on worker threads when the input is a parallel pipeline
+/// of enough rows; `None` when the caller should run it on this thread. Each worker sorts the
+/// rows of its parts into a run (its best `fetch` with a fetch), and the runs are merged with
+/// ties in input position order, so the rows and their order equal the single-threaded run's.
+pub(super) fn try_parallel_sort(
+    input: &PhysicalPlan,
+    keys: &[SortKey],
+    fetch: Option<usize>,
+) -> Result<Option<Vec<Batch>>> {
+    let threads = crate::threads();
+    if threads < 2 || !is_pipeline(input) {
+        return Ok(None);
+    }
+    let Some((table, snapshot)) = scan_of(input) else { return Ok(None) };
+    let mut parts = table.scan(snapshot);
+    if parts.len() < 2 || parts.iter().map(|p| p.n_rows).sum::<usize>() < parallel_sort_rows() {
+        return Ok(None);
+    }
+    let mut stages = Vec::new();
+    let source = split(input, &mut stages)?;
+    let scan = PartScan::new(source.columns, source.filter);
+    parts.retain(|p| !scan.skips(p));
+    let unmatched_pos = (parts.len() as u64) << 32;
+    let (mut runs, mut matched) = if parts.len() < 2 {
+        // One part left: this thread sorts it (the join tables are built already).
+        let mut run = RunBuilder::new(keys, fetch);
+        let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+        let mut cache = mvcc::ReadCache::default();
+        for part in &parts {
+            scan.run(part, &mut cache, &mut Rest { stages: &stages, matched: &mut matched, sink: &mut run })?;
+        }
+        (vec![run.finish()?], matched)
+    } else {
+        let workers = threads.min(parts.len());
+        run_workers(&stages, &scan, &parts, workers, &|| Ok(RunBuilder::new(keys, fetch)), &RunBuilder::finish)?
+    };
+    if stages.iter().any(|s| matches!(s, Stage::Probe { keeps_build: true, .. })) {
+        let mut unmatched = RunBuilder::new(keys, fetch);
+        emit_unmatched(&stages, &mut matched, &mut unmatched, unmatched_pos)?;
+        runs.push(unmatched.finish()?);
+    }
+    Ok(Some(merge_runs(runs, fetch)?))
 }

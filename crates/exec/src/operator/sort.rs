@@ -1,12 +1,20 @@
 //! SortExec: a full sort of its input (or the top `fetch` rows), by several keys with
 //! ASC/DESC and NULLS FIRST/LAST each.
+//!
+//! Rows are gathered by [`RunBuilder`] sinks with their keys encoded ([`super::sort_key`]),
+//! sorted into [`Run`]s (stable: equal keys keep their input order), and the runs of parallel
+//! workers merged by [`merge_runs`] (ties by input position), so any thread count and batch
+//! size give the same rows in the same order. [`lexsort`] (arrow2's comparators) orders
+//! window partitions.
 
+use super::sort_key::{merge, Keys};
+use super::{Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::{take_rows, Expr};
 use crate::kernels::compare::cmp_interval;
 use arrow::array::ord::DynComparator;
 use arrow::array::Array;
-use arrow::compute::sort::{lexsort_to_indices_impl, SortColumn, SortOptions};
+use arrow::compute::sort::{lexsort_to_indices_impl, SortColumn};
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as AtomicOrdering};
@@ -122,33 +130,122 @@ pub(super) fn lexsort(columns: &[SortColumn], limit: Option<usize>) -> Result<Ve
     Ok(indices.values().to_vec())
 }
 
-/// Sorts all rows of `batches` by `keys`, keeping the first `fetch` rows if given.
-pub fn sort_batches(batches: Vec<Batch>, keys: &[SortKey], fetch: Option<usize>) -> Result<Vec<Batch>> {
-    let all = concat_batches(&batches)?;
-    if all.n_rows == 0 {
+/// The key expressions of a sort that order anything (an untyped NULL key orders nothing)
+/// and their types.
+fn ordering_keys(keys: &[SortKey]) -> (Vec<SortKey>, Vec<DataType>) {
+    let keys: Vec<SortKey> = keys.iter().filter(|k| k.expr.data_type() != DataType::Null).cloned().collect();
+    let types = keys.iter().map(|k| k.expr.data_type()).collect();
+    (keys, types)
+}
+
+/// A sink that gathers rows to sort with their encoded keys ([`Keys`]), as the single thread
+/// or one parallel worker sees them; `finish` sorts them into a [`Run`]. With `fetch`, it
+/// keeps only its best `fetch` rows once it holds twice as many (and at least
+/// [`COMPACT_ROWS`]), so its memory stays O(fetch) beyond the batch it is given.
+pub(super) struct RunBuilder {
+    keys: Vec<SortKey>,
+    types: Vec<DataType>,
+    fetch: Option<usize>,
+    batches: Vec<Batch>,
+    n_rows: usize,
+    encoded: Keys,
+    /// Each row's input position (see [`RunBuilder::set_position`]).
+    positions: Vec<u64>,
+    position: u64,
+}
+
+/// The fewest rows a top-N builder holds before it drops rows.
+const COMPACT_ROWS: usize = 8192;
+
+impl RunBuilder {
+    pub(super) fn new(keys: &[SortKey], fetch: Option<usize>) -> RunBuilder {
+        let (keys, types) = ordering_keys(keys);
+        let encoded = Keys::new(&types);
+        RunBuilder { keys, types, fetch, batches: Vec::new(), n_rows: 0, encoded, positions: Vec::new(), position: 0 }
+    }
+
+    /// Rows pushed from now on sort after earlier positions when their keys tie (a parallel
+    /// worker's part index, see `parallel.rs`).
+    pub(super) fn set_position(&mut self, pos: u64) {
+        self.position = pos;
+    }
+
+    /// Keeps only the best `fetch` rows, in order.
+    fn compact(&mut self, fetch: usize) -> Result<()> {
+        let order = self.encoded.sorted(Some(fetch))?;
+        let all = concat_batches(&std::mem::take(&mut self.batches))?;
+        self.batches = vec![take_rows(&all, &order)?];
+        self.encoded = self.encoded.select(&order);
+        self.positions = order.iter().map(|&row| self.positions[row as usize]).collect();
+        self.n_rows = order.len();
+        Ok(())
+    }
+
+    /// Sorts the rows (the best `fetch` of them, if given).
+    pub(super) fn finish(self) -> Result<Run> {
+        let order = self.encoded.sorted(self.fetch)?;
+        let batch = concat_batches(&self.batches)?;
+        Ok(Run { batch, keys: self.encoded, order, positions: self.positions })
+    }
+}
+
+impl Sink for RunBuilder {
+    fn push(&mut self, batch: Batch) -> Result<Flow> {
+        if batch.n_rows == 0 {
+            return Ok(Flow::Continue);
+        }
+        // Without keys (nothing orders) every row gets an empty key: rows stay in input order.
+        let arrays: Vec<Box<dyn Array>> = self.keys.iter().map(|k| k.expr.evaluate(&batch)).collect::<Result<_>>()?;
+        self.encoded.push(batch.n_rows, &arrays, &self.types, &self.keys)?;
+        self.positions.extend(std::iter::repeat_n(self.position, batch.n_rows));
+        self.n_rows += batch.n_rows;
+        self.batches.push(batch);
+        if let Some(fetch) = self.fetch {
+            if self.n_rows >= COMPACT_ROWS.max(fetch.saturating_mul(2)) {
+                self.compact(fetch)?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Sorted rows: `batch`'s rows `order[0]`, `order[1]`, ...; `keys` and `positions` are by
+/// row of `batch`.
+pub(super) struct Run {
+    batch: Batch,
+    keys: Keys,
+    order: Vec<u32>,
+    positions: Vec<u64>,
+}
+
+/// Merges sorted runs into batches, keeping the first `fetch` rows if given; rows with equal
+/// keys come in input position order (runs hold rows of disjoint positions; within a run, rows
+/// of one position are in input order already).
+pub(super) fn merge_runs(mut runs: Vec<Run>, fetch: Option<usize>) -> Result<Vec<Batch>> {
+    runs.retain(|r| !r.order.is_empty());
+    let total: usize = runs.iter().map(|r| r.order.len()).sum();
+    let limit = fetch.map_or(total, |f| f.min(total));
+    if limit == 0 {
         return Ok(vec![]);
     }
-    let key_arrays: Vec<(Box<dyn Array>, &SortKey)> = keys
-        .iter()
-        .filter(|k| k.expr.data_type() != DataType::Null)
-        .map(|k| {
-            let array = k.expr.evaluate(&all)?;
-            let array = if k.expr.data_type() == DataType::Interval { interval_ranks(array.as_ref())? } else { array };
-            Ok((array, k))
-        })
-        .collect::<Result<_>>()?;
-    if key_arrays.is_empty() {
-        let n = fetch.map_or(all.n_rows, |f| f.min(all.n_rows));
-        return Ok(vec![all.slice(0, n)]);
+    if runs.len() == 1 {
+        let run = runs.pop().unwrap_or_else(|| unreachable!());
+        return Ok(vec![take_rows(&run.batch, &run.order[..limit])?]);
     }
-    let columns: Vec<SortColumn> = key_arrays
-        .iter()
-        .map(|(a, k)| SortColumn {
-            values: a.as_ref(),
-            options: Some(SortOptions { descending: k.descending, nulls_first: k.nulls_first }),
-        })
-        .collect();
-    let indices = lexsort(&columns, fetch)?;
+    let seqs: Vec<&[u32]> = runs.iter().map(|r| r.order.as_slice()).collect();
+    let merged = merge(&seqs, limit, |(x, a), (y, b)| {
+        runs[x].keys.cmp(a, &runs[y].keys, b).then(runs[x].positions[a as usize].cmp(&runs[y].positions[b as usize]))
+    })?;
+    let mut offsets = Vec::with_capacity(runs.len());
+    let mut start = 0u32;
+    for run in &runs {
+        offsets.push(start);
+        start += run.batch.n_rows as u32;
+    }
+    let indices: Vec<u32> = merged.iter().map(|&(run, at)| offsets[run] + runs[run].order[at]).collect();
+    let batches: Vec<Batch> = runs.into_iter().map(|r| r.batch).collect();
+    let all = concat_batches(&batches)?;
+    drop(batches);
     Ok(vec![take_rows(&all, &indices)?])
 }
 
@@ -157,6 +254,7 @@ mod tests {
     use super::*;
     use crate::interrupt::{InterruptFlag, StatementScope};
     use arrow::array::Int64Array;
+    use arrow::compute::sort::SortOptions;
     use std::time::Duration;
 
     fn columns<'a>(a: &'a Int64Array, b: &'a Int64Array) -> Vec<SortColumn<'a>> {
