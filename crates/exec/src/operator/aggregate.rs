@@ -766,10 +766,16 @@ impl DenseInts {
 }
 
 impl DistinctAcc {
-    /// Moves the bitmap's values (all of group 0) into `seen_ints`.
+    /// Moves the bitmap's values (all of group 0, counted already) to the owner slots or
+    /// `seen_ints`.
     fn spill_dense(&mut self) {
         if let Some(dense) = self.dense.take() {
-            self.seen_ints.extend(dense.values().map(|v| (0, v)));
+            if let (Some(lo), Some(hi)) = (dense.values().next(), dense.values().last()) {
+                self.cover_owners(lo, hi);
+            }
+            for v in dense.values() {
+                self.see_int(0, v);
+            }
         }
     }
 
@@ -1345,6 +1351,17 @@ mod tests {
             let mut a = make_accumulator(&agg);
             let mut b = make_accumulator(&agg);
             let mut reference: std::collections::HashSet<(u32, i64)> = Default::default();
+            // A first batch of group 0 alone (one group so far: a bitmap, spilled later).
+            let first: Vec<i64> = (0..30).map(|_| next(200) as i64).collect();
+            for &v in &first {
+                reference.insert((0, v));
+            }
+            let input = Int64Array::from_slice(&first);
+            a.update(&vec![0; first.len()], 1, Some(&input)).unwrap();
+            b.update(&vec![0; first.len()], 1, Some(&input)).unwrap();
+            for &v in &first {
+                reference.insert((3, v));
+            }
             let mut feed =
                 |acc: &mut Box<dyn Accumulator>, remap: bool, shift: i64, next: &mut dyn FnMut(u64) -> u64| {
                     let mut values = Vec::new();
