@@ -1284,22 +1284,27 @@ mod tests {
         assert_eq!(a.finish(1).unwrap_err(), ExecError::Overflow("bigint"));
     }
 
+    /// `COUNT(DISTINCT v)` over a BIGINT column 0.
+    fn count_distinct_v() -> AggregateExpr {
+        let v = Expr::Column { idx: 0, name: "v".into(), data_type: DataType::BigInt };
+        AggregateExpr::new(AggFunc::Count, Some(v), true, DataType::BigInt)
+    }
+
+    /// A seeded generator of numbers below its argument.
+    fn lcg(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |m| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        }
+    }
+
     #[test]
     fn grouped_count_distinct_agrees_with_a_set_across_batches() {
         use arrow::array::Int64Array;
-        let agg = AggregateExpr::new(
-            AggFunc::Count,
-            Some(Expr::Column { idx: 0, name: "v".into(), data_type: DataType::BigInt }),
-            true,
-            DataType::BigInt,
-        );
+        let agg = count_distinct_v();
         // Values mostly in one group each, some in several, NULLs, and a late value far away
-        // (the last-group cache is dropped, counting goes on from the set).
-        let mut seed = 7u64;
-        let mut next = |m: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        // (the owner slots spill, counting goes on from the set).
+        let mut next = lcg(7);
         let mut acc = make_accumulator(&agg);
         let mut reference: std::collections::HashSet<(u32, i64)> = Default::default();
         let n_groups = 5;
@@ -1331,17 +1336,8 @@ mod tests {
     #[test]
     fn grouped_count_distinct_merges_partial_states() {
         use arrow::array::Int64Array;
-        let agg = AggregateExpr::new(
-            AggFunc::Count,
-            Some(Expr::Column { idx: 0, name: "v".into(), data_type: DataType::BigInt }),
-            true,
-            DataType::BigInt,
-        );
-        let mut seed = 11u64;
-        let mut next = |m: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let agg = count_distinct_v();
+        let mut next = lcg(11);
         let n_groups = 4;
         // Partial b numbers groups in reverse: its group g is the merged group 3 - g.
         let map: Vec<u32> = (0..n_groups as u32).rev().collect();
