@@ -2,6 +2,7 @@
 //! common shapes (one integer, one text, two integers) never encode row-key bytes.
 
 use super::aggregate::{int_values, is_int_like};
+use super::word_map::{WordKey, WordMap};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::row_key::{FastMap, RowKeys};
@@ -20,7 +21,7 @@ pub(super) enum GroupTable {
     Int(IntGroups),
     /// One text key: values of at most 15 bytes packed into an integer ([`short_text`]),
     /// longer ones by their bytes, and the group of NULL.
-    Text { short: FastMap<u128, u32>, long: FastMap<Box<[u8]>, u32>, null: Option<u32> },
+    Text { short: WordMap<u128>, long: FastMap<Box<[u8]>, u32>, null: Option<u32> },
     /// Two keys, each integer-like or text: both values as integers (an integer's value, a
     /// text's [`short_text`]) and a NULL flag per key (a NULL key's value is 0). Keys with a
     /// text longer than 15 bytes go to `long` by their row-key bytes instead.
@@ -74,6 +75,25 @@ fn short_text(bytes: &[u8]) -> Option<u128> {
     Some(word)
 }
 
+/// [`short_text`] of `bytes[start..end]`, reading the 16 bytes at `start` as one word when the
+/// buffer holds them (every row but the last few of a batch), so no loop runs per byte.
+#[inline]
+fn short_text_at(bytes: &[u8], start: usize, end: usize) -> Option<u128> {
+    let len = end.checked_sub(start)?;
+    if len > 15 {
+        return None;
+    }
+    match bytes.get(start..start + 16) {
+        Some(window) => {
+            let mut word = [0u8; 16];
+            word.copy_from_slice(window);
+            let word = u128::from_le_bytes(word) & ((1u128 << (8 * len)) - 1);
+            Some(word | (len as u128) << 120)
+        }
+        None => short_text(&bytes[start..end]),
+    }
+}
+
 /// One key column of [`GroupTable::Pair`].
 enum PairKey<'a> {
     Int(std::borrow::Cow<'a, [i64]>),
@@ -89,11 +109,15 @@ impl<'a> PairKey<'a> {
     }
 
     /// The row's value as an integer; `None` for a text longer than 15 bytes.
-    #[inline]
+    // Always: a call per row and key costs more than the hash lookup it feeds.
+    #[inline(always)]
     fn word(&self, row_idx: usize) -> Option<u128> {
         match self {
             PairKey::Int(values) => Some(values[row_idx] as u64 as u128),
-            PairKey::Text(text) => short_text(text.value(row_idx).as_bytes()),
+            PairKey::Text(text) => {
+                let offsets = text.offsets().buffer();
+                short_text_at(text.values().as_slice(), offsets[row_idx] as usize, offsets[row_idx + 1] as usize)
+            }
         }
     }
 }
@@ -286,7 +310,7 @@ impl GroupTable {
             [] => GroupTable::Single,
             [key] if is_int_like(key.data_type()) => GroupTable::Int(IntGroups::default()),
             [key] if key.data_type() == DataType::Text => {
-                GroupTable::Text { short: FastMap::default(), long: FastMap::default(), null: None }
+                GroupTable::Text { short: WordMap::default(), long: FastMap::default(), null: None }
             }
             [a, b] if [a, b].iter().all(|k| is_int_like(k.data_type()) || k.data_type() == DataType::Text) => {
                 GroupTable::Pair { short: FastMap::default(), long: FastMap::default() }
@@ -311,84 +335,9 @@ impl GroupTable {
             GroupTable::Single => out.resize(out.len() + n_rows, 0),
             GroupTable::Int(groups) => groups.ids(keys[0].as_ref(), out, &mut ids)?,
             GroupTable::Text { short, long, null } => {
-                let text = keys[0]
-                    .as_any()
-                    .downcast_ref::<Utf8Array<i32>>()
-                    .ok_or_else(|| ExecError::Internal(format!("text group key of {:?}", keys[0].data_type())))?;
-                let validity = nulls(text);
-                let offsets = text.offsets().buffer();
-                let bytes = text.values().as_slice();
-                for row_idx in 0..n_rows {
-                    let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
-                        *null.get_or_insert_with(|| ids.fresh(row_idx))
-                    } else {
-                        let key = &bytes[offsets[row_idx] as usize..offsets[row_idx + 1] as usize];
-                        match short_text(key) {
-                            Some(packed) => match short.get(&packed) {
-                                Some(&id) => id,
-                                None => {
-                                    let id = ids.fresh(row_idx);
-                                    short.insert(packed, id);
-                                    id
-                                }
-                            },
-                            None => match long.get(key) {
-                                Some(&id) => id,
-                                None => {
-                                    let id = ids.fresh(row_idx);
-                                    long.insert(key.into(), id);
-                                    id
-                                }
-                            },
-                        }
-                    };
-                    out.push(id);
-                }
+                text_ids(short, long, null, keys[0].as_ref(), n_rows, out, &mut ids)?
             }
-            GroupTable::Pair { short, long } => {
-                let (a, b) = (PairKey::new(keys[0].as_ref())?, PairKey::new(keys[1].as_ref())?);
-                let (va, vb) = (nulls(keys[0].as_ref()), nulls(keys[1].as_ref()));
-                // Row keys of the batch, made only when a row has a long text.
-                let mut encoded: Option<RowKeys> = None;
-                for row_idx in 0..n_rows {
-                    let a_null = va.is_some_and(|v| !v.get_bit(row_idx));
-                    let b_null = vb.is_some_and(|v| !v.get_bit(row_idx));
-                    let words = (
-                        if a_null { Some(0) } else { a.word(row_idx) },
-                        if b_null { Some(0) } else { b.word(row_idx) },
-                    );
-                    let id = match words {
-                        (Some(x), Some(y)) => {
-                            let key = (x, y, u8::from(a_null) | (u8::from(b_null) << 1));
-                            // `get` first: `entry` reserves room before every lookup.
-                            match short.get(&key) {
-                                Some(&id) => id,
-                                None => {
-                                    let id = ids.fresh(row_idx);
-                                    short.insert(key, id);
-                                    id
-                                }
-                            }
-                        }
-                        _ => {
-                            if encoded.is_none() {
-                                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
-                                encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
-                            }
-                            let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
-                            match long.get(key) {
-                                Some(&id) => id,
-                                None => {
-                                    let id = ids.fresh(row_idx);
-                                    long.insert(key.into(), id);
-                                    id
-                                }
-                            }
-                        }
-                    };
-                    out.push(id);
-                }
-            }
+            GroupTable::Pair { short, long } => pair_ids(short, long, keys, n_rows, out, &mut ids)?,
             GroupTable::Rows(map) => {
                 let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
                 let encoded = RowKeys::encode(&key_refs, n_rows)?;
@@ -434,6 +383,19 @@ impl GroupTable {
             }
             map[g as usize] = id;
         }
+        fn assign_word<K: WordKey>(
+            mine: &mut WordMap<K>,
+            key: K,
+            g: u32,
+            n_groups: usize,
+            map: &mut [u32],
+            fresh: &mut Vec<usize>,
+        ) {
+            map[g as usize] = mine.get_or_insert_with(key, || {
+                fresh.push(g as usize);
+                (n_groups + fresh.len() - 1) as u32
+            });
+        }
         match (self, other) {
             (GroupTable::Single, GroupTable::Single) => map[0] = 0,
             (GroupTable::Int(mine), GroupTable::Int(theirs)) => {
@@ -449,8 +411,8 @@ impl GroupTable {
                 GroupTable::Text { short: mine, long: mine_long, null },
                 GroupTable::Text { short: theirs, long: theirs_long, null: their_null },
             ) => {
-                for (&k, &g) in theirs {
-                    assign(mine, k, g, n_groups, map, fresh);
+                for (k, g) in theirs.iter() {
+                    assign_word(mine, k, g, n_groups, map, fresh);
                 }
                 for (k, &g) in theirs_long {
                     assign(mine_long, k.clone(), g, n_groups, map, fresh);
@@ -482,6 +444,96 @@ impl GroupTable {
         }
         Ok(())
     }
+}
+
+/// [`GroupTable::group_ids`] of a [`GroupTable::Text`] table.
+fn text_ids(
+    short: &mut WordMap<u128>,
+    long: &mut FastMap<Box<[u8]>, u32>,
+    null: &mut Option<u32>,
+    key: &dyn Array,
+    n_rows: usize,
+    out: &mut Vec<u32>,
+    ids: &mut Ids<'_>,
+) -> Result<()> {
+    let text = key
+        .as_any()
+        .downcast_ref::<Utf8Array<i32>>()
+        .ok_or_else(|| ExecError::Internal(format!("text group key of {:?}", key.data_type())))?;
+    let validity = nulls(text);
+    let offsets = text.offsets().buffer();
+    let bytes = text.values().as_slice();
+    for row_idx in 0..n_rows {
+        let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+            *null.get_or_insert_with(|| ids.fresh(row_idx))
+        } else {
+            let (start, end) = (offsets[row_idx] as usize, offsets[row_idx + 1] as usize);
+            match short_text_at(bytes, start, end) {
+                Some(packed) => short.get_or_insert_with(packed, || ids.fresh(row_idx)),
+                None => match long.get(&bytes[start..end]) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.fresh(row_idx);
+                        long.insert(bytes[start..end].into(), id);
+                        id
+                    }
+                },
+            }
+        };
+        out.push(id);
+    }
+    Ok(())
+}
+
+/// [`GroupTable::group_ids`] of a [`GroupTable::Pair`] table.
+fn pair_ids(
+    short: &mut FastMap<(u128, u128, u8), u32>,
+    long: &mut FastMap<Box<[u8]>, u32>,
+    keys: &[ArrayRef],
+    n_rows: usize,
+    out: &mut Vec<u32>,
+    ids: &mut Ids<'_>,
+) -> Result<()> {
+    let (a, b) = (PairKey::new(keys[0].as_ref())?, PairKey::new(keys[1].as_ref())?);
+    let (va, vb) = (nulls(keys[0].as_ref()), nulls(keys[1].as_ref()));
+    // Row keys of the batch, made only when a row has a long text.
+    let mut encoded: Option<RowKeys> = None;
+    for row_idx in 0..n_rows {
+        let a_null = va.is_some_and(|v| !v.get_bit(row_idx));
+        let b_null = vb.is_some_and(|v| !v.get_bit(row_idx));
+        let words = (if a_null { Some(0) } else { a.word(row_idx) }, if b_null { Some(0) } else { b.word(row_idx) });
+        let id = match words {
+            (Some(x), Some(y)) => {
+                let key = (x, y, u8::from(a_null) | (u8::from(b_null) << 1));
+                // `get` first: `entry` reserves room before every lookup.
+                match short.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.fresh(row_idx);
+                        short.insert(key, id);
+                        id
+                    }
+                }
+            }
+            _ => {
+                if encoded.is_none() {
+                    let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+                    encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
+                }
+                let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
+                match long.get(key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.fresh(row_idx);
+                        long.insert(key.into(), id);
+                        id
+                    }
+                }
+            }
+        };
+        out.push(id);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -589,6 +641,16 @@ mod tests {
         mine.merge(&theirs, 3, &mut map, &mut fresh).unwrap();
         assert_eq!(map, vec![1, 3, 2]);
         assert_eq!(fresh, vec![1]);
+    }
+
+    #[test]
+    fn short_text_reads_the_same_word_in_and_near_the_end_of_a_buffer() {
+        let buffer: Vec<u8> = (0..64u32).map(|i| (i * 37 % 251) as u8).collect();
+        for start in 0..buffer.len() {
+            for end in start..=buffer.len().min(start + 20) {
+                assert_eq!(short_text_at(&buffer, start, end), short_text(&buffer[start..end]), "{start}..{end}");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod setop;
 mod sort;
 mod sort_key;
 mod window;
+mod word_map;
 
 pub use aggregate::{AggFunc, AggregateExpr};
 pub use join::{JoinKind, JoinSpec};
