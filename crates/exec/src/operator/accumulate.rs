@@ -3,6 +3,7 @@
 //! of intervals.
 
 use super::aggregate::{same_kind, Accumulator};
+use super::percentile::KeyChunks;
 use crate::error::{ExecError, Result};
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::cmp_f64;
@@ -174,15 +175,15 @@ impl Accumulator for VarianceAcc {
 
 /// percentile_cont (linear interpolation) and percentile_disc (first value whose cumulative
 /// distribution reaches the fraction), over the non-NULL values of each group.
-/// percentile_cont keeps plain f64s and selects the one or two values it needs
-/// (`select_nth_unstable`) instead of sorting each group.
+/// percentile_cont keeps each value as an order key ([`KeyChunks`]) and selects the one or
+/// two it needs instead of sorting each group.
 pub(super) struct PercentileAcc {
     continuous: bool,
     fraction: f64,
     out: DataType,
     values: Vec<Vec<Value>>,
     /// percentile_cont's values per group, as [`order_key`]s.
-    numbers: Vec<Vec<u64>>,
+    numbers: Vec<KeyChunks>,
 }
 
 impl PercentileAcc {
@@ -253,20 +254,66 @@ fn from_order_key(k: u64) -> f64 {
 
 /// percentile_cont of `keys` ([`order_key`]s, not empty): linear interpolation between the
 /// values at the fraction's position in SQL float order.
-fn percentile_cont(keys: &mut [u64], fraction: f64) -> f64 {
+fn percentile_cont(keys: &KeyChunks, fraction: f64) -> f64 {
     let pos = fraction * (keys.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    let (_, &mut lo_k, above) = keys.select_nth_unstable(lo);
-    let lo_v = from_order_key(lo_k);
-    let hi_v = if hi > lo { above.iter().copied().min().map_or(lo_v, from_order_key) } else { lo_v };
+    let (lo_k, hi_k) = keys.select_pair(lo, hi.min(keys.len() - 1));
+    let (lo_v, hi_v) = (from_order_key(lo_k), from_order_key(hi_k));
+    if hi == lo {
+        return lo_v;
+    }
     lo_v + (hi_v - lo_v) * (pos - lo as f64)
+}
+
+/// Below this many values in all, percentile_cont's groups are selected on this thread.
+const PARALLEL_SELECT_MIN: usize = 1 << 20;
+
+/// percentile_cont of each group (`None` for no values). Groups are read only, so with many
+/// values they are shared out to `exec::threads()` scoped threads, group by group.
+fn percentiles_cont(groups: &[KeyChunks], fraction: f64) -> Vec<Option<f64>> {
+    let one = |keys: &KeyChunks| (keys.len() > 0).then(|| percentile_cont(keys, fraction));
+    let total: usize = groups.iter().map(KeyChunks::len).sum();
+    let workers = crate::threads().min(groups.len());
+    if workers < 2 || total < PARALLEL_SELECT_MIN {
+        return groups.iter().map(one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut answers = vec![None; groups.len()];
+    let found: Vec<Vec<(usize, Option<f64>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(keys) = groups.get(g) else { break };
+                        mine.push((g, one(keys)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // A select does not panic; a worker that did would have its groups answered here.
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut done = vec![false; groups.len()];
+    for (g, x) in found.into_iter().flatten() {
+        answers[g] = x;
+        done[g] = true;
+    }
+    for (g, keys) in groups.iter().enumerate() {
+        if !done[g] {
+            answers[g] = one(keys);
+        }
+    }
+    answers
 }
 
 impl Accumulator for PercentileAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         let input = input.ok_or_else(|| ExecError::Internal("percentile without argument".into()))?;
         if self.continuous {
-            self.numbers.resize_with(n_groups, Vec::new);
+            self.numbers.resize_with(n_groups, KeyChunks::default);
             let numbers = &mut self.numbers;
             return each_f64(input, |row_idx, x| numbers[groups[row_idx] as usize].push(order_key(x)));
         }
@@ -285,10 +332,10 @@ impl Accumulator for PercentileAcc {
 
     fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
         let other = same_kind::<PercentileAcc>(other)?;
-        self.numbers.resize_with(n_groups, Vec::new);
+        self.numbers.resize_with(n_groups, KeyChunks::default);
         self.values.resize_with(n_groups, Vec::new);
         for (g, xs) in std::mem::take(&mut other.numbers).into_iter().enumerate() {
-            self.numbers[map[g] as usize].extend(xs);
+            self.numbers[map[g] as usize].append(xs);
         }
         for (g, vs) in std::mem::take(&mut other.values).into_iter().enumerate() {
             self.values[map[g] as usize].extend(vs);
@@ -303,10 +350,9 @@ impl Accumulator for PercentileAcc {
     fn finish_at(&mut self, fraction: f64, n_groups: usize) -> Result<ArrayRef> {
         let mut out = Vec::with_capacity(n_groups);
         if self.continuous {
-            self.numbers.resize_with(n_groups, Vec::new);
-            for xs in &mut self.numbers {
-                out.push(if xs.is_empty() { Value::Null } else { Value::Double(percentile_cont(xs, fraction)) });
-            }
+            self.numbers.resize_with(n_groups, KeyChunks::default);
+            let answers = percentiles_cont(&self.numbers, fraction);
+            out.extend(answers.into_iter().map(|x| x.map_or(Value::Null, Value::Double)));
             return Ok(values_to_array(self.out, &out));
         }
         self.values.resize_with(n_groups, Vec::new);
@@ -491,6 +537,30 @@ mod order_key_tests {
     use super::*;
 
     #[test]
+    fn groups_select_alike_on_one_thread_and_on_several() {
+        // More values than PARALLEL_SELECT_MIN, over groups of different sizes and an empty one.
+        let mut groups: Vec<KeyChunks> = (0..5).map(|_| KeyChunks::default()).collect();
+        let mut state = 3u64;
+        for i in 0..(PARALLEL_SELECT_MIN + 5000) {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let g = [0, 0, 0, 1, 3][i % 5];
+            groups[g].push(order_key((state >> 40) as f64 / 8.0 - 1000.0));
+        }
+        for fraction in [0.0, 0.5, 0.99, 1.0] {
+            let serial = {
+                let _one = crate::ThreadsGuard::set(Some(1));
+                percentiles_cont(&groups, fraction)
+            };
+            let parallel = {
+                let _three = crate::ThreadsGuard::set(Some(3));
+                percentiles_cont(&groups, fraction)
+            };
+            assert_eq!(serial, parallel);
+            assert_eq!(serial.iter().map(Option::is_some).collect::<Vec<_>>(), [true, true, false, true, false]);
+        }
+    }
+
+    #[test]
     fn order_keys_sort_as_sql_floats_and_round_trip() {
         let xs = [
             f64::NEG_INFINITY,
@@ -516,9 +586,12 @@ mod order_key_tests {
                 assert_eq!(order_key(a).cmp(&order_key(b)), cmp_f64(a, b), "{a} vs {b}");
             }
         }
-        let mut keys: Vec<u64> = [3.0, f64::NAN, -1.0, 0.0].map(order_key).to_vec();
-        assert_eq!(percentile_cont(&mut keys, 0.5), 1.5);
-        assert!(percentile_cont(&mut keys, 1.0).is_nan());
-        assert_eq!(percentile_cont(&mut keys, 0.0), -1.0);
+        let mut keys = KeyChunks::default();
+        for x in [3.0, f64::NAN, -1.0, 0.0] {
+            keys.push(order_key(x));
+        }
+        assert_eq!(percentile_cont(&keys, 0.5), 1.5);
+        assert!(percentile_cont(&keys, 1.0).is_nan());
+        assert_eq!(percentile_cont(&keys, 0.0), -1.0);
     }
 }

@@ -13,6 +13,7 @@ mod group_table;
 mod join;
 mod limit;
 mod parallel;
+mod percentile;
 mod project;
 mod prune;
 mod recursive;
