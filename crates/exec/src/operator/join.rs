@@ -191,8 +191,11 @@ impl JoinSpec {
 pub(super) enum JoinTable {
     /// One integer-like key on both sides whose build values span a small range (at most
     /// [`DENSE_SLOTS_PER_ROW`] slots per build row): `heads[key - min]` is the first build row
-    /// with the key, or `u32::MAX`. An array index instead of a hash probe.
-    Dense { min: i64, heads: Vec<u32> },
+    /// with the key, or `u32::MAX`. An array index instead of a hash probe. `identity` when
+    /// build row `i` holds key `min + i` for every row (a dimension stored in key order):
+    /// the probe computes the row from the key and never reads `heads`, one random access
+    /// less per probe row.
+    Dense { min: i64, heads: Vec<u32>, identity: bool },
     /// One integer-like key on both sides.
     Int(FastMap<i64, u32>),
     /// Row-key bytes.
@@ -244,7 +247,28 @@ impl JoinBuild {
             found >= cap
         };
         match &self.table {
-            JoinTable::Dense { min, heads } => {
+            JoinTable::Dense { min, heads, identity: true } => {
+                let values = int_values(keys[0].as_ref())
+                    .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
+                let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
+                let n_build = heads.len();
+                for (row_idx, v) in values.iter().enumerate().skip(start) {
+                    if validity.is_some_and(|b| !b.get_bit(row_idx)) {
+                        continue;
+                    }
+                    // Keys outside the build range (or whose distance overflows) match nothing.
+                    let slot = v.checked_sub(*min).and_then(|d| usize::try_from(d).ok());
+                    if let Some(build_row) = slot.filter(|&d| d < n_build) {
+                        // Unique keys: the build row is the only match.
+                        f(row_idx as u32, build_row as u32);
+                        found += 1;
+                        if found >= cap {
+                            return Ok(row_idx + 1);
+                        }
+                    }
+                }
+            }
+            JoinTable::Dense { min, heads, identity: false } => {
                 let values = int_values(keys[0].as_ref())
                     .ok_or_else(|| ExecError::Internal(format!("integer join key of {:?}", keys[0].data_type())))?;
                 let validity = keys[0].validity().filter(|v| v.unset_bits() > 0);
@@ -349,7 +373,7 @@ pub(super) fn build_side(
                 next[row_idx] = heads[slot];
                 heads[slot] = row_idx as u32;
             }
-            JoinTable::Dense { min, heads }
+            JoinTable::Dense { min, heads, identity: false }
         }
         (Some(values), None) => {
             let mut map: FastMap<i64, u32> = FastMap::default();
@@ -386,6 +410,10 @@ pub(super) fn build_side(
         }
     };
     let unique = next.iter().all(|&n| n == u32::MAX);
+    let mut table = table;
+    if let JoinTable::Dense { heads, identity, .. } = &mut table {
+        *identity = unique && heads.len() == build.n_rows && heads.iter().enumerate().all(|(i, &h)| h as usize == i);
+    }
     Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys) })
 }
 
