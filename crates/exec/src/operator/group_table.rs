@@ -342,16 +342,7 @@ impl GroupTable {
                 let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
                 let encoded = RowKeys::encode(&key_refs, n_rows)?;
                 for row_idx in 0..n_rows {
-                    let key = encoded.get(row_idx);
-                    let id = match map.get(key) {
-                        Some(&id) => id,
-                        None => {
-                            let id = ids.fresh(row_idx);
-                            map.insert(key.into(), id);
-                            id
-                        }
-                    };
-                    out.push(id);
+                    out.push(bytes_id(map, encoded.get(row_idx), || ids.fresh(row_idx)));
                 }
             }
         }
@@ -446,6 +437,20 @@ impl GroupTable {
     }
 }
 
+/// The id of a byte key, or `fresh()`'s (stored for it) when it is new. `get` first: `entry`
+/// would copy the key into a box before every lookup.
+#[inline]
+fn bytes_id(map: &mut FastMap<Box<[u8]>, u32>, key: &[u8], fresh: impl FnOnce() -> u32) -> u32 {
+    match map.get(key) {
+        Some(&id) => id,
+        None => {
+            let id = fresh();
+            map.insert(key.into(), id);
+            id
+        }
+    }
+}
+
 /// [`GroupTable::group_ids`] of a [`GroupTable::Text`] table.
 fn text_ids(
     short: &mut WordMap<u128>,
@@ -470,14 +475,7 @@ fn text_ids(
             let (start, end) = (offsets[row_idx] as usize, offsets[row_idx + 1] as usize);
             match short_text_at(bytes, start, end) {
                 Some(packed) => short.get_or_insert_with(packed, || ids.fresh(row_idx)),
-                None => match long.get(&bytes[start..end]) {
-                    Some(&id) => id,
-                    None => {
-                        let id = ids.fresh(row_idx);
-                        long.insert(bytes[start..end].into(), id);
-                        id
-                    }
-                },
+                None => bytes_id(long, &bytes[start..end], || ids.fresh(row_idx)),
             }
         };
         out.push(id);
@@ -521,14 +519,7 @@ fn pair_ids(
                     encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
                 }
                 let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
-                match long.get(key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = ids.fresh(row_idx);
-                        long.insert(key.into(), id);
-                        id
-                    }
-                }
+                bytes_id(long, key, || ids.fresh(row_idx))
             }
         };
         out.push(id);
