@@ -279,7 +279,7 @@ fn percentiles_cont(groups: &[KeyChunks], fraction: f64) -> Vec<Option<f64>> {
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut answers = vec![None; groups.len()];
-    let found: Vec<Vec<(usize, Option<f64>)>> = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| {
@@ -293,19 +293,14 @@ fn percentiles_cont(groups: &[KeyChunks], fraction: f64) -> Vec<Option<f64>> {
                 })
             })
             .collect();
-        // A select does not panic; a worker that did would have its groups answered here.
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut done = vec![false; groups.len()];
-    for (g, x) in found.into_iter().flatten() {
-        answers[g] = x;
-        done[g] = true;
-    }
-    for (g, keys) in groups.iter().enumerate() {
-        if !done[g] {
-            answers[g] = one(keys);
+        for handle in handles {
+            // A worker's panic is the query's, as it would be on this thread.
+            let found = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (g, x) in found {
+                answers[g] = x;
+            }
         }
-    }
+    });
     answers
 }
 

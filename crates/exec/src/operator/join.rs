@@ -373,7 +373,9 @@ pub(super) fn build_side(
                 next[row_idx] = heads[slot];
                 heads[slot] = row_idx as u32;
             }
-            JoinTable::Dense { min, heads, identity: false }
+            // Row i in slot i for every row: each row has its own key, in key order.
+            let identity = heads.len() == build.n_rows && heads.iter().enumerate().all(|(i, &h)| h as usize == i);
+            JoinTable::Dense { min, heads, identity }
         }
         (Some(values), None) => {
             let mut map: FastMap<i64, u32> = FastMap::default();
@@ -410,10 +412,6 @@ pub(super) fn build_side(
         }
     };
     let unique = next.iter().all(|&n| n == u32::MAX);
-    let mut table = table;
-    if let JoinTable::Dense { heads, identity, .. } = &mut table {
-        *identity = unique && heads.len() == build.n_rows && heads.iter().enumerate().all(|(i, &h)| h as usize == i);
-    }
     Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys) })
 }
 
