@@ -30,8 +30,6 @@ import subprocess
 import sys
 import tempfile
 
-import duckdb
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "crates" / "bench"
 WORKLOAD = ROOT.parent / "shared" / "workload"
@@ -231,6 +229,8 @@ def queries():
 
 
 def main():
+    import duckdb  # here, not at the top: the other scripts reuse the helpers without DuckDB
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=fixture_n(), help="order lines (default: bench::FIXTURE_N)")
     ap.add_argument("--csv-dir", type=pathlib.Path, help="where the CSV files go (default: a temporary dir)")

@@ -7,12 +7,18 @@
 //!    the repository, `python3`).
 //! 3. Runs the binary (see `bench::runner`): bandwidth, CSV for DuckDB, load, the queries warm.
 //! 4. Runs `scripts/bench_duckdb.py` on the CSV: load, the queries warm, their answers.
-//! 5. Checks every answer of ours against DuckDB's (`bench::fixture::compare`: floats to 1e-9
+//! 5. Runs the optional peers that the same Python can import (chDB, Polars; not with
+//!    `--no-peers`), each through `scripts/bench_peers.py --peer KEY` on the same CSV, the same
+//!    way; then deletes the CSV.
+//! 6. Checks every answer of ours against DuckDB's (`bench::fixture::compare`: floats to 1e-9
 //!    relative error, row order only where the query orders by a unique key) or, without
-//!    DuckDB at the fixtures' N, against `crates/bench/fixtures`; prints the table
-//!    (`report.rs`) and applies `crates/bench/gates.toml` (`gates.rs`).
+//!    DuckDB at the fixtures' N, against `crates/bench/fixtures`, and each peer's against
+//!    DuckDB's; prints the table (`report.rs`) and applies `crates/bench/gates.toml`
+//!    (`gates.rs`), whose ratios are against DuckDB only.
 //!
-//! It fails on a wrong or failed answer, and on a ratio above its gate unless `--quick`.
+//! It fails on a wrong or failed answer, and on a ratio above its gate unless `--quick`. The
+//! peers never change the outcome: a peer that is missing, fails, or answers differently is
+//! reported and left out of the best-engine ratio.
 
 mod gates;
 mod report;
@@ -27,7 +33,7 @@ use std::time::Instant;
 
 pub const USAGE: &str = "\
 usage: cargo xtask bench [--rows 1m|10m|100m|N] [--quick] [--runs K] [--queries q01,q05]
-                         [--no-duckdb] [--gates FILE]
+                         [--no-duckdb] [--no-peers] [--gates FILE]
 
 Loads the dashboard workload (../shared/workload) into HeliosDB Nano through Connection::append
 and into DuckDB (from the same generated data, as CSV), runs q01..q15 warm on both (one warm-up,
@@ -35,13 +41,21 @@ then K timed runs), checks our answers against DuckDB's and prints median and p9
 ratio ours/DuckDB, peak memory, the geometric mean and q02's memory-bandwidth floor. The
 benchmark binary is built with RUSTFLAGS=\"-C target-cpu=native\" in <target>/bench.
 
+Optional peers: when the same Python can `import chdb` (chDB) or `import polars` (Polars), each
+loads the same CSV into memory and runs the queries the same way (scripts/bench_peers.py; a
+query its SQL dialect needs spelled differently runs from scripts/peer_queries/<peer>/, one it
+cannot run is shown as n/a). Their answers are checked against DuckDB's; the table adds a column
+per peer and /best, ours over the fastest of DuckDB and the peers whose answers match. Peers
+never change the outcome or the gates; a missing peer is skipped with a line saying why.
+
 options:
   --rows N         order lines: 1m, 10m, 100m, 500k or a number (default 10m; 1m with --quick)
   --quick          1m rows and 3 runs unless --rows/--runs say otherwise; checks answers but
                    never gates on timing (what CI runs)
   --runs K         timed runs per query (default 5, or 3 with --quick)
   --queries LIST   comma-separated query numbers or names (default: all)
-  --no-duckdb      run HeliosDB alone
+  --no-duckdb      run HeliosDB alone (no peers either: their answers are checked against DuckDB's)
+  --no-peers       do not run the optional peers (chDB, Polars) even when installed
   --gates FILE     the gates file (default crates/bench/gates.toml)
 
 Fails when an answer differs from DuckDB's, a query fails, or (not with --quick) a ratio is
@@ -57,6 +71,8 @@ pub struct BenchArgs {
     pub quick: bool,
     pub queries: Vec<String>,
     pub duckdb: bool,
+    /// Run the optional peers that are installed.
+    pub peers: bool,
     pub gates: Option<PathBuf>,
 }
 
@@ -82,8 +98,8 @@ pub fn parse_rows(text: &str) -> Result<u64> {
 }
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<BenchArgs>> {
-    let (mut rows, mut runs, mut quick, mut queries, mut duckdb, mut gates) =
-        (None, None, false, Vec::new(), true, None);
+    let (mut rows, mut runs, mut quick, mut queries, mut duckdb, mut peers, mut gates) =
+        (None, None, false, Vec::new(), true, true, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -103,6 +119,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Bench
                 queries.extend(list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string));
             }
             "--no-duckdb" => duckdb = false,
+            "--no-peers" => peers = false,
             "--gates" => gates = Some(PathBuf::from(args.next().context("--gates needs a file")?)),
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument {other}"),
@@ -110,7 +127,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Bench
     }
     let rows = rows.unwrap_or(if quick { 1_000_000 } else { 10_000_000 });
     let runs = runs.unwrap_or(if quick { 3 } else { 5 });
-    Ok(Some(BenchArgs { rows, runs, quick, queries, duckdb, gates }))
+    Ok(Some(BenchArgs { rows, runs, quick, queries, duckdb, peers, gates }))
 }
 
 /// The repository root (xtask's parent directory).
@@ -159,23 +176,131 @@ fn find_python() -> Result<(PathBuf, String), String> {
     candidates.push((PathBuf::from("python3"), "python3 on PATH"));
     let mut reasons = Vec::new();
     for (python, what) in candidates {
-        let output = Command::new(&python)
-            .args(["-c", "import duckdb; print(duckdb.__version__)"])
-            .stdin(Stdio::null())
-            .output();
-        match output {
-            Ok(out) if out.status.success() => {
-                return Ok((python, String::from_utf8_lossy(&out.stdout).trim().to_string()));
-            }
-            Ok(out) => {
-                let err = String::from_utf8_lossy(&out.stderr);
-                let last = err.trim().lines().last().unwrap_or("failed").to_string();
-                reasons.push(format!("{} ({what}): {last}", python.display()));
-            }
-            Err(e) => reasons.push(format!("{} ({what}): {e}", python.display())),
+        match module_version(&python, "duckdb") {
+            Ok(version) => return Ok((python, version)),
+            Err(why) => reasons.push(format!("{} ({what}): {why}", python.display())),
         }
     }
     Err(reasons.join("; "))
+}
+
+/// `module.__version__` as `python` imports it, or why it cannot (the error's last line).
+fn module_version(python: &Path, module: &str) -> Result<String, String> {
+    let output = Command::new(python)
+        .args(["-c", &format!("import {module}; print(getattr({module}, '__version__', '?'))")])
+        .stdin(Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        Ok(out) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            Err(err.trim().lines().last().unwrap_or("failed").to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The optional peers: `scripts/bench_peers.py --peer KEY` (which writes `OUT/KEY.tsv` and
+/// `OUT/KEY/<query>.result`), the name the table shows, and the Python module it needs.
+const PEERS: [(&str, &str, &str); 2] = [("chdb", "chDB", "chdb"), ("polars", "Polars", "polars")];
+
+/// Where a peer's rewrites of the queries live (relative to the repository).
+fn rewrite_dir(key: &str) -> String {
+    format!("scripts/peer_queries/{key}")
+}
+
+/// The queries among `names` that `key` runs through a rewrite.
+fn rewritten(key: &str, names: &[String]) -> Vec<String> {
+    let dir = root().join(rewrite_dir(key));
+    names.iter().filter(|name| dir.join(format!("{name}.sql")).is_file()).cloned().collect()
+}
+
+/// A peer's result on one query: its timing (`None`: it has no line for the query) and answer,
+/// checked against DuckDB's answer `reference` when DuckDB answered.
+fn peer_result(
+    timing: Option<&bench::timings::QueryTiming>,
+    answer: &Path,
+    reference: Option<&Path>,
+    rows: u64,
+) -> report::PeerResult {
+    let Some(timing) = timing else {
+        return report::PeerResult::Failed("no measurement (its script stopped before this query)".into());
+    };
+    if let Some(e) = &timing.error {
+        return report::PeerResult::Failed(e.clone());
+    }
+    let Some(summary) = bench::stats::summarize(&timing.runs_ms) else {
+        return report::PeerResult::Failed("no timed runs".into());
+    };
+    if !answer.is_file() {
+        return report::PeerResult::Failed(format!("no answer in {}", answer.display()));
+    }
+    let Some(reference) = reference else {
+        return report::PeerResult::Differs(summary, "not checked: DuckDB has no answer to this query".into());
+    };
+    match check_answer(answer, reference, rows) {
+        report::Check::Ok => report::PeerResult::Matched(summary),
+        report::Check::Diff(d) => report::PeerResult::Differs(summary, d),
+        other => report::PeerResult::Differs(summary, format!("{other:?}")),
+    }
+}
+
+/// Runs each optional peer that `python` can import on the CSV in `csv_dir`; every peer comes
+/// back, with its timings or why it has none. Never fails the run.
+fn run_peers(python: &Path, csv_dir: &Path, run_dir: &Path, args: &BenchArgs, names: &[String]) -> Vec<report::Peer> {
+    let mut peers = Vec::new();
+    for (key, name, module) in PEERS {
+        let mut peer = report::Peer {
+            key: key.to_string(),
+            name: name.to_string(),
+            rewritten: rewritten(key, names),
+            rewrite_dir: rewrite_dir(key),
+            ..Default::default()
+        };
+        let version = match module_version(python, module) {
+            Ok(version) => version,
+            Err(why) => {
+                let why = format!("skipped: {} cannot `import {module}` ({why})", python.display());
+                eprintln!("== optional peer {name} {why}");
+                peer.problem = Some(why);
+                peers.push(peer);
+                continue;
+            }
+        };
+        eprintln!("== optional peer {name} {version} ({})", python.display());
+        let status = Command::new(python)
+            .arg(root().join("scripts/bench_peers.py"))
+            .args(["--peer", key])
+            .arg("--csv-dir")
+            .arg(csv_dir)
+            .arg("--out")
+            .arg(run_dir)
+            .args(["--n", &args.rows.to_string(), "--runs", &args.runs.to_string()])
+            .args(["--queries", &names.join(",")])
+            .stdin(Stdio::null())
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                peer.problem = Some(format!("failed: scripts/bench_peers.py --peer {key} ended with {status}"))
+            }
+            Err(e) => peer.problem = Some(format!("failed: running {}: {e}", python.display())),
+        }
+        let tsv = run_dir.join(format!("{key}.tsv"));
+        if tsv.is_file() {
+            match read_timings(&tsv) {
+                Ok(t) => peer.timings = Some(t),
+                Err(e) => peer.problem = Some(format!("failed: {e:#}")),
+            }
+        } else if peer.problem.is_none() {
+            peer.problem = Some(format!("failed: scripts/bench_peers.py --peer {key} wrote no {}", tsv.display()));
+        }
+        if let Some(problem) = &peer.problem {
+            eprintln!("   optional peer {name} {problem} (the run goes on)");
+        }
+        peers.push(peer);
+    }
+    peers
 }
 
 fn read_timings(path: &Path) -> Result<Timings> {
@@ -284,15 +409,46 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
                 .arg(&run_dir)
                 .args(["--n", &args.rows.to_string(), "--runs", &args.runs.to_string()])
                 .args(["--queries", &names.join(",")])
-                .status()
-                .with_context(|| format!("running {}", python.display()))?;
-            let _ = std::fs::remove_dir_all(&csv_dir);
+                .status();
+            let status = match status {
+                Ok(status) => status,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&csv_dir);
+                    return Err(e).with_context(|| format!("running {}", python.display()));
+                }
+            };
             if !status.success() {
+                let _ = std::fs::remove_dir_all(&csv_dir);
                 bail!("scripts/bench_duckdb.py failed ({status})");
             }
-            Some(read_timings(&run_dir.join("duckdb.tsv"))?)
+            Some(read_timings(&run_dir.join("duckdb.tsv")))
         }
     };
+
+    // The optional peers, on the same CSV (so after DuckDB, before the CSV goes).
+    let peers = match (&python, &duck) {
+        (Some(Ok((python, _))), Some(Ok(_))) if args.peers => run_peers(python, &csv_dir, &run_dir, &args, &names),
+        _ => {
+            let why = if !args.peers {
+                "skipped (--no-peers)".to_string()
+            } else {
+                "skipped: their answers are checked against DuckDB's, and DuckDB did not run".to_string()
+            };
+            let skipped: Vec<&str> = PEERS.iter().map(|(_, name, _)| *name).collect();
+            eprintln!("== optional peers {} {why}", skipped.join(", "));
+            PEERS
+                .iter()
+                .map(|(key, name, _)| report::Peer {
+                    key: key.to_string(),
+                    name: name.to_string(),
+                    problem: Some(why.clone()),
+                    ..Default::default()
+                })
+                .collect()
+        }
+    };
+    let _ = std::fs::remove_dir_all(&csv_dir);
+    let duck = duck.transpose()?;
 
     // The reference answers: DuckDB's, or the committed fixtures at their N.
     let reference = |name: &str| -> Option<PathBuf> {
@@ -314,6 +470,19 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
             None => Some("no measurement (the benchmark binary stopped?)".to_string()),
             Some(t) => t.error.clone(),
         };
+        let duck_answered = duck_timing.is_some_and(|t| t.error.is_none());
+        let duck_answer = run_dir.join("duckdb").join(format!("{name}.result"));
+        let peer_results = peers
+            .iter()
+            .filter_map(|peer| {
+                let answer = run_dir.join(&peer.key).join(format!("{name}.result"));
+                let reference = duck_answered.then_some(duck_answer.as_path());
+                Some((
+                    peer.name.clone(),
+                    peer_result(peer.timings.as_ref()?.query(name), &answer, reference, args.rows),
+                ))
+            })
+            .collect();
         let check = if let Some(e) = &ours_error {
             report::Check::Error(e.clone())
         } else if let Some(e) = duck_timing.and_then(|t| t.error.clone()) {
@@ -334,6 +503,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
             duck: duck_timing.and_then(|t| bench::stats::summarize(&t.runs_ms)),
             check,
             gate: tier.and_then(|t| t.query(name)),
+            peers: peer_results,
         });
     }
     let report = report::Report {
@@ -350,6 +520,7 @@ pub fn main(args: impl Iterator<Item = String>) -> Result<ExitCode> {
         checked_against_fixtures: duck.is_none() && args.rows == bench::FIXTURE_N,
         rustflags: RUSTFLAGS,
         others_cores: bench::sys::others_cores(ticks_before, bench::sys::cpu_ticks(), bench::sys::cpu().1),
+        peers,
     };
     let verdict = report.print();
     eprintln!("(build {build_secs:.1} s, whole run {:.1} s)", started.elapsed().as_secs_f64());
@@ -379,7 +550,9 @@ mod tests {
     #[test]
     fn parses_options() {
         let a = parse(&[]).unwrap().unwrap();
-        assert_eq!((a.rows, a.runs, a.quick, a.duckdb), (10_000_000, 5, false, true));
+        assert_eq!((a.rows, a.runs, a.quick, a.duckdb, a.peers), (10_000_000, 5, false, true, true));
+        let p = parse(&["--quick", "--no-peers"]).unwrap().unwrap();
+        assert_eq!((p.rows, p.duckdb, p.peers), (1_000_000, true, false));
         let q = parse(&["--quick"]).unwrap().unwrap();
         assert_eq!((q.rows, q.runs, q.quick), (1_000_000, 3, true));
         let q = parse(&["--quick", "--rows", "10m", "--runs", "7", "--queries", "q01,q05", "--no-duckdb"])
@@ -414,6 +587,68 @@ mod tests {
         assert!(matches!(check_answer(&ours, &other_n, 10), report::Check::Diff(d) if d.contains("N = 11")));
         assert!(matches!(check_answer(&dir.join("missing"), &same, 10), report::Check::Diff(_)));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn peer_results() {
+        use bench::timings::QueryTiming;
+        use report::PeerResult;
+        let dir = std::env::temp_dir().join(format!("xtask-bench-peer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, rows: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("n\t10\ncolumns\tc\ntypes\tI\norder\tquery\n----\n{rows}")).unwrap();
+            path
+        };
+        let duck = file("duck", "1\n2\n");
+        let right = file("right", "1\n2\n");
+        let wrong = file("wrong", "1\n3\n");
+        let timing = |runs: &[f64], error: Option<&str>| QueryTiming {
+            name: "q01".into(),
+            runs_ms: runs.to_vec(),
+            error: error.map(str::to_string),
+            ..Default::default()
+        };
+        let ok = timing(&[3.0, 1.0, 2.0], None);
+        assert!(matches!(peer_result(Some(&ok), &right, Some(&duck), 10), PeerResult::Matched(s) if s.median == 2.0));
+        assert!(
+            matches!(peer_result(Some(&ok), &wrong, Some(&duck), 10), PeerResult::Differs(s, d) if s.median == 2.0 && d.contains("row 1"))
+        );
+        // Without DuckDB's answer the time is shown but cannot count.
+        assert!(
+            matches!(peer_result(Some(&ok), &right, None, 10), PeerResult::Differs(_, d) if d.contains("not checked"))
+        );
+        // A query the peer could not run, no line for it, no runs, or no answer file: failed.
+        let na = timing(&[], Some("n/a: Polars cannot run it as written: unsupported function 'percentile_cont'"));
+        assert!(
+            matches!(peer_result(Some(&na), &right, Some(&duck), 10), PeerResult::Failed(e) if e.starts_with("n/a: "))
+        );
+        assert!(
+            matches!(peer_result(None, &right, Some(&duck), 10), PeerResult::Failed(e) if e.contains("no measurement"))
+        );
+        assert!(matches!(peer_result(Some(&timing(&[], None)), &right, Some(&duck), 10), PeerResult::Failed(_)));
+        assert!(
+            matches!(peer_result(Some(&ok), &dir.join("missing"), Some(&duck), 10), PeerResult::Failed(e) if e.contains("no answer"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn peer_rewrites_name_workload_queries() {
+        let names: Vec<String> = read_queries(&workload_queries_dir()).unwrap().into_iter().map(|q| q.name).collect();
+        for (key, _, _) in PEERS {
+            let dir = root().join(rewrite_dir(key));
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut found = Vec::new();
+            for entry in entries {
+                let file = entry.unwrap().file_name().into_string().unwrap();
+                let stem = file.strip_suffix(".sql").unwrap_or_else(|| panic!("{key}: {file} is not a .sql file"));
+                assert!(names.iter().any(|n| n == stem), "{key}: {file} rewrites no workload query");
+                found.push(stem.to_string());
+            }
+            found.sort();
+            assert_eq!(rewritten(key, &names), found);
+        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
 //! The benchmark's table and verdict.
+//!
+//! The optional peers (chDB and Polars, see `scripts/bench_peers.py`) add a column each and a
+//! ratio to the best engine whose answer matched DuckDB's; they never change the verdict.
 
 use super::gates::Tier;
 use bench::stats::{geomean, Summary};
@@ -35,6 +38,44 @@ impl Check {
     }
 }
 
+/// How an optional peer did on one query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerResult {
+    /// Its answer matches DuckDB's: its time competes for the best.
+    Matched(Summary),
+    /// Its answer differs from DuckDB's or could not be checked (why): its time is shown,
+    /// marked, and never the best.
+    Differs(Summary, String),
+    /// It could not run the query (`n/a: ...`) or failed.
+    Failed(String),
+}
+
+impl PeerResult {
+    /// The table cell: the median, `!` after it when the answer did not match, `n/a` on failure.
+    pub fn cell(&self) -> String {
+        match self {
+            PeerResult::Matched(s) => ms(s.median),
+            PeerResult::Differs(s, _) => format!("{}!", ms(s.median)),
+            PeerResult::Failed(_) => "n/a".to_string(),
+        }
+    }
+}
+
+/// An optional peer of the run (chDB, Polars): its timings when it ran, or why not.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    /// `scripts/bench_peers.py --peer KEY`: its files are `OUT/KEY.tsv` and `OUT/KEY/`.
+    pub key: String,
+    /// As the table shows it: `chDB`, `Polars`.
+    pub name: String,
+    pub timings: Option<Timings>,
+    /// Why it did not run, or how its script failed (its timings then hold what it measured).
+    pub problem: Option<String>,
+    /// Queries it ran through its rewrite in `rewrite_dir` instead of the workload's SQL.
+    pub rewritten: Vec<String>,
+    pub rewrite_dir: String,
+}
+
 /// One query's line of the table.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -45,6 +86,8 @@ pub struct Row {
     pub duck: Option<Summary>,
     pub check: Check,
     pub gate: Option<f64>,
+    /// The peers that ran, by name, in the order of [`Report::peers`].
+    pub peers: Vec<(String, PeerResult)>,
 }
 
 impl Row {
@@ -52,6 +95,27 @@ impl Row {
     pub fn ratio(&self) -> Option<f64> {
         let (ours, duck) = (self.ours?, self.duck?);
         (duck.median > 0.0).then(|| ours.median / duck.median)
+    }
+
+    /// The fastest of DuckDB and the peers whose answers matched DuckDB's: (who, median ms).
+    /// A peer with a different answer, or none, never counts.
+    pub fn best(&self) -> Option<(&str, f64)> {
+        let duck = self.duck.map(|d| ("DuckDB", d.median));
+        let peers = self.peers.iter().filter_map(|(name, result)| match result {
+            PeerResult::Matched(s) => Some((name.as_str(), s.median)),
+            _ => None,
+        });
+        duck.into_iter().chain(peers).min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Our median over [`Row::best`]'s.
+    pub fn best_ratio(&self) -> Option<f64> {
+        let (ours, (_, best)) = (self.ours?, self.best()?);
+        (best > 0.0).then(|| ours.median / best)
+    }
+
+    fn peer(&self, name: &str) -> Option<&PeerResult> {
+        self.peers.iter().find(|(n, _)| n == name).map(|(_, r)| r)
     }
 }
 
@@ -72,6 +136,8 @@ pub struct Report<'a> {
     pub rustflags: &'a str,
     /// How many cores' worth of CPU other processes used while the engines ran.
     pub others_cores: Option<f64>,
+    /// The optional peers, run or skipped (empty with `--no-duckdb`).
+    pub peers: Vec<Peer>,
 }
 
 /// `12345678` as `12,345,678`.
@@ -157,6 +223,32 @@ impl Report<'_> {
                 load_ms / 1e3
             );
         }
+        for peer in &self.peers {
+            let Some(t) = &peer.timings else { continue };
+            let (threads, engine) = (t.get("threads").unwrap_or("?"), t.get("engine").unwrap_or(&peer.name));
+            match load_fact(t) {
+                Some((n, load_ms)) => println!(
+                    "         {:<8} {} rows in {:.2} s from CSV ({engine}, {threads} threads; an optional peer)",
+                    peer.name,
+                    thousands(n),
+                    load_ms / 1e3
+                ),
+                None => println!("         {:<8} did not load ({engine})", peer.name),
+            }
+        }
+        // One line per reason: "optional peers chDB, Polars skipped (--no-peers)".
+        let mut skipped: Vec<(&str, Vec<&str>)> = Vec::new();
+        for peer in self.peers.iter().filter(|p| p.timings.is_none()) {
+            let why = peer.problem.as_deref().unwrap_or("no timings");
+            match skipped.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, names)) => names.push(&peer.name),
+                None => skipped.push((why, vec![&peer.name])),
+            }
+        }
+        for (why, names) in skipped {
+            let s = if names.len() > 1 { "s" } else { "" };
+            println!("   optional peer{s} {} {why}", names.join(", "));
+        }
         if let Some(why) = &self.duck_problem {
             println!(
                 "   {why}: HeliosDB alone{}",
@@ -170,13 +262,27 @@ impl Report<'_> {
         println!();
     }
 
+    /// The peers that ran, in order: the table's extra columns.
+    fn peer_columns(&self) -> Vec<&str> {
+        self.peers.iter().filter(|p| p.timings.is_some()).map(|p| p.name.as_str()).collect()
+    }
+
     fn table(&self) {
-        let header = ["query", "HeliosDB ms", "p99", "DuckDB ms", "p99", "ratio", "gate", "peak MB", "+MB", "check"];
-        let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+        let peers = self.peer_columns();
+        let mut header: Vec<String> = ["query", "HeliosDB ms", "p99", "DuckDB ms", "p99", "ratio", "gate"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        header.extend(peers.iter().map(|p| p.to_string()));
+        if !peers.is_empty() {
+            header.push("/best".to_string());
+        }
+        header.extend(["peak MB", "+MB", "check"].iter().map(|s| s.to_string()));
+        let mut lines: Vec<Vec<String>> = vec![header.clone()];
         for row in &self.queries {
             let ratio = row.ratio();
             let over = matches!((ratio, row.gate), (Some(r), Some(g)) if r > g);
-            lines.push(vec![
+            let mut line = vec![
                 row.name.clone(),
                 opt(row.ours.map(|s| ms(s.median))),
                 opt(row.ours.map(|s| ms(s.p99))),
@@ -184,10 +290,17 @@ impl Report<'_> {
                 opt(row.duck.map(|s| ms(s.p99))),
                 opt(ratio.map(|r| format!("{r:.2}"))),
                 opt(row.gate.map(|g| if over { format!("{g} OVER") } else { g.to_string() })),
+            ];
+            line.extend(peers.iter().map(|p| opt(row.peer(p).map(PeerResult::cell))));
+            if !peers.is_empty() {
+                line.push(opt(row.best_ratio().map(|r| format!("{r:.2}"))));
+            }
+            line.extend([
                 opt(row.peak_bytes.map(|b| (b >> 20).to_string())),
                 opt(row.peak_bytes.zip(row.base_bytes).map(|(p, b)| (p.saturating_sub(b) >> 20).to_string())),
                 row.check.label().to_string(),
             ]);
+            lines.push(line);
         }
         let widths: Vec<usize> =
             (0..header.len()).map(|col| lines.iter().map(|l| l[col].len()).max().unwrap_or(0)).collect();
@@ -228,6 +341,7 @@ impl Report<'_> {
             ),
             None => println!("geometric mean ratio: - (no DuckDB timings)"),
         }
+        self.peer_summary();
 
         println!(
             "times: median of {} timed runs after 1 warm-up, per engine; p99 is the nearest-rank 99th percentile, \
@@ -248,7 +362,16 @@ impl Report<'_> {
             ),
         }
         if let Some(rss) = self.duck.and_then(|d| d.get_f64("process_peak_rss")) {
-            println!("DuckDB's Python process peak RSS over the whole run: {} MB.", (rss as u64) >> 20);
+            let peers: Vec<String> = self
+                .peers
+                .iter()
+                .filter_map(|p| {
+                    let rss = p.timings.as_ref()?.get_f64("process_peak_rss")? as u64;
+                    Some(format!("{}{} {} MB", p.name, if p.name.ends_with('s') { "'" } else { "'s" }, rss >> 20))
+                })
+                .collect();
+            let peers = if peers.is_empty() { String::new() } else { format!(" ({})", peers.join(", ")) };
+            println!("DuckDB's Python process peak RSS over the whole run: {} MB{peers}.", (rss as u64) >> 20);
         }
         self.bandwidth_floor();
 
@@ -273,6 +396,8 @@ impl Report<'_> {
                 println!("  {}:\n    {}", row.name, detail.replace('\n', "\n    "));
             }
         }
+
+        self.peer_answers();
 
         // Gates.
         let where_ = format!("{} [{}]", self.gates_path.display(), self.tier_name);
@@ -316,6 +441,65 @@ impl Report<'_> {
         }
         println!("{}", if pass { "PASS" } else { "FAIL" });
         pass
+    }
+
+    /// The peers' columns explained, the best engines and the geometric mean of `/best`.
+    fn peer_summary(&self) {
+        let peers = self.peer_columns();
+        if peers.is_empty() {
+            return;
+        }
+        let ratios: Vec<f64> = self.queries.iter().filter_map(Row::best_ratio).collect();
+        let mut wins: Vec<(String, usize)> = Vec::new();
+        for who in self.queries.iter().filter(|r| r.ours.is_some()).filter_map(|r| r.best().map(|(who, _)| who)) {
+            match wins.iter_mut().find(|(w, _)| w == who) {
+                Some((_, n)) => *n += 1,
+                None => wins.push((who.to_string(), 1)),
+            }
+        }
+        let wins: Vec<String> = wins.iter().map(|(who, n)| format!("{who} on {n}")).collect();
+        println!(
+            "geometric mean ratio (ours/best of DuckDB, {}): {} over {} queries; fastest engine that answered right: {} \
+             (not gated).",
+            peers.join(", "),
+            geomean(&ratios).map_or("-".to_string(), |m| format!("{m:.2}")),
+            ratios.len(),
+            if wins.is_empty() { "-".to_string() } else { wins.join(", ") }
+        );
+        println!(
+            "optional peers ({}): median ms (\"!\": the answer differs from DuckDB's, so the time does not count; n/a: \
+             the peer could not run the query); /best: ours over the fastest of DuckDB and the peers whose answers \
+             match. Peers never change PASS or FAIL.",
+            peers.join(", ")
+        );
+    }
+
+    /// Which peers answered right, and why the others did not.
+    fn peer_answers(&self) {
+        for peer in self.peers.iter().filter(|p| p.timings.is_some()) {
+            let results: Vec<(&str, &PeerResult)> =
+                self.queries.iter().filter_map(|r| Some((r.name.as_str(), r.peer(&peer.name)?))).collect();
+            let matched = results.iter().filter(|(_, r)| matches!(r, PeerResult::Matched(_))).count();
+            let engine = peer.timings.as_ref().and_then(|t| t.get("engine")).unwrap_or(&peer.name);
+            let rewritten = if peer.rewritten.is_empty() {
+                String::new()
+            } else {
+                format!(" (rewritten for it in {}/: {})", peer.rewrite_dir, peer.rewritten.join(", "))
+            };
+            println!("peer {engine}: {matched} of {} answers match DuckDB's{rewritten}.", results.len());
+            if let Some(problem) = &peer.problem {
+                println!("  {problem}");
+            }
+            for (name, result) in results {
+                match result {
+                    PeerResult::Matched(_) => {}
+                    PeerResult::Differs(_, diff) => {
+                        println!("  {name}: DIFFERS: {}", diff.trim_end().replace('\n', "\n    "))
+                    }
+                    PeerResult::Failed(why) => println!("  {name}: {why}"),
+                }
+            }
+        }
     }
 
     fn bandwidth_floor(&self) {
@@ -370,9 +554,64 @@ mod tests {
             duck: Some(s(4.0)),
             check: Check::Ok,
             gate: None,
+            peers: Vec::new(),
         };
         assert_eq!(row.ratio(), Some(2.5));
         row.duck = None;
         assert_eq!(row.ratio(), None);
+    }
+
+    fn summary(median: f64) -> Summary {
+        Summary { runs: 3, median, p99: median, min: median, max: median }
+    }
+
+    fn row(duck: Option<f64>, peers: &[(&str, PeerResult)]) -> Row {
+        Row {
+            name: "q01".into(),
+            ours: Some(summary(6.0)),
+            peak_bytes: None,
+            base_bytes: None,
+            duck: duck.map(summary),
+            check: Check::Ok,
+            gate: None,
+            peers: peers.iter().map(|(n, r)| (n.to_string(), r.clone())).collect(),
+        }
+    }
+
+    #[test]
+    fn best_counts_only_matching_answers() {
+        let differs = PeerResult::Differs(summary(1.0), "row 0".into());
+        let failed = PeerResult::Failed("n/a: unsupported function".into());
+        // A faster peer with a wrong answer, or a failed one, never wins.
+        let r = row(Some(4.0), &[("chDB", differs.clone()), ("Polars", failed.clone())]);
+        assert_eq!(r.best(), Some(("DuckDB", 4.0)));
+        assert_eq!(r.best_ratio(), Some(1.5));
+        // The fastest matching peer wins over DuckDB and a slower matching peer.
+        let r = row(
+            Some(4.0),
+            &[("chDB", PeerResult::Matched(summary(5.0))), ("Polars", PeerResult::Matched(summary(3.0)))],
+        );
+        assert_eq!(r.best(), Some(("Polars", 3.0)));
+        assert_eq!(r.best_ratio(), Some(2.0));
+        // Without DuckDB's time a matching peer still counts; with nothing, there is no best.
+        let r = row(None, &[("chDB", PeerResult::Matched(summary(12.0))), ("Polars", differs)]);
+        assert_eq!(r.best(), Some(("chDB", 12.0)));
+        assert_eq!(r.best_ratio(), Some(0.5));
+        let r = row(None, &[("Polars", failed)]);
+        assert_eq!((r.best(), r.best_ratio()), (None, None));
+        // No ratio without our own time.
+        let mut r = row(Some(4.0), &[]);
+        r.ours = None;
+        assert_eq!(r.best_ratio(), None);
+    }
+
+    #[test]
+    fn peer_cells() {
+        assert_eq!(PeerResult::Matched(summary(12.34)).cell(), "12.3");
+        assert_eq!(PeerResult::Differs(summary(1.234), "x".into()).cell(), "1.23!");
+        assert_eq!(PeerResult::Failed("n/a: no".into()).cell(), "n/a");
+        let r = row(Some(1.0), &[("chDB", PeerResult::Matched(summary(2.0)))]);
+        assert_eq!(r.peer("chDB"), Some(&PeerResult::Matched(summary(2.0))));
+        assert_eq!(r.peer("Polars"), None);
     }
 }
