@@ -765,6 +765,83 @@ pub fn count_grouped(groups: &[u32], validity: &Bitmap, counts: &mut [i64]) {
     });
 }
 
+/// The most groups [`sum_grouped_few`] and [`count_grouped_few`] take: their four copies of
+/// each group's slots stay within a few cache lines.
+pub const FEW_GROUPS: usize = 64;
+
+/// How many copies of each group's slot the few-group kernels interleave.
+const LANES: usize = 4;
+
+/// Adds `conv(values[i])` to `sums[groups[i]]` and 1 to `counts[groups[i]]` for every row:
+/// [`sum_grouped_scalar`] for at most [`FEW_GROUPS`] groups. With few groups consecutive rows
+/// mostly hit the same slot, and each add waits for the previous one's store to come back
+/// (several cycles a row); here row `k` of every four adds to copy `k % 4` of its group's
+/// slot, so four chains are in flight, and the copies are folded at the end. Floating sums
+/// add in a different order than the rows (as the parallel pipeline's partial sums already
+/// do).
+pub fn sum_grouped_few<T: Copy, S: Copy + Default + std::ops::AddAssign>(
+    values: &[T],
+    groups: &[u32],
+    sums: &mut [S],
+    counts: &mut [i64],
+    conv: impl Fn(T) -> S,
+) {
+    let n = sums.len().min(counts.len());
+    let mut lane_sums = [S::default(); LANES * FEW_GROUPS];
+    let mut lane_counts = [0i64; LANES * FEW_GROUPS];
+    let (lane_sums, lane_counts) = (&mut lane_sums[..LANES * n], &mut lane_counts[..LANES * n]);
+    let rows = values.len().min(groups.len());
+    let body = rows - rows % LANES;
+    for (v, g) in values[..body].chunks_exact(LANES).zip(groups[..body].chunks_exact(LANES)) {
+        for k in 0..LANES {
+            let slot = g[k] as usize * LANES + k;
+            lane_sums[slot] += conv(v[k]);
+            lane_counts[slot] += 1;
+        }
+    }
+    sum_grouped_scalar(&values[body..rows], &groups[body..rows], sums, counts, &conv);
+    for g in 0..n {
+        for k in 0..LANES {
+            sums[g] += lane_sums[g * LANES + k];
+            counts[g] += lane_counts[g * LANES + k];
+        }
+    }
+}
+
+/// The reference of [`sum_grouped_few`]: one add per row, in row order.
+pub fn sum_grouped_scalar<T: Copy, S: Copy + std::ops::AddAssign>(
+    values: &[T],
+    groups: &[u32],
+    sums: &mut [S],
+    counts: &mut [i64],
+    conv: impl Fn(T) -> S,
+) {
+    for (&v, &g) in values.iter().zip(groups) {
+        sums[g as usize] += conv(v);
+        counts[g as usize] += 1;
+    }
+}
+
+/// Adds 1 to `counts[groups[i]]` for every row, for at most [`FEW_GROUPS`] groups, with
+/// interleaved copies of the counters (see [`sum_grouped_few`]).
+pub fn count_grouped_few(groups: &[u32], counts: &mut [i64]) {
+    let n = counts.len();
+    let mut lanes = [0i64; LANES * FEW_GROUPS];
+    let lanes = &mut lanes[..LANES * n];
+    let groups_4 = groups.chunks_exact(LANES);
+    for &g in groups_4.remainder() {
+        counts[g as usize] += 1;
+    }
+    for g in groups_4 {
+        for k in 0..LANES {
+            lanes[g[k] as usize * LANES + k] += 1;
+        }
+    }
+    for g in 0..n {
+        counts[g] += lanes[g * LANES..(g + 1) * LANES].iter().sum::<i64>();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Every SIMD kernel against its scalar reference: random lengths (0 to a few blocks, so
@@ -930,6 +1007,34 @@ mod tests {
             let (mut got, mut want) = (vec![0i64; 7], vec![0i64; 7]);
             count_grouped(&g, &b, &mut got);
             count_grouped_scalar(&g, &b, &mut want);
+            prop_assert_eq!(got, want);
+        }
+
+        /// The interleaved few-group kernels against one add per row, with the most groups
+        /// they take and starting sums that are not zero.
+        #[test]
+        fn few_group_sums_match(
+            rows in proptest::collection::vec((any::<i64>(), 0u32..FEW_GROUPS as u32), 0..300),
+            n_groups in 1usize..=FEW_GROUPS,
+        ) {
+            let values: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let groups: Vec<u32> = rows.iter().map(|r| r.1 % n_groups as u32).collect();
+            let start: Vec<i128> = (0..n_groups as i128).map(|g| g * 1000 - 7).collect();
+            let (mut got, mut want) = (start.clone(), start);
+            let (mut got_n, mut want_n) = (vec![3i64; n_groups], vec![3i64; n_groups]);
+            sum_grouped_few(&values, &groups, &mut got, &mut got_n, |v| v as i128);
+            sum_grouped_scalar(&values, &groups, &mut want, &mut want_n, |v| v as i128);
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(&got_n, &want_n);
+            // Small integers as doubles add exactly in any order.
+            let floats: Vec<f64> = values.iter().map(|&v| (v % 1000) as f64).collect();
+            let (mut got, mut want) = (vec![0.5f64; n_groups], vec![0.5f64; n_groups]);
+            sum_grouped_few(&floats, &groups, &mut got, &mut got_n, |v| v);
+            sum_grouped_scalar(&floats, &groups, &mut want, &mut want_n, |v| v);
+            prop_assert_eq!(got, want);
+            let (mut got, mut want) = (vec![1i64; n_groups], vec![1i64; n_groups]);
+            count_grouped_few(&groups, &mut got);
+            groups.iter().for_each(|&g| want[g as usize] += 1);
             prop_assert_eq!(got, want);
         }
     }

@@ -217,6 +217,7 @@ impl Accumulator for CountAcc {
                 }
             }
             _ if n_groups == 1 => self.counts[0] += groups.len() as i64,
+            _ if n_groups <= simd::FEW_GROUPS => simd::count_grouped_few(groups, &mut self.counts),
             _ => groups.iter().for_each(|g| self.counts[*g as usize] += 1),
         }
         Ok(())
@@ -249,12 +250,12 @@ struct SumAvgAcc {
     floats: Vec<f64>,
     counts: Vec<i64>,
     /// Without GROUP BY: the float sum in four lanes (see [`F64Lanes`]), added to
-    /// `floats[0]` at the end; `None` with GROUP BY (rows add to their group in row order).
+    /// `floats[0]` at the end; `None` with GROUP BY (see [`sum_into`]).
     lanes: Option<F64Lanes>,
 }
 
 /// Adds each valid value of `a` (converted by `conv`) to its group's sum and count.
-fn sum_into<T: NativeType, S: Copy + std::ops::AddAssign>(
+fn sum_into<T: NativeType, S: Copy + Default + std::ops::AddAssign>(
     a: &PrimitiveArray<T>,
     groups: &[u32],
     sums: &mut [S],
@@ -272,12 +273,8 @@ fn sum_into<T: NativeType, S: Copy + std::ops::AddAssign>(
             sums[0] = acc;
             counts[0] += values.len() as i64;
         }
-        None => {
-            for (&v, &g) in values.iter().zip(groups) {
-                sums[g as usize] += conv(v);
-                counts[g as usize] += 1;
-            }
-        }
+        None if sums.len() <= simd::FEW_GROUPS => simd::sum_grouped_few(values, groups, sums, counts, conv),
+        None => simd::sum_grouped_scalar(values, groups, sums, counts, conv),
         Some(validity) => simd::blocks(values, Some(validity), |offset, block, mut bits| {
             let groups = &groups[offset..offset + block.len()];
             if bits == u64::MAX {
@@ -963,9 +960,13 @@ impl Accumulator for DistinctAcc {
         self.spill_dense();
         other.spill_dense();
         if let Some(theirs) = other.owners.take() {
-            // Their values seen in one group; the others are in their `seen_ints`.
-            if let Some(last) = theirs.slots.len().checked_sub(1) {
-                self.cover_owners(theirs.min, theirs.min.saturating_add(last as i64));
+            // Their values seen in one group; the others are in their `seen_ints`. The range
+            // of their values, not of their slots: slots grow past the values (doubling), and
+            // two partial states' slack could add up to more than the slots may span.
+            let first = theirs.slots.iter().position(|&s| s != u32::MAX);
+            let last = theirs.slots.iter().rposition(|&s| s != u32::MAX);
+            if let (Some(first), Some(last)) = (first, last) {
+                self.cover_owners(theirs.min.saturating_add(first as i64), theirs.min.saturating_add(last as i64));
             }
             for (g, v, single) in owners::pairs(&theirs) {
                 if single && self.see_int(map[g as usize], v) {
@@ -1391,6 +1392,32 @@ mod tests {
                 assert_eq!(counts.value(g as usize), expected, "group {g}, far {far}");
             }
         }
+    }
+
+    /// Two partial states whose owner slots grew past their values, one downwards and one
+    /// upwards, more than the slots may span together: the merge covers the values only and
+    /// keeps the slots (no pair moves to the hash set).
+    #[test]
+    fn merging_owner_slots_ignores_their_slack() {
+        use arrow::array::Int64Array;
+        let agg = count_distinct_v();
+        let span = DISTINCT_OWNER_SLOTS as i64 / 2 + 1000;
+        let feed = |acc: &mut Box<dyn Accumulator>, values: &[i64]| {
+            let groups: Vec<u32> = values.iter().map(|v| v.rem_euclid(2) as u32).collect();
+            acc.update(&groups, 2, Some(&Int64Array::from_slice(values))).unwrap();
+        };
+        let (mut a, mut b) = (make_accumulator(&agg), make_accumulator(&agg));
+        feed(&mut a, &[0, span]);
+        feed(&mut a, &[-1]);
+        feed(&mut b, &[0, span]);
+        feed(&mut b, &[span + 1]);
+        a.merge(b.as_any_mut(), &[0, 1], 2).unwrap();
+        let merged = a.as_any_mut().downcast_mut::<DistinctAcc>().unwrap();
+        assert!(merged.owners.is_some() && merged.seen_ints.is_empty(), "the owner slots spilled");
+        let counts = a.finish(2).unwrap();
+        let counts = counts.as_any().downcast_ref::<Int64Array>().unwrap();
+        // Group 0: 0, span (even: 8389608); group 1: -1, span + 1.
+        assert_eq!((counts.value(0), counts.value(1)), (2, 2));
     }
 
     #[test]

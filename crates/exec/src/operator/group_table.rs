@@ -152,19 +152,40 @@ pub(super) struct DenseSlots {
 impl DenseSlots {
     /// Makes `dense` cover `lo..=hi` (creating it when `None`), growing it geometrically so
     /// keys that creep along do not copy it per batch; false (and `dense` unchanged) when that
-    /// would take more than `limit` slots.
+    /// would take more than `limit` slots. Only the slots in use count against `limit`: the
+    /// unused ends a doubling left are dropped rather than refuse keys that fit beside the
+    /// used ones.
     pub(super) fn cover(dense: &mut Option<DenseSlots>, lo: i64, hi: i64, limit: usize) -> bool {
         // Range arithmetic in i128: keys may be anywhere in i64.
         let (lo, hi) = (lo as i128, hi as i128);
-        let (old_lo, old_len) = match dense {
-            Some(d) => (d.min as i128, d.slots.len() as i128),
-            None => (lo, 0),
+        // The kept slots: `slots[from..from + old_len]`, for keys from `old_lo` on.
+        let (mut from, mut old_lo, mut old_len) = match dense {
+            Some(d) => (0, d.min as i128, d.slots.len() as i128),
+            None => (0, lo, 0),
         };
         let old_hi = old_lo + old_len - 1;
         if old_len > 0 && lo >= old_lo && hi <= old_hi {
             return true;
         }
-        let (new_lo, new_hi) = if old_len > 0 { (lo.min(old_lo), hi.max(old_hi)) } else { (lo, hi) };
+        let union = |old_lo: i128, old_len: i128| {
+            if old_len > 0 {
+                (lo.min(old_lo), hi.max(old_lo + old_len - 1))
+            } else {
+                (lo, hi)
+            }
+        };
+        let (mut new_lo, mut new_hi) = union(old_lo, old_len);
+        if new_hi - new_lo + 1 > limit as i128 {
+            let Some(d) = dense.as_ref() else { return false };
+            let first = d.slots.iter().position(|&s| s != u32::MAX);
+            let last = d.slots.iter().rposition(|&s| s != u32::MAX);
+            (from, old_len) = match (first, last) {
+                (Some(first), Some(last)) => (first, (last - first + 1) as i128),
+                _ => (0, 0),
+            };
+            old_lo = d.min as i128 + from as i128;
+            (new_lo, new_hi) = union(old_lo, old_len);
+        }
         let span = new_hi - new_lo + 1;
         if span > limit as i128 {
             return false;
@@ -175,9 +196,9 @@ impl DenseSlots {
         let base = if old_len > 0 && new_lo < old_lo { (new_lo - slack).max(i64::MIN as i128) } else { new_lo };
         let len = grown.min(i64::MAX as i128 - base + 1) as usize;
         let mut fresh = vec![u32::MAX; len];
-        if let Some(d) = dense {
-            let at = (old_lo - base) as usize;
-            fresh[at..at + d.slots.len()].copy_from_slice(&d.slots);
+        if let Some(d) = dense.as_ref().filter(|_| old_len > 0) {
+            let (at, n) = ((old_lo - base) as usize, old_len as usize);
+            fresh[at..at + n].copy_from_slice(&d.slots[from..from + n]);
         }
         *dense = Some(DenseSlots { min: base as i64, slots: fresh });
         true
@@ -531,6 +552,40 @@ fn pair_ids(
 mod tests {
     use super::*;
     use arrow::array::{Int64Array, Utf8Array};
+
+    /// The keys `dense` holds, by their slots.
+    fn held(dense: &Option<DenseSlots>) -> Vec<(i64, u32)> {
+        let d = dense.as_ref().unwrap();
+        d.slots.iter().enumerate().filter(|(_, &s)| s != u32::MAX).map(|(i, &s)| (d.min + i as i64, s)).collect()
+    }
+
+    #[test]
+    fn dense_slots_grow_and_drop_unused_ends() {
+        let mut dense = None;
+        assert!(DenseSlots::cover(&mut dense, 10, 19, 64));
+        *dense.as_mut().unwrap().slot(10) = 1;
+        *dense.as_mut().unwrap().slot(19) = 2;
+        // Growing downwards doubles, the slack below the new key.
+        assert!(DenseSlots::cover(&mut dense, 9, 9, 64));
+        let d = dense.as_ref().unwrap();
+        assert_eq!((d.min, d.slots.len()), (0, 20));
+        *dense.as_mut().unwrap().slot(9) = 3;
+        assert!(DenseSlots::cover(&mut dense, 30, 40, 64));
+        // Keys 9..=72 fit in 64 slots only without the unused slots below 9.
+        assert!(DenseSlots::cover(&mut dense, 72, 72, 64));
+        *dense.as_mut().unwrap().slot(72) = 4;
+        assert_eq!(held(&dense), [(9, 3), (10, 1), (19, 2), (72, 4)]);
+        assert!(dense.as_ref().unwrap().slots.len() <= 64);
+        // Past the limit: refused, nothing lost.
+        assert!(!DenseSlots::cover(&mut dense, 8, 8, 64));
+        assert!(!DenseSlots::cover(&mut dense, i64::MIN, i64::MAX, 64));
+        assert_eq!(held(&dense), [(9, 3), (10, 1), (19, 2), (72, 4)]);
+        // Nothing held yet: any range within the limit.
+        let mut empty = None;
+        assert!(DenseSlots::cover(&mut empty, 100, 100, 4));
+        assert!(DenseSlots::cover(&mut empty, 5, 7, 4));
+        assert_eq!(empty.as_ref().unwrap().min, 5);
+    }
 
     /// Group ids of batches of `keys` through one table, and the first row (global) of each
     /// group.

@@ -98,11 +98,11 @@ fn joined(
 fn take_matched(
     batch: &Batch,
     types: &[DataType],
-    indices: &[u32],
+    (indices, in_order): (&[u32], bool),
     unread: &[bool],
     given: &[(usize, ArrayRef)],
 ) -> Result<Vec<ArrayRef>> {
-    if is_identity(indices, batch.n_rows) {
+    if in_order || is_identity(indices, batch.n_rows) {
         return Ok(batch.columns.clone());
     }
     if batch.n_rows == 0 {
@@ -129,9 +129,10 @@ fn is_identity(indices: &[u32], n_rows: usize) -> bool {
     indices.len() == n_rows && indices.iter().enumerate().all(|(k, &i)| i as usize == k)
 }
 
-/// One side of matched pairs: its rows, column types, row of each pair, unread columns, and
-/// columns given already taken (see [`take_matched`]).
-type Side<'a> = (&'a Batch, &'a [DataType], &'a [u32], &'a [bool], &'a [(usize, ArrayRef)]);
+/// One side of matched pairs: its rows, column types, row of each pair (and whether those are
+/// known to be every row once, in order), unread columns, and columns given already taken
+/// (see [`take_matched`]).
+type Side<'a> = (&'a Batch, &'a [DataType], (&'a [u32], bool), &'a [bool], &'a [(usize, ArrayRef)]);
 
 /// The joined rows of matched pairs.
 fn joined_matches(
@@ -140,7 +141,7 @@ fn joined_matches(
 ) -> Result<Batch> {
     let mut columns = take_matched(left, left_types, left_idx, left_unread, left_given)?;
     columns.extend(take_matched(right, right_types, right_idx, right_unread, right_given)?);
-    Ok(Batch { columns, n_rows: left_idx.len() })
+    Ok(Batch { columns, n_rows: left_idx.0.len() })
 }
 
 /// Keeps the pairs whose joined row passes `filter`, returning the joined batch and the mask.
@@ -219,6 +220,30 @@ pub(super) struct JoinBuild {
 }
 
 impl JoinBuild {
+    /// With an identity table ([`JoinTable::Dense`]), when every probe key is non-NULL and
+    /// inside the build range: the build row of each probe row (its key minus the smallest
+    /// key), every probe row matching exactly that one. A subtraction per row that the
+    /// compiler vectorises, instead of a match loop that appends pairs one at a time.
+    fn identity_rows(&self, keys: &[ArrayRef], n_rows: usize) -> Option<Vec<u32>> {
+        let JoinTable::Dense { min, heads, identity: true } = &self.table else { return None };
+        let [key] = keys else { return None };
+        if key.null_count() > 0 || heads.is_empty() {
+            return None;
+        }
+        let values = int_values(key.as_ref())?;
+        // Build rows are `u32`, so the range's top is at most `min + u32::MAX`: no overflow.
+        let max = *min + (heads.len() as i64 - 1);
+        let mut inside = true;
+        let rows: Vec<u32> = values
+            .iter()
+            .map(|&v| {
+                inside &= v >= *min && v <= max;
+                v.wrapping_sub(*min) as u32
+            })
+            .collect();
+        (inside && rows.len() == n_rows).then_some(rows)
+    }
+
     /// Calls `f(probe_row, build_row)` for every match of the keys of probe rows `start..`,
     /// probe rows in order and each one's build rows in order, stopping after the first probe
     /// row that brings the number of matches to `cap`; returns the probe row to start from
@@ -545,11 +570,11 @@ impl HashProbe<'_> {
     fn key_columns(
         &self,
         key_arrays: &[ArrayRef],
-        probe_idx: &[u32],
+        (probe_idx, in_order): (&[u32], bool),
         n_rows: usize,
         build_unread: &[bool],
     ) -> Result<Vec<(usize, ArrayRef)>> {
-        let identity = !self.join.aliases.is_empty() && is_identity(probe_idx, n_rows);
+        let identity = !self.join.aliases.is_empty() && (in_order || is_identity(probe_idx, n_rows));
         self.join
             .aliases
             .iter()
@@ -599,20 +624,34 @@ impl Sink for HashProbe<'_> {
             if start > 0 {
                 crate::interrupt::check()?;
             }
-            let mut probe_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
-            let mut build_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
-            start = self.join.matches(&key_arrays, probe.n_rows, start, cap, |p, b| {
-                probe_idx.push(p);
-                build_idx.push(b);
-            })?;
+            let first = start;
+            let whole = start == 0 && probe.n_rows <= cap;
+            let (probe_idx, build_idx) = match whole.then(|| self.join.identity_rows(&key_arrays, probe.n_rows)) {
+                Some(Some(build_idx)) => {
+                    start = probe.n_rows;
+                    ((0..probe.n_rows as u32).collect(), build_idx)
+                }
+                _ => {
+                    let mut probe_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
+                    let mut build_idx: Vec<u32> = Vec::with_capacity(probe.n_rows.min(cap));
+                    start = self.join.matches(&key_arrays, probe.n_rows, start, cap, |p, b| {
+                        probe_idx.push(p);
+                        build_idx.push(b);
+                    })?;
+                    (probe_idx, build_idx)
+                }
+            };
+            // Every probe row matched once, in order: with unique build keys, as many matches
+            // as probe rows in one slice (each row has at most one).
+            let probe_all = first == 0 && self.join.unique && probe_idx.len() == probe.n_rows;
             if left_only {
                 // The planner always builds the right side of a semi or anti join.
                 if self.spec.filter.is_none() {
                     probe_idx.iter().for_each(|&p| probe_matched[p as usize] = true);
                 } else {
                     let all = joined_matches(
-                        (&probe, &self.spec.left_types[..], &probe_idx[..], &[], &[]),
-                        (&self.join.build, &self.spec.right_types[..], &build_idx[..], &[], &[]),
+                        (&probe, &self.spec.left_types[..], (&probe_idx[..], probe_all), &[], &[]),
+                        (&self.join.build, &self.spec.right_types[..], (&build_idx[..], false), &[], &[]),
                     )?;
                     let (_, mask) = apply_filter(all, self.spec.filter.as_ref())?;
                     for (k, &p) in probe_idx.iter().enumerate() {
@@ -627,18 +666,18 @@ impl Sink for HashProbe<'_> {
                 continue;
             }
             let build_unread = self.spec.unread_side(self.build_left);
-            let given = self.key_columns(&key_arrays, &probe_idx, probe.n_rows, build_unread)?;
+            let given = self.key_columns(&key_arrays, (&probe_idx, probe_all), probe.n_rows, build_unread)?;
             let probe_side = (
                 &probe,
                 if self.build_left { &self.spec.right_types[..] } else { &self.spec.left_types[..] },
-                &probe_idx[..],
+                (&probe_idx[..], probe_all),
                 self.spec.unread_side(!self.build_left),
                 &[][..],
             );
             let build_side = (
                 &self.join.build,
                 if self.build_left { &self.spec.left_types[..] } else { &self.spec.right_types[..] },
-                &build_idx[..],
+                (&build_idx[..], false),
                 build_unread,
                 &given[..],
             );

@@ -158,11 +158,11 @@ fn reads(e: &Expr, c: usize) -> bool {
 
 /// GROUP BY one text column that comes from the build side of the pipeline's topmost join
 /// (q08's `c.segment`, q15's `p.category`): instead of gathering the text of every joined row
-/// and hashing it, the build column is replaced by a BIGINT code per distinct value (computed
-/// once over the build rows), the aggregate groups by the code, and [`decode_keys`] turns the
-/// codes of the output back into text. Applies only when nothing else reads the column: no
-/// aggregate, filter, residual join condition or other projection; returns the group-by to
-/// aggregate by and the distinct values, code `k` being `values[k]`.
+/// and hashing it, the build column is replaced by a SMALLINT (or INTEGER) code per distinct
+/// value (computed once over the build rows), the aggregate groups by the code, and
+/// [`decode_keys`] turns the codes of the output back into text. Applies only when nothing
+/// else reads the column: no aggregate, filter, residual join condition or other projection;
+/// returns the group-by to aggregate by and the distinct values, code `k` being `values[k]`.
 fn code_group_key(
     group_by: &[Expr],
     aggregates: &[AggregateExpr],
@@ -203,33 +203,54 @@ fn code_group_key(
     let Stage::Probe { join, build_left, spec, .. } = &mut stages[at] else { return None };
     let column = join.build.columns.get(build_col)?;
     let text = column.as_any().downcast_ref::<arrow::array::Utf8Array<i32>>()?;
-    let mut codes_of: crate::row_key::FastMap<&str, i64> = crate::row_key::FastMap::default();
+    let mut codes_of: crate::row_key::FastMap<&str, i32> = crate::row_key::FastMap::default();
     let mut values = Vec::new();
-    let codes: Vec<Option<i64>> = text
-        .iter()
-        .map(|v| {
-            v.map(|s| {
-                *codes_of.entry(s).or_insert_with(|| {
-                    values.push(Value::Text(s.to_string()));
-                    values.len() as i64 - 1
-                })
-            })
-        })
-        .collect();
+    let mut codes: Vec<i32> = Vec::with_capacity(text.len());
+    let validity = text.validity().filter(|v| v.unset_bits() > 0);
+    for (row, s) in text.values_iter().enumerate() {
+        // A NULL row's code is never read (the validity below says NULL).
+        if validity.is_some_and(|v| !v.get_bit(row)) {
+            codes.push(0);
+            continue;
+        }
+        codes.push(*codes_of.entry(s).or_insert_with(|| {
+            values.push(Value::Text(s.to_string()));
+            values.len() as i32 - 1
+        }));
+    }
     drop(codes_of);
-    join.build.columns[build_col] = arrow::array::PrimitiveArray::<i64>::from(codes).boxed();
+    if values.len() > i32::MAX as usize {
+        return None;
+    }
+    let validity = validity.cloned();
+    // The narrowest integer that holds every code: the probe gathers a code per probe row
+    // from random build rows, and a dimension's codes as SMALLINT are a quarter of BIGINT
+    // (5M customers: 10 MB, inside the last-level cache, against 40 MB).
+    let (array, code_type) = if values.len() <= i16::MAX as usize + 1 {
+        let narrow: Vec<i16> = codes.iter().map(|&c| c as i16).collect();
+        (
+            arrow::array::PrimitiveArray::<i16>::new(DataType::SmallInt.to_arrow(), narrow.into(), validity).boxed(),
+            DataType::SmallInt,
+        )
+    } else {
+        (
+            arrow::array::PrimitiveArray::<i32>::new(DataType::Integer.to_arrow(), codes.into(), validity).boxed(),
+            DataType::Integer,
+        )
+    };
+    join.build.columns[build_col] = array;
     let types = if *build_left { &mut spec.to_mut().left_types } else { &mut spec.to_mut().right_types };
-    types[build_col] = DataType::BigInt;
+    types[build_col] = code_type;
     // The stages above the join now carry codes in the column: their plain column references
     // say so.
     for &(i, c) in &path {
         if let Stage::Project(exprs) = &mut stages[i] {
             if let Some(Expr::Column { data_type, .. }) = exprs.to_mut().get_mut(c) {
-                *data_type = DataType::BigInt;
+                *data_type = code_type;
             }
         }
     }
-    Some((vec![Expr::Column { idx: *idx, name: name.clone(), data_type: DataType::BigInt }], values))
+    Some((vec![Expr::Column { idx: *idx, name: name.clone(), data_type: code_type }], values))
 }
 
 /// Replaces the codes in the first column of the aggregate's output by their text (see
@@ -237,12 +258,14 @@ fn code_group_key(
 fn decode_keys(batches: &mut [Batch], values: &[Value]) -> Result<()> {
     for batch in batches {
         let Some(column) = batch.columns.first_mut() else { continue };
-        let codes = crate::kernels::as_prim::<i64>(column.as_ref())?;
+        let codes = super::aggregate::int_values(column.as_ref())
+            .ok_or_else(|| ExecError::Internal(format!("group codes of {:?}", column.data_type())))?;
         let text: Vec<Value> = codes
             .iter()
-            .map(|code| match code {
-                Some(&k) => values.get(k as usize).cloned().ok_or_else(|| ExecError::Internal("group code".into())),
-                None => Ok(Value::Null),
+            .enumerate()
+            .map(|(row, &k)| match column.is_null(row) {
+                false => values.get(k as usize).cloned().ok_or_else(|| ExecError::Internal("group code".into())),
+                true => Ok(Value::Null),
             })
             .collect::<Result<_>>()?;
         *column = storage::value::values_to_array(DataType::Text, &text);
