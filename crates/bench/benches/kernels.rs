@@ -9,7 +9,7 @@ use bench::{Table, Workload, DEFAULT_BATCH_ROWS};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use exec::kernels::arith::{arith, ArithOp};
 use exec::kernels::boolean::and_kleene;
-use exec::kernels::compare::{compare, CmpOp};
+use exec::kernels::compare::{compare, compare_scalar, CmpOp};
 use exec::Expr;
 use std::hint::black_box;
 use storage::value::values_to_array;
@@ -63,6 +63,16 @@ fn filter_kernels(c: &mut Criterion) {
     });
     group.bench_function("text country = 'DE'", |b| {
         b.iter(|| compare(CmpOp::Eq, black_box(country), de.as_ref(), DataType::Text).unwrap())
+    });
+    // The executor compares a column with a constant through `compare_scalar` (the broadcast
+    // arrays above are the column-to-column kernels).
+    group.bench_function("text country = 'DE' (constant)", |b| {
+        let de = Value::Text("DE".into());
+        b.iter(|| compare_scalar(CmpOp::Eq, black_box(country), &de).unwrap())
+    });
+    group.bench_function("f64 amount > 450 (constant)", |b| {
+        let big = Value::Double(450.0);
+        b.iter(|| compare_scalar(CmpOp::Gt, black_box(amount), &big).unwrap())
     });
     group.bench_function("timestamp > now - 1 day", |b| {
         b.iter(|| compare(CmpOp::Gt, black_box(timestamp), day.as_ref(), DataType::Timestamp).unwrap())
