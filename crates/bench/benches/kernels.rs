@@ -70,6 +70,10 @@ fn filter_kernels(c: &mut Criterion) {
         let de = Value::Text("DE".into());
         b.iter(|| compare_scalar(CmpOp::Eq, black_box(country), &de).unwrap())
     });
+    group.bench_function("i32 product_id = 4242 (constant)", |b| {
+        let needle = Value::Integer(4242);
+        b.iter(|| compare_scalar(CmpOp::Eq, black_box(product_id), &needle).unwrap())
+    });
     group.bench_function("f64 amount > 450 (constant)", |b| {
         let big = Value::Double(450.0);
         b.iter(|| compare_scalar(CmpOp::Gt, black_box(amount), &big).unwrap())

@@ -50,7 +50,9 @@ fn lanes<T: Copy, const N: usize>(chunk: &[T], bits: u64, fill: T) -> [T; N] {
 /// `N` lanes of `chunk` (exactly `N` long).
 #[inline(always)]
 fn load<T: Copy, const N: usize>(chunk: &[T]) -> [T; N] {
-    std::array::from_fn(|i| chunk[i])
+    // A slice-to-array conversion is one vector load; `array::from_fn` over indexes compiled
+    // to a lane-by-lane insert (shuffles per lane) in the comparison kernels.
+    chunk[..N].try_into().expect("N lanes")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,18 +498,40 @@ fn pred_words<T: Copy + Default, V: Copy + From<[T; N]>, const N: usize>(
     scalar_rhs: V,
 ) -> Vec<u64> {
     let mut words = Vec::with_capacity(lhs.len().div_ceil(64));
-    let padded = |c: &[T]| V::from(std::array::from_fn(|i| c.get(i).copied().unwrap_or_default()));
-    for (k, block) in lhs.chunks(64).enumerate() {
-        let r = rhs.map(|r| &r[k * 64..k * 64 + block.len()]);
+    // Whole words first, without per-chunk length tests (the loop the kernels spend their
+    // time in), then the last partial word with padded lanes.
+    let full = lhs.len() / 64 * 64;
+    match rhs {
+        None => {
+            for block in lhs[..full].chunks_exact(64) {
+                let mut word = 0u64;
+                for (i, c) in block.chunks_exact(N).enumerate() {
+                    word |= bitmask(pred(V::from(load(c)), scalar_rhs)) << (N * i);
+                }
+                words.push(word);
+            }
+        }
+        Some(r) => {
+            for (block, r_block) in lhs[..full].chunks_exact(64).zip(r[..full].chunks_exact(64)) {
+                let mut word = 0u64;
+                for (i, (c, rc)) in block.chunks_exact(N).zip(r_block.chunks_exact(N)).enumerate() {
+                    word |= bitmask(pred(V::from(load(c)), V::from(load(rc)))) << (N * i);
+                }
+                words.push(word);
+            }
+        }
+    }
+    let tail = &lhs[full..];
+    if !tail.is_empty() {
+        let padded = |c: &[T]| V::from(std::array::from_fn(|i| c.get(i).copied().unwrap_or_default()));
+        let r_tail = rhs.map(|r| &r[full..lhs.len()]);
         let mut word = 0u64;
-        for (i, c) in block.chunks(N).enumerate() {
-            let b = match r {
-                Some(r) if c.len() == N => V::from(load(&r[i * N..i * N + N])),
+        for (i, c) in tail.chunks(N).enumerate() {
+            let b = match r_tail {
                 Some(r) => padded(&r[i * N..i * N + c.len()]),
                 None => scalar_rhs,
             };
-            let a = if c.len() == N { V::from(load(c)) } else { padded(c) };
-            word |= bitmask(pred(a, b)) << (N * i);
+            word |= bitmask(pred(padded(c), b)) << (N * i);
         }
         words.push(word);
     }
