@@ -963,9 +963,7 @@ impl Accumulator for DistinctAcc {
             // Their values seen in one group; the others are in their `seen_ints`. The range
             // of their values, not of their slots: slots grow past the values (doubling), and
             // two partial states' slack could add up to more than the slots may span.
-            let first = theirs.slots.iter().position(|&s| s != u32::MAX);
-            let last = theirs.slots.iter().rposition(|&s| s != u32::MAX);
-            if let (Some(first), Some(last)) = (first, last) {
+            if let Some((first, last)) = theirs.used() {
                 self.cover_owners(theirs.min.saturating_add(first as i64), theirs.min.saturating_add(last as i64));
             }
             for (g, v, single) in owners::pairs(&theirs) {

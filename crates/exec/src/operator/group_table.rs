@@ -177,11 +177,9 @@ impl DenseSlots {
         let (mut new_lo, mut new_hi) = union(old_lo, old_len);
         if new_hi - new_lo + 1 > limit as i128 {
             let Some(d) = dense.as_ref() else { return false };
-            let first = d.slots.iter().position(|&s| s != u32::MAX);
-            let last = d.slots.iter().rposition(|&s| s != u32::MAX);
-            (from, old_len) = match (first, last) {
-                (Some(first), Some(last)) => (first, (last - first + 1) as i128),
-                _ => (0, 0),
+            (from, old_len) = match d.used() {
+                Some((first, last)) => (first, (last - first + 1) as i128),
+                None => (0, 0),
             };
             old_lo = d.min as i128 + from as i128;
             (new_lo, new_hi) = union(old_lo, old_len);
@@ -202,6 +200,13 @@ impl DenseSlots {
         }
         *dense = Some(DenseSlots { min: base as i64, slots: fresh });
         true
+    }
+
+    /// The first and last slot in use (not `u32::MAX`), or `None` when none is.
+    pub(super) fn used(&self) -> Option<(usize, usize)> {
+        let first = self.slots.iter().position(|&s| s != u32::MAX)?;
+        let last = self.slots.iter().rposition(|&s| s != u32::MAX)?;
+        Some((first, last))
     }
 
     /// The slot of `key`, which must lie in the covered range.

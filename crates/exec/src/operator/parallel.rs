@@ -263,9 +263,12 @@ fn decode_keys(batches: &mut [Batch], values: &[Value]) -> Result<()> {
         let text: Vec<Value> = codes
             .iter()
             .enumerate()
-            .map(|(row, &k)| match column.is_null(row) {
-                false => values.get(k as usize).cloned().ok_or_else(|| ExecError::Internal("group code".into())),
-                true => Ok(Value::Null),
+            .map(|(row, &k)| {
+                if column.is_null(row) {
+                    Ok(Value::Null)
+                } else {
+                    values.get(k as usize).cloned().ok_or_else(|| ExecError::Internal("group code".into()))
+                }
             })
             .collect::<Result<_>>()?;
         *column = storage::value::values_to_array(DataType::Text, &text);
