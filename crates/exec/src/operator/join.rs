@@ -389,8 +389,9 @@ pub(super) fn build_side(
     let table = match (int_keys, dense) {
         (Some(values), Some((min, slots))) => {
             let mut heads = vec![u32::MAX; slots];
+            let validity = key_refs[0].validity().filter(|v| v.unset_bits() > 0);
             for row_idx in (0..build.n_rows).rev() {
-                if key_refs[0].is_null(row_idx) {
+                if validity.is_some_and(|v| !v.get_bit(row_idx)) {
                     continue;
                 }
                 // In range by construction of `dense_range`.
@@ -405,8 +406,9 @@ pub(super) fn build_side(
         (Some(values), None) => {
             let mut map: FastMap<i64, u32> = FastMap::default();
             map.reserve(build.n_rows);
+            let validity = key_refs[0].validity().filter(|v| v.unset_bits() > 0);
             for row_idx in (0..build.n_rows).rev() {
-                if key_refs[0].is_null(row_idx) {
+                if validity.is_some_and(|v| !v.get_bit(row_idx)) {
                     continue;
                 }
                 if let Some(old) = map.insert(values[row_idx], row_idx as u32) {
