@@ -252,56 +252,74 @@ fn from_order_key(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
-/// percentile_cont of `keys` ([`order_key`]s, not empty): linear interpolation between the
-/// values at the fraction's position in SQL float order.
-fn percentile_cont(keys: &KeyChunks, fraction: f64) -> f64 {
-    let pos = fraction * (keys.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    let (lo_k, hi_k) = keys.select_pair(lo, hi.min(keys.len() - 1));
-    let (lo_v, hi_v) = (from_order_key(lo_k), from_order_key(hi_k));
-    if hi == lo {
-        return lo_v;
-    }
-    lo_v + (hi_v - lo_v) * (pos - lo as f64)
+/// percentile_cont of `keys` ([`order_key`]s, not empty) at each of `fractions`: linear
+/// interpolation between the values at the fraction's position in SQL float order. All the
+/// ranks are selected together.
+fn percentile_cont(keys: &KeyChunks, fractions: &[f64]) -> Vec<f64> {
+    let last = keys.len() - 1;
+    let positions: Vec<(f64, usize, usize)> = fractions
+        .iter()
+        .map(|f| {
+            let pos = f * last as f64;
+            (pos, pos.floor() as usize, (pos.ceil() as usize).min(last))
+        })
+        .collect();
+    let ranks: Vec<usize> = positions.iter().flat_map(|&(_, lo, hi)| [lo, hi]).collect();
+    let found = keys.select(&ranks);
+    positions
+        .iter()
+        .zip(found.chunks_exact(2))
+        .map(|(&(pos, lo, hi), pair)| {
+            let (lo_v, hi_v) = (from_order_key(pair[0]), from_order_key(pair[1]));
+            if hi == lo {
+                lo_v
+            } else {
+                lo_v + (hi_v - lo_v) * (pos - lo as f64)
+            }
+        })
+        .collect()
 }
 
 /// Below this many values in all, percentile_cont's groups are selected on this thread.
 const PARALLEL_SELECT_MIN: usize = 1 << 20;
 
-/// percentile_cont of each group (`None` for no values). Groups are read only, so with many
-/// values they are shared out to `exec::threads()` scoped threads, group by group.
-fn percentiles_cont(groups: &[KeyChunks], fraction: f64) -> Vec<Option<f64>> {
-    let one = |keys: &KeyChunks| (keys.len() > 0).then(|| percentile_cont(keys, fraction));
+/// percentile_cont at each of `fractions` (the outer vector) of each group (`None` for no
+/// values). Groups are read only, so with many values they are shared out to
+/// `exec::threads()` scoped threads, group by group.
+fn percentiles_cont(groups: &[KeyChunks], fractions: &[f64]) -> Vec<Vec<Option<f64>>> {
+    let one = |keys: &KeyChunks| (keys.len() > 0).then(|| percentile_cont(keys, fractions));
     let total: usize = groups.iter().map(KeyChunks::len).sum();
     let workers = crate::threads().min(groups.len());
-    if workers < 2 || total < PARALLEL_SELECT_MIN {
-        return groups.iter().map(one).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut answers = vec![None; groups.len()];
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(keys) = groups.get(g) else { break };
-                        mine.push((g, one(keys)));
-                    }
-                    mine
+    let per_group: Vec<Option<Vec<f64>>> = if workers < 2 || total < PARALLEL_SELECT_MIN {
+        groups.iter().map(one).collect()
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut answers = vec![None; groups.len()];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(keys) = groups.get(g) else { break };
+                            mine.push((g, one(keys)));
+                        }
+                        mine
+                    })
                 })
-            })
-            .collect();
-        for handle in handles {
-            // A worker's panic is the query's, as it would be on this thread.
-            let found = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (g, x) in found {
-                answers[g] = x;
+                .collect();
+            for handle in handles {
+                // A worker's panic is the query's, as it would be on this thread.
+                let found = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (g, x) in found {
+                    answers[g] = x;
+                }
             }
-        }
-    });
-    answers
+        });
+        answers
+    };
+    (0..fractions.len()).map(|f| per_group.iter().map(|g| g.as_ref().map(|xs| xs[f])).collect()).collect()
 }
 
 impl Accumulator for PercentileAcc {
@@ -339,32 +357,41 @@ impl Accumulator for PercentileAcc {
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.finish_at(self.fraction, n_groups)
+        let mut columns = self.finish_shared(&[], n_groups)?;
+        columns.pop().ok_or_else(|| ExecError::Internal("percentile without a result".into()))
     }
 
-    fn finish_at(&mut self, fraction: f64, n_groups: usize) -> Result<ArrayRef> {
-        let mut out = Vec::with_capacity(n_groups);
+    fn finish_shared(&mut self, others: &[f64], n_groups: usize) -> Result<Vec<ArrayRef>> {
+        let fractions: Vec<f64> = std::iter::once(self.fraction).chain(others.iter().copied()).collect();
         if self.continuous {
             self.numbers.resize_with(n_groups, KeyChunks::default);
-            let answers = percentiles_cont(&self.numbers, fraction);
-            out.extend(answers.into_iter().map(|x| x.map_or(Value::Null, Value::Double)));
-            return Ok(values_to_array(self.out, &out));
+            return Ok(percentiles_cont(&self.numbers, &fractions)
+                .into_iter()
+                .map(|answers| {
+                    let values: Vec<Value> =
+                        answers.into_iter().map(|x| x.map_or(Value::Null, Value::Double)).collect();
+                    values_to_array(self.out, &values)
+                })
+                .collect());
         }
         self.values.resize_with(n_groups, Vec::new);
+        let mut out = vec![Vec::with_capacity(n_groups); fractions.len()];
         for vals in &mut self.values {
             vals.retain(|v| !v.is_null());
-            if vals.is_empty() {
-                out.push(Value::Null);
-                continue;
-            }
             vals.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
                 (Some(x), Some(y)) => cmp_f64(x, y),
                 _ => a.total_cmp(b),
             });
-            let k = ((fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
-            out.push(cast_value(&vals[k - 1], self.out)?);
+            for (fraction, out) in fractions.iter().zip(&mut out) {
+                if vals.is_empty() {
+                    out.push(Value::Null);
+                    continue;
+                }
+                let k = ((fraction * vals.len() as f64).ceil() as usize).clamp(1, vals.len());
+                out.push(cast_value(&vals[k - 1], self.out)?);
+            }
         }
-        Ok(values_to_array(self.out, &out))
+        Ok(out.iter().map(|values| values_to_array(self.out, values)).collect())
     }
 }
 
@@ -541,17 +568,20 @@ mod order_key_tests {
             let g = [0, 0, 0, 1, 3][i % 5];
             groups[g].push(order_key((state >> 40) as f64 / 8.0 - 1000.0));
         }
-        for fraction in [0.0, 0.5, 0.99, 1.0] {
-            let serial = {
-                let _one = crate::ThreadsGuard::set(Some(1));
-                percentiles_cont(&groups, fraction)
-            };
-            let parallel = {
-                let _three = crate::ThreadsGuard::set(Some(3));
-                percentiles_cont(&groups, fraction)
-            };
-            assert_eq!(serial, parallel);
-            assert_eq!(serial.iter().map(Option::is_some).collect::<Vec<_>>(), [true, true, false, true, false]);
+        let fractions = [0.0, 0.5, 0.99, 1.0];
+        let serial = {
+            let _one = crate::ThreadsGuard::set(Some(1));
+            percentiles_cont(&groups, &fractions)
+        };
+        let parallel = {
+            let _three = crate::ThreadsGuard::set(Some(3));
+            percentiles_cont(&groups, &fractions)
+        };
+        assert_eq!(serial, parallel);
+        for (k, &fraction) in fractions.iter().enumerate() {
+            // Each fraction alone gives what it gives among the others.
+            assert_eq!(percentiles_cont(&groups, &[fraction])[0], serial[k]);
+            assert_eq!(serial[k].iter().map(Option::is_some).collect::<Vec<_>>(), [true, true, false, true, false]);
         }
     }
 
@@ -585,8 +615,9 @@ mod order_key_tests {
         for x in [3.0, f64::NAN, -1.0, 0.0] {
             keys.push(order_key(x));
         }
-        assert_eq!(percentile_cont(&keys, 0.5), 1.5);
-        assert!(percentile_cont(&keys, 1.0).is_nan());
-        assert_eq!(percentile_cont(&keys, 0.0), -1.0);
+        let [median, top, bottom] = percentile_cont(&keys, &[0.5, 1.0, 0.0])[..] else { panic!("three answers") };
+        assert_eq!(median, 1.5);
+        assert!(top.is_nan());
+        assert_eq!(bottom, -1.0);
     }
 }

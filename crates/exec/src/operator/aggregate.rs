@@ -167,15 +167,16 @@ pub(super) trait Accumulator: Send {
         Err(ExecError::Internal("this aggregate cannot merge partial states".into()))
     }
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
-    /// For an accumulator that keeps every value (the percentiles): the result at `fraction`
-    /// instead of its own, for another aggregate whose input it shares ([`shares_input`]).
-    fn finish_at(&mut self, _fraction: f64, _n_groups: usize) -> Result<ArrayRef> {
+    /// For an accumulator that keeps every value (the percentiles): its own result followed
+    /// by the results at `others`, the fractions of other aggregates whose input it shares
+    /// ([`shares_input`]), all from one selection per group.
+    fn finish_shared(&mut self, _others: &[f64], _n_groups: usize) -> Result<Vec<ArrayRef>> {
         Err(ExecError::Internal("this aggregate keeps no values to answer another".into()))
     }
 }
 
 /// Whether `later` can be answered from the accumulator of `earlier` (see
-/// [`Accumulator::finish_at`]): the same percentile function over the same input, differing
+/// [`Accumulator::finish_shared`]): the same percentile function over the same input, differing
 /// only in the fraction, as in `percentile_cont(0.5) ..., percentile_cont(0.99) ...`.
 pub(super) fn shares_input(earlier: &AggregateExpr, later: &AggregateExpr) -> bool {
     matches!(later.func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
@@ -1137,14 +1138,28 @@ impl<'a> HashAggregate<'a> {
             .zip(&self.key_values)
             .map(|(e, values)| values_to_array(e.data_type(), values))
             .collect();
+        let mut results: Vec<Option<ArrayRef>> = vec![None; self.accumulators.len()];
         for j in 0..self.accumulators.len() {
-            columns.push(match self.answered_by[j] {
-                Some(i) => {
-                    let fraction = self.aggregates[j].extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5);
-                    self.accumulators[i].finish_at(fraction, self.n_groups)?
-                }
-                None => self.accumulators[j].finish(self.n_groups)?,
-            });
+            if self.answered_by[j].is_some() {
+                continue;
+            }
+            let answered: Vec<usize> =
+                (j + 1..self.accumulators.len()).filter(|&k| self.answered_by[k] == Some(j)).collect();
+            if answered.is_empty() {
+                results[j] = Some(self.accumulators[j].finish(self.n_groups)?);
+                continue;
+            }
+            let fractions: Vec<f64> = answered
+                .iter()
+                .map(|&k| self.aggregates[k].extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5))
+                .collect();
+            let mut shared = self.accumulators[j].finish_shared(&fractions, self.n_groups)?.into_iter();
+            for k in std::iter::once(j).chain(answered) {
+                results[k] = shared.next();
+            }
+        }
+        for result in results {
+            columns.push(result.ok_or_else(|| ExecError::Internal("an aggregate without a result".into()))?);
         }
         let batch = Batch { columns, n_rows: self.n_groups };
         match &self.first_pos {

@@ -74,68 +74,125 @@ impl KeyChunks {
         self.max = self.max.max(other.max);
     }
 
-    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.chunks.iter().flat_map(|c| c.iter().copied())
+    /// The key of each rank in `ranks` (0-based, each `< len`), in the order asked. Every
+    /// rank narrows through the same passes over the keys: percentiles at several fractions
+    /// (and the two neighbours each interpolates between) cost what one costs.
+    pub(super) fn select(&self, ranks: &[usize]) -> Vec<u64> {
+        debug_assert!(ranks.iter().all(|&r| r < self.len));
+        let mut out = vec![0; ranks.len()];
+        let wants: Vec<(usize, usize)> = ranks.iter().copied().zip(0..).collect();
+        if !wants.is_empty() {
+            self.select_in(Range { from: self.min, to: self.max, below: 0, count: self.len }, &wants, &mut out);
+        }
+        out
     }
 
-    /// The keys of ranks `lo` and `hi` (0-based, `lo <= hi <= lo + 1`, `hi < len`) in
-    /// ascending order.
-    pub(super) fn select_pair(&self, lo: usize, hi: usize) -> (u64, u64) {
-        debug_assert!(lo <= hi && hi <= lo + 1 && hi < self.len);
-        // The keys in `from..=to` have ranks `below..below + count`; the ranks wanted lie there.
-        let (mut from, mut to, mut below, mut count) = (self.min, self.max, 0usize, self.len);
-        let mut hist: Vec<usize> = Vec::new();
-        loop {
-            if from == to {
-                return (from, from);
-            }
-            if count <= SMALL {
-                let mut rest: Vec<u64> = self.keys().filter(|k| (from..=to).contains(k)).collect();
-                let (_, &mut a, above) = rest.select_nth_unstable(lo - below);
-                let b = if hi > lo { above.iter().copied().min().unwrap_or(a) } else { a };
-                return (a, b);
-            }
-            let shift = (64 - (to - from).leading_zeros()).saturating_sub(BUCKETS_LOG2);
-            hist.clear();
-            hist.resize(BUCKETS, 0);
-            for k in self.keys() {
-                if (from..=to).contains(&k) {
-                    hist[((k - from) >> shift) as usize] += 1;
-                }
-            }
-            // The buckets of ranks lo and hi.
-            let (mut b_lo, mut b_hi, mut before_lo, mut seen) = (usize::MAX, usize::MAX, 0, below);
-            for (b, &n) in hist.iter().enumerate() {
-                if b_lo == usize::MAX && lo < seen + n {
-                    (b_lo, before_lo) = (b, seen);
-                }
-                if hi < seen + n {
-                    b_hi = b;
-                    break;
-                }
-                seen += n;
-            }
-            let bucket_range = |b: usize| {
-                let start = from + ((b as u64) << shift);
-                (start, start.saturating_add((1u64 << shift) - 1).min(to))
-            };
-            if b_lo == b_hi {
-                (from, to) = bucket_range(b_lo);
-                (below, count) = (before_lo, hist[b_lo]);
-                continue;
-            }
-            // lo is the largest key of its bucket, hi the smallest of the next non-empty one.
-            let (lo_range, hi_range) = (bucket_range(b_lo), bucket_range(b_hi));
-            let (mut a, mut b) = (0u64, u64::MAX);
-            for k in self.keys() {
-                if (lo_range.0..=lo_range.1).contains(&k) {
-                    a = a.max(k);
-                } else if (hi_range.0..=hi_range.1).contains(&k) {
-                    b = b.min(k);
-                }
-            }
-            return (a, b);
+    /// Answers `wants` (rank, position in `out`), whose ranks all lie in `range`.
+    fn select_in(&self, range: Range, wants: &[(usize, usize)], out: &mut [u64]) {
+        if range.from == range.to {
+            wants.iter().for_each(|&(_, at)| out[at] = range.from);
+            return;
         }
+        if range.count <= SMALL {
+            let mut keys = Vec::with_capacity(range.count);
+            self.for_each_in(range.from, range.to, |k| keys.push(k));
+            finish_small(&mut keys, range.below, wants, out);
+            return;
+        }
+        // One level: count the range's keys per bucket.
+        let shift = (64 - (range.to - range.from).leading_zeros()).saturating_sub(BUCKETS_LOG2);
+        let mut hist = vec![0u32; BUCKETS];
+        let from = range.from;
+        self.for_each_in(range.from, range.to, |k| hist[((k - from) >> shift) as usize] += 1);
+        // Each want's bucket, and the ranks below each bucket that holds one.
+        let mut buckets: Vec<(usize, Range, Vec<(usize, usize)>)> = Vec::new();
+        let mut sorted = wants.to_vec();
+        sorted.sort_unstable();
+        let (mut b, mut seen) = (0usize, range.below);
+        for (rank, at) in sorted {
+            while rank >= seen + hist[b] as usize {
+                seen += hist[b] as usize;
+                b += 1;
+            }
+            match buckets.last_mut() {
+                Some((last, _, group)) if *last == b => group.push((rank, at)),
+                _ => {
+                    let start = from + ((b as u64) << shift);
+                    let end = start.saturating_add((1u64 << shift) - 1).min(range.to);
+                    let bucket = Range { from: start, to: end, below: seen, count: hist[b] as usize };
+                    buckets.push((b, bucket, vec![(rank, at)]));
+                }
+            }
+        }
+        // The buckets small enough to select in memory are gathered in one more pass (a
+        // bucket's slot by a table indexed by bucket); larger ones narrow a level further.
+        let (small, large): (Vec<_>, Vec<_>) =
+            buckets.into_iter().partition(|(_, r, _)| r.count <= SMALL || r.from == r.to);
+        if (1..u8::MAX as usize).contains(&small.len()) {
+            let mut slot_of = vec![u8::MAX; BUCKETS];
+            for (slot, (b, _, _)) in small.iter().enumerate() {
+                slot_of[*b] = slot as u8;
+            }
+            let mut gathered: Vec<Vec<u64>> = small.iter().map(|(_, r, _)| Vec::with_capacity(r.count)).collect();
+            self.for_each_in(range.from, range.to, |k| {
+                let slot = slot_of[((k - from) >> shift) as usize];
+                if slot != u8::MAX {
+                    gathered[slot as usize].push(k);
+                }
+            });
+            for ((_, r, group), mut keys) in small.into_iter().zip(gathered) {
+                finish_small(&mut keys, r.below, &group, out);
+            }
+        } else {
+            for (_, r, group) in small {
+                self.select_in(r, &group, out);
+            }
+        }
+        for (_, r, group) in large {
+            self.select_in(r, &group, out);
+        }
+    }
+
+    /// Calls `f` with every key in `from..=to`; the whole range reads every key unchecked.
+    #[inline]
+    fn for_each_in(&self, from: u64, to: u64, mut f: impl FnMut(u64)) {
+        if from <= self.min && to >= self.max {
+            for chunk in &self.chunks {
+                chunk.iter().for_each(|&k| f(k));
+            }
+        } else {
+            for chunk in &self.chunks {
+                chunk.iter().filter(|&&k| k >= from && k <= to).for_each(|&k| f(k));
+            }
+        }
+    }
+}
+
+/// A key range and the ranks of its keys: those in `from..=to` have ranks
+/// `below..below + count`.
+#[derive(Clone, Copy)]
+struct Range {
+    from: u64,
+    to: u64,
+    below: usize,
+    count: usize,
+}
+
+/// Answers `wants` from `keys`, every key of ranks `below..below + keys.len()`: one
+/// `select_nth_unstable` per distinct rank, each in the part above the previous one.
+fn finish_small(keys: &mut [u64], below: usize, wants: &[(usize, usize)], out: &mut [u64]) {
+    let mut wants = wants.to_vec();
+    wants.sort_unstable();
+    // `rest` holds the keys of ranks `offset..`; `last` the previous rank's key.
+    let (mut rest, mut offset, mut last) = (keys, below, (usize::MAX, 0));
+    for (rank, at) in wants {
+        if rank == last.0 {
+            out[at] = last.1;
+            continue;
+        }
+        let (_, &mut key, above) = rest.select_nth_unstable(rank - offset);
+        out[at] = key;
+        (rest, offset, last) = (above, rank + 1, (rank, key));
     }
 }
 
@@ -161,12 +218,17 @@ mod tests {
         sorted.insert(0, sorted[0]);
         assert_eq!(a.len(), sorted.len());
         let n = sorted.len();
+        let mut all = Vec::new();
         for lo in [0, 1, n / 3, n / 2, n * 99 / 100, n.saturating_sub(2), n - 1] {
             let lo = lo.min(n - 1);
             let hi = (lo + 1).min(n - 1);
-            assert_eq!(a.select_pair(lo, hi), (sorted[lo], sorted[hi]), "ranks {lo}, {hi} of {n}");
-            assert_eq!(a.select_pair(lo, lo), (sorted[lo], sorted[lo]));
+            assert_eq!(a.select(&[lo, hi]), [sorted[lo], sorted[hi]], "ranks {lo}, {hi} of {n}");
+            assert_eq!(a.select(&[lo]), [sorted[lo]]);
+            all.extend([hi, lo]);
         }
+        // Every rank at once, out of order and repeated, as several percentiles ask.
+        let expected: Vec<u64> = all.iter().map(|&r| sorted[r]).collect();
+        assert_eq!(a.select(&all), expected, "ranks {all:?} of {n}");
     }
 
     proptest! {
