@@ -95,6 +95,15 @@ const QUERIES: &[&str] = &[
     "SELECT c.segment, MIN(c.segment), COUNT(*) FROM orders o JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
     "SELECT upper(c.segment), COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY upper(c.segment)",
     "SELECT c.segment, COUNT(*) FROM orders o LEFT JOIN customers c ON o.cust = c.cust GROUP BY c.segment",
+    // GROUP BY expressions over build-side columns, coded once per build row: two keys; one
+    // that fails on a build row no order matches (customer 90), as the join never does; a
+    // LEFT JOIN keeping its unmatched build rows (the shape of q09).
+    "SELECT upper(c.segment), length(c.segment) AS n, COUNT(*), SUM(o.amount) FROM orders o JOIN customers c
+     ON o.cust = c.cust GROUP BY upper(c.segment), length(c.segment)",
+    "SELECT c.segment, 10 / (c.cust - 90) AS k, COUNT(*) FROM orders o JOIN customers c ON o.cust = c.cust
+     GROUP BY c.segment, 10 / (c.cust - 90)",
+    "SELECT c.segment IS NULL, COUNT(DISTINCT c.cust), SUM(o.qty), COUNT(*) FROM customers c LEFT JOIN orders o
+     ON c.cust = o.cust GROUP BY c.segment IS NULL",
     // mode: per-worker value counts merged by adding.
     "SELECT day, mode(qty), mode() WITHIN GROUP (ORDER BY country), mode(cust % 3) FROM orders GROUP BY day",
     "SELECT mode(country), mode(qty) FILTER (WHERE amount > 100.0) FROM orders",
@@ -156,6 +165,12 @@ fn parallel_answers_equal_single_threaded_ones() {
     let right = answer(&conn, 2, QUERIES[15]).unwrap();
     assert_eq!(right.len(), 38, "{right:?}");
     assert!(answer(&conn, 2, "SELECT SUM(qty / (qty - 5)) FROM orders").is_err());
+    // The key that fails on customer 90 never fails: no order has that customer.
+    let guarded = QUERIES.iter().find(|q| q.contains("10 / (c.cust - 90)")).unwrap();
+    assert!(answer(&conn, 2, guarded).unwrap().len() >= 3);
+    // Customers without orders (NULL segment: customer 36) are kept, in their own group.
+    let flags = answer(&conn, 2, QUERIES.iter().find(|q| q.contains("GROUP BY c.segment IS NULL")).unwrap()).unwrap();
+    assert_eq!(flags.len(), 2, "{flags:?}");
 }
 
 /// A join on a key whose build values span a small range uses a direct-address table, on a
