@@ -6,7 +6,7 @@ use super::word_map::{WordKey, WordMap};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::row_key::{FastMap, RowKeys};
-use arrow::array::{Array, Utf8Array};
+use arrow::array::{Array, PrimitiveArray, Utf8Array};
 use arrow::bitmap::Bitmap;
 use storage::{ArrayRef, DataType};
 
@@ -51,7 +51,19 @@ fn nulls(array: &dyn Array) -> Option<&Bitmap> {
 /// `(min, max)` of the values whose row is valid (`validity` `None`: all are); `None` when
 /// there is none.
 pub(super) fn valid_range(values: &[i64], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
-    values.iter().enumerate().filter(|(r, _)| validity.is_none_or(|b| b.get_bit(*r))).fold(None, |acc, (_, &v)| {
+    valid_range_of(values, validity)
+}
+
+/// [`valid_range`] at the values' own width; without NULLs a plain min and max, which
+/// vectorise.
+fn valid_range_of<T: Copy + Ord + Into<i64>>(values: &[T], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
+    let Some(validity) = validity else {
+        let lo = values.iter().copied().min()?;
+        let hi = values.iter().copied().max()?;
+        return Some((lo.into(), hi.into()));
+    };
+    values.iter().zip(validity.iter()).filter(|(_, valid)| *valid).fold(None, |acc, (&v, _)| {
+        let v: i64 = v.into();
         match acc {
             None => Some((v, v)),
             Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
@@ -236,23 +248,47 @@ impl IntGroups {
     }
 
     fn ids(&mut self, key: &dyn Array, out: &mut Vec<u32>, ids: &mut Ids<'_>) -> Result<()> {
-        let values = int_key(key)?;
+        // Read at the key's own width: widening a batch of SMALLINT codes or dates to i64
+        // first cost as much as the lookups.
+        let any = key.as_any();
         let validity = nulls(key);
+        if let Some(a) = any.downcast_ref::<PrimitiveArray<i64>>() {
+            self.ids_of(a.values(), validity, out, ids);
+        } else if let Some(a) = any.downcast_ref::<PrimitiveArray<i32>>() {
+            self.ids_of(a.values(), validity, out, ids);
+        } else if let Some(a) = any.downcast_ref::<PrimitiveArray<i16>>() {
+            self.ids_of(a.values(), validity, out, ids);
+        } else {
+            return Err(ExecError::Internal(format!("integer group key of {:?}", key.data_type())));
+        }
+        Ok(())
+    }
+
+    fn ids_of<T: Copy + Ord + Into<i64>>(
+        &mut self,
+        values: &[T],
+        validity: Option<&Bitmap>,
+        out: &mut Vec<u32>,
+        ids: &mut Ids<'_>,
+    ) {
         if !self.sparse {
-            if let Some((lo, hi)) = valid_range(&values, validity) {
+            if let Some((lo, hi)) = valid_range_of(values, validity) {
                 self.cover(lo, hi);
             }
         }
         let null = &mut self.null;
         let mut null_id = |row_idx: usize, ids: &mut Ids<'_>| *null.get_or_insert_with(|| ids.fresh(row_idx));
+        out.reserve(values.len());
         match &mut self.dense {
             Some(dense) if !self.sparse => {
+                let min = dense.min;
+                let slots = &mut dense.slots[..];
                 for (row_idx, &v) in values.iter().enumerate() {
                     let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
                         null_id(row_idx, ids)
                     } else {
                         // In range: `cover` took this batch's range.
-                        let slot = dense.slot(v);
+                        let slot = &mut slots[(v.into() - min) as usize];
                         if *slot == u32::MAX {
                             *slot = ids.fresh(row_idx);
                         }
@@ -266,11 +302,11 @@ impl IntGroups {
                     let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
                         null_id(row_idx, ids)
                     } else {
-                        match self.map.get(&v) {
+                        match self.map.get(&v.into()) {
                             Some(&id) => id,
                             None => {
                                 let id = ids.fresh(row_idx);
-                                self.map.insert(v, id);
+                                self.map.insert(v.into(), id);
                                 id
                             }
                         }
@@ -279,7 +315,6 @@ impl IntGroups {
                 }
             }
         }
-        Ok(())
     }
 
     /// Every (key, group): `None` is the NULL key.
@@ -556,7 +591,7 @@ fn pair_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Int64Array, Utf8Array};
+    use arrow::array::{Int16Array, Int32Array, Int64Array, Utf8Array};
 
     /// The keys `dense` holds, by their slots.
     fn held(dense: &Option<DenseSlots>) -> Vec<(i64, u32)> {
@@ -645,6 +680,27 @@ mod tests {
             assert_eq!(ids, reference(&flat), "{batches:?}");
             let expected_firsts: Vec<usize> = (0..flat.len()).filter(|&r| !flat[..r].contains(&flat[r])).collect();
             assert_eq!(firsts, expected_firsts);
+        }
+    }
+
+    #[test]
+    fn narrow_int_keys_group_as_their_i64_values() {
+        // SMALLINT and INTEGER keys are read at their width: the same ids as BIGINT ones,
+        // NULLs and both ends of the narrow types included, dense and then sparse.
+        let batches: Vec<Vec<Option<i16>>> = vec![
+            vec![Some(3), None, Some(-2), Some(3)],
+            vec![Some(i16::MAX), Some(i16::MIN), None, Some(0)],
+            vec![Some(-2), Some(i16::MIN), Some(7)],
+        ];
+        let flat: Vec<Option<i64>> = batches.concat().iter().map(|v| v.map(i64::from)).collect();
+        let small: Vec<ArrayRef> = batches.iter().map(|b| Int16Array::from(b.clone()).boxed()).collect();
+        let int: Vec<ArrayRef> = batches
+            .iter()
+            .map(|b| Int32Array::from(b.iter().map(|v| v.map(|x| i32::from(x) * 60_000)).collect::<Vec<_>>()).boxed())
+            .collect();
+        for arrays in [small, int] {
+            let mut table = GroupTable::Int(IntGroups::default());
+            assert_eq!(run(&mut table, &arrays).0, reference(&flat));
         }
     }
 
