@@ -125,9 +125,10 @@ impl KeyChunks {
             }
         }
         // The buckets small enough to select in memory are gathered in one more pass (a
-        // bucket's slot by a table indexed by bucket); larger ones narrow a level further.
+        // bucket's slot by a table indexed by bucket); larger ones narrow a level further, and
+        // a bucket of one key value (however many) answers without reading a key.
         let (small, large): (Vec<_>, Vec<_>) =
-            buckets.into_iter().partition(|(_, r, _)| r.count <= SMALL || r.from == r.to);
+            buckets.into_iter().partition(|(_, r, _)| r.count <= SMALL && r.from != r.to);
         if (1..u8::MAX as usize).contains(&small.len()) {
             let mut slot_of = vec![u8::MAX; BUCKETS];
             for (slot, (b, _, _)) in small.iter().enumerate() {
@@ -257,7 +258,9 @@ mod tests {
         let skewed: Vec<u64> = (0..80_000).map(|i| if i % 100 == 0 { next() } else { 42 }).collect();
         // Two levels: 40,000 keys within one first-level bucket, a few outside it.
         let nested: Vec<u64> = (0..45_000u64).map(|i| if i < 40_000 { (1 << 50) + i * 3 } else { i << 44 }).collect();
-        for keys in [spread, cluster, repeats, ends, skewed, nested] {
+        // A narrow range (one key per bucket) where one key fills a bucket past SMALL.
+        let one_value: Vec<u64> = (0..60_000u64).map(|i| if i % 4 == 0 { i % 20_000 } else { 7 }).collect();
+        for keys in [spread, cluster, repeats, ends, skewed, nested, one_value] {
             check(&keys, keys.len() / 3);
         }
     }
