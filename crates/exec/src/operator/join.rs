@@ -40,7 +40,7 @@ impl JoinKind {
 }
 
 /// Gathers rows by optional index: `None` yields NULL.
-fn gather(array: &dyn Array, indices: &[Option<u32>]) -> Result<ArrayRef> {
+pub(super) fn gather(array: &dyn Array, indices: &[Option<u32>]) -> Result<ArrayRef> {
     if array.data_type() == &arrow::datatypes::DataType::Null {
         return Ok(new_null_array(array.data_type().clone(), indices.len()));
     }

@@ -23,7 +23,7 @@
 use super::aggregate::{is_int_like, mergeable, HashAggregate};
 use super::filter::FilterSink;
 use super::group_table::GroupTable;
-use super::join::{build_side, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
+use super::join::{build_side, gather, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
 use super::project::ProjectSink;
 use super::scan::PartScan;
 use super::sort::{merge_runs, RunBuilder, SortKey};
@@ -207,6 +207,11 @@ fn code_group_keys(
         return None;
     }
     let at = stages.iter().rposition(|s| matches!(s, Stage::Probe { .. }))?;
+    let Stage::Probe { build_left, spec, .. } = &stages[at] else { return None };
+    if spec.kind.left_only() || spec.filter.is_some() {
+        return None;
+    }
+    let (build_left, left_len) = (*build_left, spec.left_types.len());
     // Each key column's build column, and its position at the output of each stage above the
     // join, top down.
     let mut build_cols = Vec::with_capacity(cols.len());
@@ -228,16 +233,11 @@ fn code_group_keys(
                 }
             }
         }
-        let Stage::Probe { build_left, spec, .. } = &stages[at] else { return None };
-        if spec.kind.left_only() || spec.filter.is_some() {
-            return None;
-        }
-        let left_len = spec.left_types.len();
-        build_cols.push(if *build_left { (c < left_len).then_some(c) } else { c.checked_sub(left_len) }?);
+        build_cols.push(if build_left { (c < left_len).then_some(c) } else { c.checked_sub(left_len) }?);
         paths.push(path);
     }
-    let Stage::Probe { join, build_left, spec, .. } = &mut stages[at] else { return None };
-    let keeps_probe = if *build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
+    let Stage::Probe { join, spec, .. } = &mut stages[at] else { return None };
+    let keeps_probe = if build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
     if keeps_probe && !group_by.iter().all(|e| matches!(e, Expr::Column { .. })) {
         return None;
     }
@@ -259,12 +259,14 @@ fn code_group_keys(
     drop(table);
     let first_rows: Vec<u32> = first_rows.into_iter().map(|r| r as u32).collect();
     let dict: Vec<ArrayRef> = keys.iter().map(|k| take_array(k.as_ref(), &first_rows)).collect::<Result<_>>().ok()?;
-    // NULL where every key is NULL.
-    let validity = keys.iter().try_fold(None::<Bitmap>, |acc, k| {
-        let v = k.validity().filter(|v| v.unset_bits() > 0)?;
-        Some(Some(acc.map_or_else(|| v.clone(), |acc| &acc | v)))
-    });
-    let validity = validity.flatten();
+    // NULL where every key is NULL: the OR of the keys' validities, when each has a NULL.
+    let validity = if keys.iter().all(|k| k.null_count() > 0) {
+        keys.iter()
+            .filter_map(|k| k.validity())
+            .fold(None::<Bitmap>, |acc, v| Some(acc.map_or_else(|| v.clone(), |acc| &acc | v)))
+    } else {
+        None
+    };
     // The narrowest integer that holds every code: the probe gathers a code per probe row
     // from random build rows, and a dimension's codes as SMALLINT are a quarter of BIGINT
     // (5M customers: 10 MB, inside the last-level cache, against 40 MB).
@@ -280,8 +282,8 @@ fn code_group_keys(
     let build_col = build_cols[replaced];
     join.build.columns[build_col] = array;
     let spec = spec.to_mut();
-    let offset = if *build_left { 0 } else { spec.left_types.len() };
-    let types = if *build_left { &mut spec.left_types } else { &mut spec.right_types };
+    let offset = if build_left { 0 } else { left_len };
+    let types = if build_left { &mut spec.left_types } else { &mut spec.right_types };
     types[build_col] = code_type;
     // The other key columns are read by nothing now.
     if spec.unread.is_empty() {
@@ -317,12 +319,7 @@ fn decode_keys(batches: &mut [Batch], dict: &[ArrayRef]) -> Result<()> {
             .ok_or_else(|| ExecError::Internal(format!("group codes of {:?}", column.data_type())))?;
         let indices: Vec<Option<u32>> =
             codes.iter().enumerate().map(|(row, &k)| (!column.is_null(row)).then_some(k as u32)).collect();
-        let indices = PrimitiveArray::<u32>::from(indices);
-        let keys = dict
-            .iter()
-            .map(|d| arrow::compute::take::take(d.as_ref(), &indices))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| ExecError::Internal(format!("group keys: {e}")))?;
+        let keys = dict.iter().map(|d| gather(d.as_ref(), &indices)).collect::<Result<Vec<_>>>()?;
         batch.columns.splice(0..0, keys);
     }
     Ok(())
