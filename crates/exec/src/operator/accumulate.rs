@@ -287,39 +287,43 @@ const PARALLEL_SELECT_MIN: usize = 1 << 20;
 /// values). Groups are read only, so with many values they are shared out to
 /// `exec::threads()` scoped threads, group by group.
 fn percentiles_cont(groups: &[KeyChunks], fractions: &[f64]) -> Vec<Vec<Option<f64>>> {
-    let one = |keys: &KeyChunks| (keys.len() > 0).then(|| percentile_cont(keys, fractions));
+    let per_group = each_group(groups, |keys| (keys.len() > 0).then(|| percentile_cont(keys, fractions)));
+    (0..fractions.len()).map(|f| per_group.iter().map(|g| g.as_ref().map(|xs| xs[f])).collect()).collect()
+}
+
+/// `one` of each group, in group order; on `exec::threads()` scoped threads taking groups
+/// one at a time when the groups hold [`PARALLEL_SELECT_MIN`] values in all.
+fn each_group<R: Send + Clone>(groups: &[KeyChunks], one: impl Fn(&KeyChunks) -> Option<R> + Sync) -> Vec<Option<R>> {
     let total: usize = groups.iter().map(KeyChunks::len).sum();
     let workers = crate::threads().min(groups.len());
-    let per_group: Vec<Option<Vec<f64>>> = if workers < 2 || total < PARALLEL_SELECT_MIN {
-        groups.iter().map(one).collect()
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut answers = vec![None; groups.len()];
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(keys) = groups.get(g) else { break };
-                            mine.push((g, one(keys)));
-                        }
-                        mine
-                    })
+    if workers < 2 || total < PARALLEL_SELECT_MIN {
+        return groups.iter().map(one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut answers = vec![None; groups.len()];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(keys) = groups.get(g) else { break };
+                        mine.push((g, one(keys)));
+                    }
+                    mine
                 })
-                .collect();
-            for handle in handles {
-                // A worker's panic is the query's, as it would be on this thread.
-                let found = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                for (g, x) in found {
-                    answers[g] = x;
-                }
+            })
+            .collect();
+        for handle in handles {
+            // A worker's panic is the query's, as it would be on this thread.
+            let found = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (g, x) in found {
+                answers[g] = x;
             }
-        });
-        answers
-    };
-    (0..fractions.len()).map(|f| per_group.iter().map(|g| g.as_ref().map(|xs| xs[f])).collect()).collect()
+        }
+    });
+    answers
 }
 
 impl Accumulator for PercentileAcc {

@@ -48,15 +48,10 @@ fn nulls(array: &dyn Array) -> Option<&Bitmap> {
     array.validity().filter(|v| v.unset_bits() > 0)
 }
 
-/// `(min, max)` of the values whose row is valid (`validity` `None`: all are); `None` when
-/// there is none.
-pub(super) fn valid_range(values: &[i64], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
-    valid_range_of(values, validity)
-}
-
-/// [`valid_range`] at the values' own width; without NULLs a plain min and max, which
-/// vectorise.
-fn valid_range_of<T: Copy + Ord + Into<i64>>(values: &[T], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
+/// `(min, max)` of the values whose row is valid (`validity` `None`: all are), as i64; `None`
+/// when there is none. Read at the values' own width; without NULLs a plain min and max,
+/// which vectorise.
+pub(super) fn valid_range<T: Copy + Ord + Into<i64>>(values: &[T], validity: Option<&Bitmap>) -> Option<(i64, i64)> {
     let Some(validity) = validity else {
         let lo = values.iter().copied().min()?;
         let hi = values.iter().copied().max()?;
@@ -272,7 +267,7 @@ impl IntGroups {
         ids: &mut Ids<'_>,
     ) {
         if !self.sparse {
-            if let Some((lo, hi)) = valid_range_of(values, validity) {
+            if let Some((lo, hi)) = valid_range(values, validity) {
                 self.cover(lo, hi);
             }
         }
@@ -302,14 +297,7 @@ impl IntGroups {
                     let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
                         null_id(row_idx, ids)
                     } else {
-                        match self.map.get(&v.into()) {
-                            Some(&id) => id,
-                            None => {
-                                let id = ids.fresh(row_idx);
-                                self.map.insert(v.into(), id);
-                                id
-                            }
-                        }
+                        *self.map.entry(v.into()).or_insert_with(|| ids.fresh(row_idx))
                     };
                     out.push(id);
                 }
