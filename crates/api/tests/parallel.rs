@@ -104,6 +104,23 @@ const QUERIES: &[&str] = &[
      GROUP BY c.segment, 10 / (c.cust - 90)",
     "SELECT c.segment IS NULL, COUNT(DISTINCT c.cust), SUM(o.qty), COUNT(*) FROM customers c LEFT JOIN orders o
      ON c.cust = o.cust GROUP BY c.segment IS NULL",
+    // Aggregates that duplicates do not change, over build-side columns, answered from the
+    // build rows that reach them: the matched ones of an inner join (few, through a probe
+    // filter), every one of a LEFT JOIN; with FILTER; alone; none matched. Not with a filter
+    // above the join (it drops some joined rows of a customer) nor a FULL JOIN (its
+    // NULL-extended probe rows).
+    "SELECT c.segment, COUNT(DISTINCT c.cust), MIN(c.cust), MAX(c.cust) FILTER (WHERE c.cust > 5),
+            COUNT(DISTINCT c.cust % 4), bool_or(c.cust > 30), COUNT(*), SUM(o.amount)
+     FROM orders o JOIN customers c ON o.cust = c.cust WHERE o.qty > 6 AND o.day = DATE '2025-11-01' GROUP BY c.segment",
+    "SELECT upper(c.segment), COUNT(DISTINCT c.cust) FROM orders o JOIN customers c ON o.cust = c.cust GROUP BY upper(c.segment)",
+    "SELECT c.segment, COUNT(DISTINCT c.cust), MAX(c.cust) FROM orders o JOIN customers c ON o.cust = c.cust
+     WHERE o.qty > 100 GROUP BY c.segment",
+    "SELECT upper(c.segment), COUNT(DISTINCT c.cust), MAX(c.cust), MIN(c.cust), COUNT(o.id) FROM customers c
+     LEFT JOIN orders o ON c.cust = o.cust GROUP BY upper(c.segment)",
+    "SELECT upper(c.segment), COUNT(DISTINCT c.cust), MAX(c.cust), COUNT(o.id) FROM customers c
+     LEFT JOIN orders o ON c.cust = o.cust WHERE o.qty IS NULL OR o.qty < 2 GROUP BY upper(c.segment)",
+    "SELECT c.segment, COUNT(DISTINCT c.cust), COUNT(*) FROM orders o FULL JOIN customers c ON o.cust = c.cust
+     GROUP BY c.segment",
     // mode: per-worker value counts merged by adding.
     "SELECT day, mode(qty), mode() WITHIN GROUP (ORDER BY country), mode(cust % 3) FROM orders GROUP BY day",
     "SELECT mode(country), mode(qty) FILTER (WHERE amount > 100.0) FROM orders",
@@ -171,6 +188,10 @@ fn parallel_answers_equal_single_threaded_ones() {
     // Customers without orders (NULL segment: customer 36) are kept, in their own group.
     let flags = answer(&conn, 2, QUERIES.iter().find(|q| q.contains("GROUP BY c.segment IS NULL")).unwrap()).unwrap();
     assert_eq!(flags.len(), 2, "{flags:?}");
+    // The probe filter leaves few customers: their distinct count is below all customers'.
+    let few = answer(&conn, 2, QUERIES.iter().find(|q| q.contains("o.qty > 6 AND")).unwrap()).unwrap();
+    let counted: i64 = few.iter().map(|r| if let Value::BigInt(n) = r[1] { n } else { 0 }).sum();
+    assert!(few.len() >= 2 && (2..30).contains(&counted), "{few:?}");
 }
 
 /// A join on a key whose build values span a small range uses a direct-address table, on a

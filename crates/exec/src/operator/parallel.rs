@@ -20,7 +20,7 @@
 //! the rows come out exactly as one thread's stable sort gives them. Both share
 //! [`run_workers`].
 
-use super::aggregate::{is_int_like, mergeable, HashAggregate};
+use super::aggregate::{is_int_like, mergeable, AggFunc, HashAggregate};
 use super::filter::FilterSink;
 use super::group_table::GroupTable;
 use super::join::{build_side, gather, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
@@ -41,15 +41,25 @@ use storage::{ArrayRef, Batch, DataType};
 enum Stage<'a> {
     Filter(&'a Expr),
     Project(Cow<'a, [Expr]>),
-    Probe { join: JoinBuild, probe_keys: &'a [Expr], build_left: bool, spec: Cow<'a, JoinSpec>, keeps_build: bool },
+    /// `flags` when the workers flag the build rows their probes match: a join that keeps its
+    /// unmatched build rows (`keeps_build`), or one whose matched build rows answer aggregates
+    /// ([`answer_on_build`]).
+    Probe {
+        join: JoinBuild,
+        probe_keys: &'a [Expr],
+        build_left: bool,
+        spec: Cow<'a, JoinSpec>,
+        keeps_build: bool,
+        flags: bool,
+    },
 }
 
 impl Stage<'_> {
     /// A worker's fresh flags of the build rows its probes match: one per build row when this
-    /// stage is a join that keeps its unmatched build rows, else none.
+    /// stage is a join that flags them, else none.
     fn matched_flags(&self) -> Vec<bool> {
         match self {
-            Stage::Probe { join, keeps_build: true, .. } => vec![false; join.build.n_rows],
+            Stage::Probe { join, flags: true, .. } => vec![false; join.build.n_rows],
             _ => Vec::new(),
         }
     }
@@ -114,6 +124,7 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
                 build_left: *build_left,
                 spec: Cow::Borrowed(spec),
                 keeps_build,
+                flags: keeps_build,
             });
             Ok(source)
         }
@@ -179,13 +190,7 @@ fn row_function(e: &Expr) -> bool {
 /// condition or other projection), when a join that keeps unmatched probe rows groups by plain
 /// columns (which are NULL on those rows), and when evaluating the keys over every build row
 /// succeeds (a row no probe row matches must not raise an error the join would not).
-/// Returns the group-by to aggregate by and the keys of each code: key `k` of code `c` is
-/// `dict[k][c]`.
-fn code_group_keys(
-    group_by: &[Expr],
-    aggregates: &[AggregateExpr],
-    stages: &mut [Stage],
-) -> Option<(Vec<Expr>, Vec<ArrayRef>)> {
+fn code_group_keys(group_by: &[Expr], aggregates: &[AggregateExpr], stages: &mut [Stage]) -> Option<Coded> {
     // One integer-like column is narrow and dense already: coding it gains little.
     if group_by.is_empty()
         || matches!(group_by, [Expr::Column { data_type, .. }] if is_int_like(*data_type))
@@ -304,7 +309,183 @@ fn code_group_keys(
         }
     }
     let code = Expr::Column { idx: cols[replaced], name: "group code".into(), data_type: code_type };
-    Some((vec![code], dict))
+    Some(Coded { group_by: vec![code], dict, at, build_col, code_type })
+}
+
+/// GROUP BY keys coded on a join's build side ([`code_group_keys`]).
+struct Coded {
+    /// The group-by to aggregate by: the code column.
+    group_by: Vec<Expr>,
+    /// The keys of each code: key `k` of code `c` is `dict[k][c]`.
+    dict: Vec<ArrayRef>,
+    /// The stage of the join.
+    at: usize,
+    /// The build column that holds the codes, and their type.
+    build_col: usize,
+    code_type: DataType,
+}
+
+/// Aggregates over a join's build-side columns that duplicate rows do not change (DISTINCT
+/// ones, MIN, MAX, bool_and, bool_or), when the GROUP BY keys are coded on the build side
+/// ([`Coded`]): q09's `COUNT(DISTINCT c.customer_id)` per cohort. Every joined row carries the
+/// values of one build row and its group is that build row's code, so such an aggregate of a
+/// group over the joined rows equals the aggregate over the build rows of the group that
+/// reach the aggregate at least once: every build row of a join that keeps its unmatched
+/// build rows, else the matched ones. [`answer_on_build`] computes them once over those build
+/// rows after the probes, instead of per joined row (a random read and write per probe row
+/// into a table as large as the build side).
+///
+/// Applies when the stages above the join only project (a filter there could drop some of a
+/// build row's joined rows but not others) and the join adds no NULL-extended probe rows.
+struct OnBuild {
+    /// The position among the aggregates of each call answered on the build side, with the
+    /// call over the build columns.
+    calls: Vec<(usize, AggregateExpr)>,
+    /// The aggregates the pipeline computes.
+    rest: Vec<AggregateExpr>,
+}
+
+/// The build column under column `c` at the top of `stages`, seen through plain column
+/// projections only, of the join at stage `at` (the topmost); `None` when a filter lies above
+/// the join, a projection computes `c`, or `c` is a probe column.
+fn build_column_under(stages: &[Stage], at: usize, mut c: usize) -> Option<usize> {
+    for stage in stages[at + 1..].iter().rev() {
+        let Stage::Project(exprs) = stage else { return None };
+        let Some(Expr::Column { idx, .. }) = exprs.get(c) else { return None };
+        c = *idx;
+    }
+    let Stage::Probe { build_left, spec, .. } = &stages[at] else { return None };
+    let left_len = spec.left_types.len();
+    if *build_left {
+        (c < left_len).then_some(c)
+    } else {
+        c.checked_sub(left_len)
+    }
+}
+
+/// Splits the aggregates answered on the build side from the rest (see [`OnBuild`]), and
+/// makes the join flag its matched build rows when it does not keep its unmatched ones.
+fn aggregates_on_build(aggregates: &[AggregateExpr], stages: &mut [Stage], coded: &Coded) -> Option<OnBuild> {
+    let at = coded.at;
+    let Stage::Probe { build_left, spec, .. } = &stages[at] else { return None };
+    let keeps_probe = if *build_left { spec.kind.keeps_unmatched_right() } else { spec.kind.keeps_unmatched_left() };
+    if keeps_probe {
+        return None;
+    }
+    let mut calls = Vec::new();
+    let mut rest = Vec::new();
+    for (j, agg) in aggregates.iter().enumerate() {
+        let duplicates_free =
+            agg.distinct || matches!(agg.func, AggFunc::Min | AggFunc::Max | AggFunc::BoolAnd | AggFunc::BoolOr);
+        let on_build = duplicates_free
+            && agg.arg.is_some()
+            && agg.arg.iter().chain(agg.filter.iter()).all(|e| {
+                let mut all = row_function(e);
+                e.visit_columns(&mut |c| all &= build_column_under(stages, at, c).is_some());
+                all
+            });
+        if !on_build {
+            rest.push(agg.clone());
+            continue;
+        }
+        let mut call = agg.clone();
+        for e in call.exprs_mut() {
+            // Every column maps (checked above).
+            e.remap_columns(&|c| build_column_under(stages, at, c).unwrap_or(c));
+        }
+        calls.push((j, call));
+    }
+    if calls.is_empty() {
+        return None;
+    }
+    if let Stage::Probe { flags, .. } = &mut stages[at] {
+        *flags = true;
+    }
+    Some(OnBuild { calls, rest })
+}
+
+/// The aggregates of `on_build` per group code over the build rows of the join at
+/// `coded.at` that reach the aggregate (`matched`, OR-ed over the workers, unless the join
+/// keeps every build row): a batch of the code column, then one column per call.
+fn answer_on_build(stages: &[Stage], matched: &[Vec<bool>], coded: &Coded, on_build: &OnBuild) -> Result<Batch> {
+    let Stage::Probe { join, keeps_build, .. } = &stages[coded.at] else {
+        return Err(ExecError::Internal("aggregates on a build side without a join".into()));
+    };
+    // Only the columns the calls read, the codes first.
+    let mut cols = vec![coded.build_col];
+    for (_, call) in &on_build.calls {
+        for e in call.arg.iter().chain(call.filter.iter()) {
+            e.visit_columns(&mut |c| {
+                if !cols.contains(&c) {
+                    cols.push(c)
+                }
+            });
+        }
+    }
+    let calls: Vec<AggregateExpr> = on_build
+        .calls
+        .iter()
+        .map(|(_, call)| {
+            let mut call = call.clone();
+            for e in call.exprs_mut() {
+                e.remap_columns(&|c| cols.iter().position(|&k| k == c).unwrap_or(c));
+            }
+            call
+        })
+        .collect();
+    let mut batch =
+        Batch { columns: cols.iter().map(|&c| join.build.columns[c].clone()).collect(), n_rows: join.build.n_rows };
+    if !keeps_build {
+        let flags = matched.get(coded.at).ok_or_else(|| ExecError::Internal("matched flags".into()))?;
+        let rows: Vec<u32> = (0..batch.n_rows as u32).filter(|&r| flags[r as usize]).collect();
+        batch = crate::expr::take_rows(&batch, &rows)?;
+    }
+    let group_by = [Expr::Column { idx: 0, name: "group code".into(), data_type: coded.code_type }];
+    let mut agg = HashAggregate::new(&group_by, &calls)?;
+    if batch.n_rows > 0 {
+        agg.push(batch)?;
+    }
+    let mut out = agg.finish()?;
+    match out.len() {
+        1 => Ok(out.remove(0)),
+        _ => Err(ExecError::Internal("one batch of build-side aggregates".into())),
+    }
+}
+
+/// Inserts the build-side answers (`side`, from [`answer_on_build`]) into the aggregate's
+/// output by the group code in its first column, each at its call's position.
+fn splice_on_build(batches: &mut [Batch], side: &Batch, on_build: &OnBuild) -> Result<()> {
+    let side_codes = super::aggregate::int_values(side.columns[0].as_ref())
+        .ok_or_else(|| ExecError::Internal(format!("group codes of {:?}", side.columns[0].data_type())))?;
+    // The side row of each code; the last slot is the NULL code's.
+    let top = side_codes.iter().copied().max().unwrap_or(0).max(0) as usize + 1;
+    let mut slot = vec![u32::MAX; top + 1];
+    for (row, &k) in side_codes.iter().enumerate() {
+        slot[if side.columns[0].is_null(row) { top } else { k.max(0) as usize }] = row as u32;
+    }
+    for batch in batches {
+        if batch.n_rows == 0 {
+            continue;
+        }
+        let column = &batch.columns[0];
+        let codes = super::aggregate::int_values(column.as_ref())
+            .ok_or_else(|| ExecError::Internal(format!("group codes of {:?}", column.data_type())))?;
+        let indices = codes
+            .iter()
+            .enumerate()
+            .map(|(row, &k)| {
+                let at = if column.is_null(row) { top } else { usize::try_from(k).unwrap_or(top).min(top) };
+                match slot[at] {
+                    u32::MAX => Err(ExecError::Internal("a group without build rows".into())),
+                    r => Ok(Some(r)),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (k, (j, _)) in on_build.calls.iter().enumerate() {
+            batch.columns.insert(1 + j, gather(side.columns[1 + k].as_ref(), &indices)?);
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the codes in the first column of the aggregate's output by the keys they stand
@@ -365,11 +546,18 @@ pub(super) fn try_parallel_aggregate(
     let mut stages = Vec::new();
     let source = split(input, &mut stages)?;
     let coded = code_group_keys(group_by, aggregates, &mut stages);
-    let group_by = coded.as_ref().map_or(group_by, |(keys, _)| keys.as_slice());
-    let finish = |agg: HashAggregate| -> Result<Option<Vec<Batch>>> {
+    let on_build = coded.as_ref().and_then(|coded| aggregates_on_build(aggregates, &mut stages, coded));
+    let group_by = coded.as_ref().map_or(group_by, |coded| coded.group_by.as_slice());
+    let aggregates = on_build.as_ref().map_or(aggregates, |on_build| on_build.rest.as_slice());
+    // After the probes and the unmatched build rows (which may match a join above them).
+    let finish = |agg: HashAggregate, matched: &[Vec<bool>]| -> Result<Option<Vec<Batch>>> {
         let mut out = agg.finish()?;
-        if let Some((_, dict)) = &coded {
-            decode_keys(&mut out, dict)?;
+        if let Some(coded) = &coded {
+            if let Some(on_build) = &on_build {
+                let side = answer_on_build(&stages, matched, coded, on_build)?;
+                splice_on_build(&mut out, &side, on_build)?;
+            }
+            decode_keys(&mut out, &coded.dict)?;
         }
         Ok(Some(out))
     };
@@ -385,7 +573,7 @@ pub(super) fn try_parallel_aggregate(
             scan.run(part, &mut cache, &mut Rest { stages: &stages, matched: &mut matched, sink: &mut agg })?;
         }
         emit_unmatched(&stages, &mut matched, &mut agg, unmatched_pos)?;
-        return finish(agg);
+        return finish(agg, &matched);
     }
     let workers = threads.min(parts.len());
     let (partials, mut matched) =
@@ -396,7 +584,7 @@ pub(super) fn try_parallel_aggregate(
         total.merge(agg)?;
     }
     emit_unmatched(&stages, &mut matched, &mut total, unmatched_pos)?;
-    finish(total)
+    finish(total, &matched)
 }
 
 /// A sink that takes the input position of the rows pushed next: a part's index in the high
