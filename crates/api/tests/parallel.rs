@@ -41,6 +41,14 @@ fn conn() -> Connection {
         (0..35).map(|c| format!("({c}, '{}')", ["retail", "pro", "enterprise"][c % 3])).collect();
     customers.extend(["(90, 'pro')", "(NULL, 'retail')", "(36, NULL)"].map(String::from));
     conn.execute(&format!("INSERT INTO customers VALUES {}", customers.join(", ")), ()).unwrap();
+    // A dimension in key order (smaller than orders, so the joins build it) whose label comes
+    // in runs of 600 ids, but for one id.
+    conn.execute_batch(
+        "CREATE TABLE dim (id INTEGER, label TEXT);
+         INSERT INTO dim SELECT i, CASE WHEN i = 1234 THEN 'odd' ELSE 'L' || (i / 600) END
+         FROM generate_series(0, 1699) AS t(i);",
+    )
+    .unwrap();
     conn
 }
 
@@ -121,6 +129,9 @@ const QUERIES: &[&str] = &[
      LEFT JOIN orders o ON c.cust = o.cust WHERE o.qty IS NULL OR o.qty < 2 GROUP BY upper(c.segment)",
     "SELECT c.segment, COUNT(DISTINCT c.cust), COUNT(*) FROM orders o FULL JOIN customers c ON o.cust = c.cust
      GROUP BY c.segment",
+    // GROUP BY a dimension's label that comes in runs (block codes), inner and LEFT JOIN.
+    "SELECT d.label, COUNT(*), SUM(o.qty), COUNT(DISTINCT d.id) FROM orders o JOIN dim d ON o.id = d.id GROUP BY d.label",
+    "SELECT d.label, COUNT(*), SUM(o.qty), MAX(o.day) FROM dim d LEFT JOIN orders o ON d.id = o.id GROUP BY d.label",
     // mode: per-worker value counts merged by adding.
     "SELECT day, mode(qty), mode() WITHIN GROUP (ORDER BY country), mode(cust % 3) FROM orders GROUP BY day",
     "SELECT mode(country), mode(qty) FILTER (WHERE amount > 100.0) FROM orders",

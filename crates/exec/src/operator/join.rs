@@ -39,6 +39,46 @@ impl JoinKind {
     }
 }
 
+/// One flag per build row: which rows some probe row matched. A bitset, so the flags of a
+/// large build side stay in a core's cache while the probe sets them in random order (5M
+/// customers: 625 KB, against 5 MB as bytes).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Flags {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Flags {
+    /// `len` flags, all clear.
+    pub fn new(len: usize) -> Flags {
+        Flags { words: vec![0; len.div_ceil(64)], len }
+    }
+
+    /// Whether there are no flags (the join does not flag its build rows).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Sets flag `i` (below [`Flags::new`]'s `len`).
+    pub fn set(&mut self, i: usize) {
+        self.words[i >> 6] |= 1 << (i & 63);
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        self.words[i >> 6] >> (i & 63) & 1 == 1
+    }
+
+    /// Sets every flag set in `other` (of the same length).
+    pub fn or(&mut self, other: &Flags) {
+        self.words.iter_mut().zip(&other.words).for_each(|(w, o)| *w |= o);
+    }
+
+    /// The indexes of the flags that are set (`true`) or clear (`false`), in order.
+    pub fn indexes(&self, set: bool) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len as u32).filter(move |&i| self.get(i as usize) == set)
+    }
+}
+
 /// Gathers rows by optional index: `None` yields NULL.
 pub(super) fn gather(array: &dyn Array, indices: &[Option<u32>]) -> Result<ArrayRef> {
     if array.data_type() == &arrow::datatypes::DataType::Null {
@@ -217,6 +257,58 @@ pub(super) struct JoinBuild {
     /// equals the probe key's value, so it is taken from the probe batch instead of gathered
     /// from random build rows.
     pub aliases: Vec<(usize, usize)>,
+    /// A build column of SMALLINT codes that come in runs, gathered through its block table.
+    pub runs: Option<BlockCodes>,
+}
+
+/// Rows per block of [`BlockCodes`], as a shift.
+const BLOCK_SHIFT: u32 = 6;
+
+/// A build column of SMALLINT codes (the coded GROUP BY keys of a join's build side) whose
+/// values come in runs: a dimension stored in key order whose grouped attribute follows the key
+/// (customers and their registration cohort). Per block of 64 build rows, the code when every
+/// row of the block has it, else -1: the probe reads that table (5M customers: 312 KB, inside
+/// the cache) instead of the code of a random build row (10 MB), and the codes only in the
+/// few blocks where a run ends.
+pub(super) struct BlockCodes {
+    col: usize,
+    blocks: Vec<i32>,
+}
+
+impl BlockCodes {
+    /// The block table of column `col` of `build` when it holds SMALLINT codes without NULLs
+    /// and at most one block in eight is mixed; `None` otherwise.
+    pub fn new(build: &Batch, col: usize) -> Option<BlockCodes> {
+        let codes = build.columns.get(col)?.as_any().downcast_ref::<PrimitiveArray<i16>>()?;
+        if codes.null_count() > 0 {
+            return None;
+        }
+        let blocks: Vec<i32> = codes
+            .values()
+            .chunks(1 << BLOCK_SHIFT)
+            .map(|block| if block.iter().all(|&c| c == block[0]) { i32::from(block[0]) } else { -1 })
+            .collect();
+        let mixed = blocks.iter().filter(|&&b| b < 0).count();
+        (mixed * 8 <= blocks.len()).then_some(BlockCodes { col, blocks })
+    }
+
+    /// The codes of build `rows` (valid row numbers of `build`).
+    fn gather(&self, build: &Batch, rows: &[u32]) -> Result<ArrayRef> {
+        let codes = build
+            .columns
+            .get(self.col)
+            .and_then(|c| c.as_any().downcast_ref::<PrimitiveArray<i16>>())
+            .ok_or_else(|| ExecError::Internal("block codes of another column".into()))?;
+        let (values, blocks) = (codes.values().as_slice(), &self.blocks);
+        let out: Vec<i16> = rows
+            .iter()
+            .map(|&r| match blocks[(r >> BLOCK_SHIFT) as usize] {
+                -1 => values[r as usize],
+                b => b as i16,
+            })
+            .collect();
+        Ok(PrimitiveArray::<i16>::new(codes.data_type().clone(), out.into(), None).boxed())
+    }
 }
 
 impl JoinBuild {
@@ -439,7 +531,7 @@ pub(super) fn build_side(
         }
     };
     let unique = next.iter().all(|&n| n == u32::MAX);
-    Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys) })
+    Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys), runs: None })
 }
 
 /// The build columns whose value in a matched pair is the probe key's: build keys that are
@@ -463,14 +555,14 @@ fn key_aliases(keys: &[Expr], probe_keys: &[Expr]) -> Vec<(usize, usize)> {
 
 /// A probe of `join` for a parallel pipeline's worker. `build_matched` is the worker's own
 /// flags of the build rows matched so far (one per build row when the join keeps unmatched
-/// build rows, else empty); get them back with [`HashProbe::take_matched`]. The workers' flags
+/// build rows or its matched ones answer aggregates, else empty); get them back with [`HashProbe::take_matched`]. The workers' flags
 /// OR-ed together give the build rows no probe row matched ([`unmatched_build`]).
 pub(super) fn probe_sink<'a>(
     join: &'a JoinBuild,
     probe_keys: &'a [Expr],
     build_left: bool,
     spec: &'a JoinSpec,
-    build_matched: Vec<bool>,
+    build_matched: Flags,
     next: &'a mut dyn Sink,
 ) -> HashProbe<'a> {
     let keep_unmatched_probe =
@@ -484,10 +576,9 @@ pub(super) fn unmatched_build(
     join: &JoinBuild,
     build_left: bool,
     spec: &JoinSpec,
-    matched: &[bool],
+    matched: &Flags,
 ) -> Result<Option<Batch>> {
-    let unmatched: Vec<Option<u32>> =
-        matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| Some(i as u32)).collect();
+    let unmatched: Vec<Option<u32>> = matched.indexes(false).map(Some).collect();
     if unmatched.is_empty() {
         return Ok(None);
     }
@@ -535,7 +626,7 @@ pub(super) fn run_hash_join(
         build_left,
         spec,
         keep_unmatched_probe,
-        build_matched: vec![false; if keep_unmatched_build { build.n_rows } else { 0 }],
+        build_matched: Flags::new(if keep_unmatched_build { build.n_rows } else { 0 }),
         next: sink,
     };
     if execute(probe_plan, &mut probe_sink)? == Flow::Stop {
@@ -556,13 +647,13 @@ pub(super) struct HashProbe<'a> {
     build_left: bool,
     spec: &'a JoinSpec,
     keep_unmatched_probe: bool,
-    build_matched: Vec<bool>,
+    build_matched: Flags,
     next: &'a mut dyn Sink,
 }
 
 impl HashProbe<'_> {
     /// The flags of the build rows matched so far (see [`probe_sink`]).
-    pub(super) fn take_matched(&mut self) -> Vec<bool> {
+    pub(super) fn take_matched(&mut self) -> Flags {
         std::mem::take(&mut self.build_matched)
     }
 
@@ -668,7 +759,10 @@ impl Sink for HashProbe<'_> {
                 continue;
             }
             let build_unread = self.spec.unread_side(self.build_left);
-            let given = self.key_columns(&key_arrays, (&probe_idx, probe_all), probe.n_rows, build_unread)?;
+            let mut given = self.key_columns(&key_arrays, (&probe_idx, probe_all), probe.n_rows, build_unread)?;
+            if let Some(runs) = self.join.runs.as_ref().filter(|r| !build_unread.get(r.col).copied().unwrap_or(false)) {
+                given.push((runs.col, runs.gather(&self.join.build, &build_idx)?));
+            }
             let probe_side = (
                 &probe,
                 if self.build_left { &self.spec.right_types[..] } else { &self.spec.left_types[..] },
@@ -693,7 +787,7 @@ impl Sink for HashProbe<'_> {
             if !self.build_matched.is_empty() {
                 for (k, &b) in build_idx.iter().enumerate() {
                     if passes(k) {
-                        self.build_matched[b as usize] = true;
+                        self.build_matched.set(b as usize);
                     }
                 }
             }
@@ -847,5 +941,58 @@ impl Sink for LoopProbe<'_> {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BlockCodes, Flags, BLOCK_SHIFT};
+    use arrow::array::PrimitiveArray;
+    use storage::Batch;
+
+    fn codes(values: Vec<i16>, validity: Option<arrow::bitmap::Bitmap>) -> Batch {
+        let n_rows = values.len();
+        let array = PrimitiveArray::<i16>::new(arrow::datatypes::DataType::Int16, values.into(), validity);
+        Batch { columns: vec![array.boxed()], n_rows }
+    }
+
+    #[test]
+    fn block_codes_gather_the_codes_of_any_row() {
+        // Runs of 1000 (ending inside a block), a lone other code every 2999 rows, and a last
+        // block of 29 rows: 16 mixed blocks of 201.
+        let n: usize = 64 * 200 + 29;
+        let values: Vec<i16> = (0..n).map(|i| if i % 2999 == 3 { 7000 } else { (i / 1000) as i16 }).collect();
+        let batch = codes(values.clone(), None);
+        let runs = BlockCodes::new(&batch, 0).unwrap();
+        assert!(runs.blocks.iter().any(|&b| b < 0) && runs.blocks.len() == n.div_ceil(1 << BLOCK_SHIFT));
+        let rows: Vec<u32> = (0..n as u32).rev().chain((0..3000).map(|k| (k * 7919) % n as u32)).collect();
+        let got = runs.gather(&batch, &rows).unwrap();
+        let got = got.as_any().downcast_ref::<PrimitiveArray<i16>>().unwrap();
+        assert!(rows.iter().zip(got.values().iter()).all(|(&r, &c)| values[r as usize] == c));
+        // Codes that change every row, NULL codes, or other columns get no table.
+        assert!(BlockCodes::new(&codes((0..640).map(|i| (i % 3) as i16).collect(), None), 0).is_none());
+        let some_null = arrow::bitmap::Bitmap::from_iter((0..n).map(|i| i != 5));
+        assert!(BlockCodes::new(&codes(values, Some(some_null)), 0).is_none());
+        assert!(BlockCodes::new(&batch, 1).is_none());
+    }
+
+    #[test]
+    fn flags_set_or_and_list_their_indexes() {
+        // 130 flags: two full words and two bits of a third.
+        let mut a = Flags::new(130);
+        let mut b = Flags::new(130);
+        assert!(!a.is_empty() && Flags::default().is_empty());
+        for i in [0, 63, 64, 129] {
+            a.set(i);
+        }
+        b.set(5);
+        b.set(129);
+        a.or(&b);
+        let set: Vec<u32> = a.indexes(true).collect();
+        assert_eq!(set, [0, 5, 63, 64, 129]);
+        let clear: Vec<u32> = a.indexes(false).collect();
+        assert_eq!(clear.len(), 125);
+        assert!(clear.iter().all(|&i| !a.get(i as usize) && i < 130));
+        assert!(!a.get(1) && a.get(64));
     }
 }

@@ -23,7 +23,7 @@
 use super::aggregate::{is_int_like, mergeable, AggFunc, HashAggregate};
 use super::filter::FilterSink;
 use super::group_table::GroupTable;
-use super::join::{build_side, gather, keeps_unmatched_build, probe_sink, unmatched_build, JoinBuild, JoinSpec};
+use super::join::{build_side, gather, keeps_unmatched_build, probe_sink, unmatched_build, Flags, JoinBuild, JoinSpec};
 use super::project::ProjectSink;
 use super::scan::PartScan;
 use super::sort::{merge_runs, RunBuilder, SortKey};
@@ -57,10 +57,10 @@ enum Stage<'a> {
 impl Stage<'_> {
     /// A worker's fresh flags of the build rows its probes match: one per build row when this
     /// stage is a join that flags them, else none.
-    fn matched_flags(&self) -> Vec<bool> {
+    fn matched_flags(&self) -> Flags {
         match self {
-            Stage::Probe { join, flags: true, .. } => vec![false; join.build.n_rows],
-            _ => Vec::new(),
+            Stage::Probe { join, flags: true, .. } => Flags::new(join.build.n_rows),
+            _ => Flags::default(),
         }
     }
 }
@@ -134,7 +134,7 @@ fn split<'a>(plan: &'a PhysicalPlan, stages: &mut Vec<Stage<'a>>) -> Result<Sour
 
 /// Pushes a batch through `stages` into `sink`; `matched[i]` are the worker's flags of stage
 /// `i`'s build rows (see [`Stage::matched_flags`]).
-fn push_through(stages: &[Stage], matched: &mut [Vec<bool>], batch: Batch, sink: &mut dyn Sink) -> Result<Flow> {
+fn push_through(stages: &[Stage], matched: &mut [Flags], batch: Batch, sink: &mut dyn Sink) -> Result<Flow> {
     let (Some((stage, rest)), Some((flags, rest_flags))) = (stages.split_first(), matched.split_first_mut()) else {
         return sink.push(batch);
     };
@@ -153,7 +153,7 @@ fn push_through(stages: &[Stage], matched: &mut [Vec<bool>], batch: Batch, sink:
 
 struct Rest<'s, 'a> {
     stages: &'s [Stage<'a>],
-    matched: &'s mut [Vec<bool>],
+    matched: &'s mut [Flags],
     sink: &'s mut dyn Sink,
 }
 
@@ -286,6 +286,7 @@ fn code_group_keys(group_by: &[Expr], aggregates: &[AggregateExpr], stages: &mut
     };
     let build_col = build_cols[replaced];
     join.build.columns[build_col] = array;
+    join.runs = super::join::BlockCodes::new(&join.build, build_col);
     let spec = spec.to_mut();
     let offset = if build_left { 0 } else { left_len };
     let types = if build_left { &mut spec.left_types } else { &mut spec.right_types };
@@ -407,7 +408,7 @@ fn aggregates_on_build(aggregates: &[AggregateExpr], stages: &mut [Stage], coded
 /// The aggregates of `on_build` per group code over the build rows of the join at
 /// `coded.at` that reach the aggregate (`matched`, OR-ed over the workers, unless the join
 /// keeps every build row): a batch of the code column, then one column per call.
-fn answer_on_build(stages: &[Stage], matched: &[Vec<bool>], coded: &Coded, on_build: &OnBuild) -> Result<Batch> {
+fn answer_on_build(stages: &[Stage], matched: &[Flags], coded: &Coded, on_build: &OnBuild) -> Result<Batch> {
     let Stage::Probe { join, keeps_build, .. } = &stages[coded.at] else {
         return Err(ExecError::Internal("aggregates on a build side without a join".into()));
     };
@@ -437,7 +438,7 @@ fn answer_on_build(stages: &[Stage], matched: &[Vec<bool>], coded: &Coded, on_bu
         Batch { columns: cols.iter().map(|&c| join.build.columns[c].clone()).collect(), n_rows: join.build.n_rows };
     if !keeps_build {
         let flags = matched.get(coded.at).ok_or_else(|| ExecError::Internal("matched flags".into()))?;
-        let rows: Vec<u32> = (0..batch.n_rows as u32).filter(|&r| flags[r as usize]).collect();
+        let rows: Vec<u32> = flags.indexes(true).collect();
         batch = crate::expr::take_rows(&batch, &rows)?;
     }
     let group_by = [Expr::Column { idx: 0, name: "group code".into(), data_type: coded.code_type }];
@@ -510,12 +511,7 @@ fn decode_keys(batches: &mut [Batch], dict: &[ArrayRef]) -> Result<()> {
 /// build rows no worker matched (`matched`, OR-ed over the workers) through the stages above
 /// it into `sink`, at input positions after every part's (`first_unmatched_pos` on), in the
 /// order the single-threaded run emits them.
-fn emit_unmatched(
-    stages: &[Stage],
-    matched: &mut [Vec<bool>],
-    sink: &mut dyn Positioned,
-    first_pos: u64,
-) -> Result<()> {
+fn emit_unmatched(stages: &[Stage], matched: &mut [Flags], sink: &mut dyn Positioned, first_pos: u64) -> Result<()> {
     for (i, stage) in stages.iter().enumerate() {
         let Stage::Probe { join, build_left, spec, keeps_build: true, .. } = stage else { continue };
         let (flags, rest_flags) = matched[i..].split_first_mut().ok_or_else(|| ExecError::Internal("flags".into()))?;
@@ -550,7 +546,7 @@ pub(super) fn try_parallel_aggregate(
     let group_by = coded.as_ref().map_or(group_by, |coded| coded.group_by.as_slice());
     let aggregates = on_build.as_ref().map_or(aggregates, |on_build| on_build.rest.as_slice());
     // After the probes and the unmatched build rows (which may match a join above them).
-    let finish = |agg: HashAggregate, matched: &[Vec<bool>]| -> Result<Option<Vec<Batch>>> {
+    let finish = |agg: HashAggregate, matched: &[Flags]| -> Result<Option<Vec<Batch>>> {
         let mut out = agg.finish()?;
         if let Some(coded) = &coded {
             if let Some(on_build) = &on_build {
@@ -567,7 +563,7 @@ pub(super) fn try_parallel_aggregate(
     let unmatched_pos = (parts.len() as u64) << 32;
     if parts.len() < 2 {
         let mut agg = HashAggregate::new(group_by, aggregates)?;
-        let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+        let mut matched: Vec<Flags> = stages.iter().map(Stage::matched_flags).collect();
         let mut cache = mvcc::ReadCache::default();
         for part in &parts {
             scan.run(part, &mut cache, &mut Rest { stages: &stages, matched: &mut matched, sink: &mut agg })?;
@@ -617,20 +613,20 @@ fn run_workers<S: Positioned, R: Send>(
     workers: usize,
     make: &(dyn Fn() -> Result<S> + Sync),
     done: &(dyn Fn(S) -> Result<R> + Sync),
-) -> Result<(Vec<R>, Vec<Vec<bool>>)> {
+) -> Result<(Vec<R>, Vec<Flags>)> {
     let next_part = AtomicUsize::new(0);
     let first_error: Mutex<Option<(usize, ExecError)>> = Mutex::new(None);
     let scope = crate::interrupt::current();
-    let results: Vec<Result<(R, Vec<Vec<bool>>)>> = std::thread::scope(|s| {
+    let results: Vec<Result<(R, Vec<Flags>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| -> Result<(R, Vec<Vec<bool>>)> {
+                s.spawn(|| -> Result<(R, Vec<Flags>)> {
                     // The statement's interrupt flag and deadline reach the worker.
                     let _scope = scope.clone().map(crate::interrupt::Scope::enter);
                     // Nested plans (correlated subqueries) run on the worker itself.
                     let _one = crate::ThreadsGuard::set(Some(1));
                     let mut sink = make()?;
-                    let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+                    let mut matched: Vec<Flags> = stages.iter().map(Stage::matched_flags).collect();
                     let mut cache = mvcc::ReadCache::default();
                     loop {
                         let idx = next_part.fetch_add(1, Ordering::Relaxed);
@@ -666,12 +662,12 @@ fn run_workers<S: Positioned, R: Send>(
         return Err(e);
     }
     let mut out = Vec::with_capacity(workers);
-    let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+    let mut matched: Vec<Flags> = stages.iter().map(Stage::matched_flags).collect();
     for result in results {
         let (r, flags) = result?;
         out.push(r);
         for (mine, theirs) in matched.iter_mut().zip(flags) {
-            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m |= t);
+            mine.or(&theirs);
         }
     }
     Ok((out, matched))
@@ -709,7 +705,7 @@ pub(super) fn try_parallel_sort(
     let (mut runs, mut matched) = if parts.len() < 2 {
         // One part left: this thread sorts it (the join tables are built already).
         let mut run = RunBuilder::new(keys, fetch);
-        let mut matched: Vec<Vec<bool>> = stages.iter().map(Stage::matched_flags).collect();
+        let mut matched: Vec<Flags> = stages.iter().map(Stage::matched_flags).collect();
         let mut cache = mvcc::ReadCache::default();
         for part in &parts {
             scan.run(part, &mut cache, &mut Rest { stages: &stages, matched: &mut matched, sink: &mut run })?;
