@@ -5,9 +5,11 @@
 use super::{filter::filter_batch, Flow, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
+use crate::kernels::boolean::true_mask;
 use crate::kernels::cast::cast_value;
 use crate::kernels::compare::downcast_bool;
 use arrow::array::{BooleanArray, Int64Array};
+use arrow::bitmap::Bitmap;
 use storage::value::values_to_array;
 use storage::{Batch, DataType};
 
@@ -37,15 +39,46 @@ pub(super) struct PartScan<'a> {
     /// The table columns to read (the row-id pseudo column is made here).
     stored: Vec<usize>,
     filter: Option<&'a Expr>,
+    /// The filter's conjuncts, cheapest first ([`cost`]).
+    conjuncts: Vec<&'a Expr>,
     skip: Option<super::prune::RowGroupFilter>,
+}
+
+/// The conjuncts of `e` (its AND operands, nested ANDs flattened), in order.
+fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::And(l, r) => {
+            conjuncts(l, out);
+            conjuncts(r, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+/// A rough cost of evaluating `e` per row: one per node, more for reading text and for
+/// pattern matching, functions and subqueries. Only orders a filter's conjuncts.
+fn cost(e: &Expr) -> u32 {
+    let own = match e {
+        Expr::Column { data_type: DataType::Text, .. } => 4,
+        Expr::Like { .. } | Expr::Function { .. } | Expr::Subquery { .. } | Expr::Correlated(_) => 16,
+        _ => 1,
+    };
+    own + e.children().into_iter().map(cost).sum::<u32>()
 }
 
 impl<'a> PartScan<'a> {
     pub(super) fn new(columns: &'a [usize], filter: Option<&'a Expr>) -> PartScan<'a> {
+        let mut parts = Vec::new();
+        if let Some(f) = filter {
+            conjuncts(f, &mut parts);
+        }
+        // Stable: conjuncts of equal cost keep their written order.
+        parts.sort_by_key(|e| cost(e));
         PartScan {
             columns,
             stored: columns.iter().copied().filter(|&c| c != mvcc::ROW_ID).collect(),
             filter,
+            conjuncts: parts,
             skip: filter.map(|f| super::prune::RowGroupFilter::new(f, columns)),
         }
     }
@@ -92,9 +125,8 @@ impl<'a> PartScan<'a> {
             if morsel.n_rows == 0 {
                 continue;
             }
-            if let Some(pred) = self.filter {
-                let mask = pred.evaluate(&morsel)?;
-                morsel = filter_batch(&morsel, downcast_bool(mask.as_ref())?)?;
+            if self.filter.is_some() {
+                morsel = self.keep_passing(morsel)?;
                 if morsel.n_rows == 0 {
                     continue;
                 }
@@ -105,6 +137,35 @@ impl<'a> PartScan<'a> {
             }
         }
         Ok(Flow::Continue)
+    }
+}
+
+impl PartScan<'_> {
+    /// The rows of `morsel` for which every conjunct of the filter is true, evaluated cheapest
+    /// first. Once fewer than half the rows pass the conjuncts so far, the morsel is narrowed
+    /// to them and the next conjunct only sees those rows (q14's `country = 'DE'` compares the
+    /// text of the tenth of the rows with `amount > 450.0`); otherwise the masks are AND-ed.
+    /// A conjunct that would fail (division by zero) on a row an earlier one excluded may so
+    /// never see it, as in PostgreSQL, which does not fix the order either.
+    fn keep_passing(&self, mut morsel: Batch) -> Result<Batch> {
+        let mut passing: Option<Bitmap> = None;
+        for conjunct in &self.conjuncts {
+            if let Some(bits) = passing.take_if(|bits| bits.unset_bits() * 2 > bits.len()) {
+                morsel = filter_batch(&morsel, &BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None))?;
+                if morsel.n_rows == 0 {
+                    return Ok(morsel);
+                }
+            }
+            let bits = true_mask(downcast_bool(conjunct.evaluate(&morsel)?.as_ref())?);
+            passing = Some(match passing {
+                Some(before) => &before & &bits,
+                None => bits,
+            });
+        }
+        match passing {
+            Some(bits) => filter_batch(&morsel, &BooleanArray::new(arrow::datatypes::DataType::Boolean, bits, None)),
+            None => Ok(morsel),
+        }
     }
 }
 
