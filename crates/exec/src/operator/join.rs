@@ -257,39 +257,64 @@ pub(super) struct JoinBuild {
     /// equals the probe key's value, so it is taken from the probe batch instead of gathered
     /// from random build rows.
     pub aliases: Vec<(usize, usize)>,
-    /// A build column of SMALLINT codes that come in runs, gathered through its block table.
-    pub runs: Option<BlockCodes>,
+    /// A build column of SMALLINT codes gathered through a smaller copy ([`PackedCodes`]).
+    pub packed: Option<PackedCodes>,
 }
 
-/// Rows per block of [`BlockCodes`], as a shift.
+/// Rows per block of [`Packing::Blocks`], as a shift.
 const BLOCK_SHIFT: u32 = 6;
 
-/// A build column of SMALLINT codes (the coded GROUP BY keys of a join's build side) whose
-/// values come in runs: a dimension stored in key order whose grouped attribute follows the key
-/// (customers and their registration cohort). Per block of 64 build rows, the code when every
-/// row of the block has it, else -1: the probe reads that table (5M customers: 312 KB, inside
-/// the cache) instead of the code of a random build row (10 MB), and the codes only in the
-/// few blocks where a run ends.
-pub(super) struct BlockCodes {
+/// A build column of SMALLINT codes (the coded GROUP BY keys of a join's build side) in a form
+/// much smaller than two bytes per row, so that the probe, which reads the code of a random
+/// build row per probe row, finds it in the cache: 5M customers' codes are 10 MB as SMALLINT.
+pub(super) struct PackedCodes {
     col: usize,
-    blocks: Vec<i32>,
+    packing: Packing,
 }
 
-impl BlockCodes {
-    /// The block table of column `col` of `build` when it holds SMALLINT codes without NULLs
-    /// and at most one block in eight is mixed; `None` otherwise.
-    pub fn new(build: &Batch, col: usize) -> Option<BlockCodes> {
+enum Packing {
+    /// Codes that come in runs (a dimension stored in key order whose grouped attribute
+    /// follows the key: customers and their registration cohort): per block of 64 build rows,
+    /// the code when every row of the block has it, else -1 (read the column there). 312 KB
+    /// for 5M customers.
+    Blocks(Vec<i32>),
+    /// Codes below `1 << bits` (`bits` 1, 2, 4 or 8; q08's three segments: 2 bits), packed
+    /// into words: 1.25 MB for 5M customers at 2 bits.
+    Bits { bits: u32, words: Vec<u64> },
+}
+
+impl PackedCodes {
+    /// The packed form of column `col` of `build` when it holds SMALLINT codes without NULLs
+    /// in runs (at most one block in eight mixed) or below 256; `None` otherwise.
+    pub fn new(build: &Batch, col: usize) -> Option<PackedCodes> {
         let codes = build.columns.get(col)?.as_any().downcast_ref::<PrimitiveArray<i16>>()?;
         if codes.null_count() > 0 {
             return None;
         }
-        let blocks: Vec<i32> = codes
-            .values()
+        let values = codes.values().as_slice();
+        let blocks: Vec<i32> = values
             .chunks(1 << BLOCK_SHIFT)
             .map(|block| if block.iter().all(|&c| c == block[0]) { i32::from(block[0]) } else { -1 })
             .collect();
         let mixed = blocks.iter().filter(|&&b| b < 0).count();
-        (mixed * 8 <= blocks.len()).then_some(BlockCodes { col, blocks })
+        if mixed * 8 <= blocks.len() {
+            return Some(PackedCodes { col, packing: Packing::Blocks(blocks) });
+        }
+        let max = values.iter().copied().max().unwrap_or(0);
+        let bits = match max {
+            ..=1 => 1,
+            2..=3 => 2,
+            4..=15 => 4,
+            16..=255 => 8,
+            _ => return None,
+        };
+        let per_word = 64 / bits as usize;
+        // Codes are never negative (group ids), so `c as u64` keeps their bits.
+        let words = values
+            .chunks(per_word)
+            .map(|chunk| chunk.iter().enumerate().fold(0u64, |w, (k, &c)| w | (c as u64) << (k as u32 * bits)))
+            .collect();
+        Some(PackedCodes { col, packing: Packing::Bits { bits, words } })
     }
 
     /// The codes of build `rows` (valid row numbers of `build`).
@@ -298,15 +323,23 @@ impl BlockCodes {
             .columns
             .get(self.col)
             .and_then(|c| c.as_any().downcast_ref::<PrimitiveArray<i16>>())
-            .ok_or_else(|| ExecError::Internal("block codes of another column".into()))?;
-        let (values, blocks) = (codes.values().as_slice(), &self.blocks);
-        let out: Vec<i16> = rows
-            .iter()
-            .map(|&r| match blocks[(r >> BLOCK_SHIFT) as usize] {
-                -1 => values[r as usize],
-                b => b as i16,
-            })
-            .collect();
+            .ok_or_else(|| ExecError::Internal("packed codes of another column".into()))?;
+        let out: Vec<i16> = match &self.packing {
+            Packing::Blocks(blocks) => {
+                let values = codes.values().as_slice();
+                rows.iter()
+                    .map(|&r| match blocks[(r >> BLOCK_SHIFT) as usize] {
+                        -1 => values[r as usize],
+                        b => b as i16,
+                    })
+                    .collect()
+            }
+            Packing::Bits { bits, words } => {
+                let (shift, mask) = ((64 / bits).trailing_zeros(), (1u64 << bits) - 1);
+                let slot = (64 / bits) - 1;
+                rows.iter().map(|&r| (words[(r >> shift) as usize] >> ((r & slot) * bits) & mask) as i16).collect()
+            }
+        };
         Ok(PrimitiveArray::<i16>::new(codes.data_type().clone(), out.into(), None).boxed())
     }
 }
@@ -531,7 +564,7 @@ pub(super) fn build_side(
         }
     };
     let unique = next.iter().all(|&n| n == u32::MAX);
-    Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys), runs: None })
+    Ok(JoinBuild { build, table, next, unique, aliases: key_aliases(keys, probe_keys), packed: None })
 }
 
 /// The build columns whose value in a matched pair is the probe key's: build keys that are
@@ -760,8 +793,10 @@ impl Sink for HashProbe<'_> {
             }
             let build_unread = self.spec.unread_side(self.build_left);
             let mut given = self.key_columns(&key_arrays, (&probe_idx, probe_all), probe.n_rows, build_unread)?;
-            if let Some(runs) = self.join.runs.as_ref().filter(|r| !build_unread.get(r.col).copied().unwrap_or(false)) {
-                given.push((runs.col, runs.gather(&self.join.build, &build_idx)?));
+            if let Some(packed) =
+                self.join.packed.as_ref().filter(|p| !build_unread.get(p.col).copied().unwrap_or(false))
+            {
+                given.push((packed.col, packed.gather(&self.join.build, &build_idx)?));
             }
             let probe_side = (
                 &probe,
@@ -946,7 +981,7 @@ impl Sink for LoopProbe<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BlockCodes, Flags, BLOCK_SHIFT};
+    use super::{Flags, PackedCodes, Packing, BLOCK_SHIFT};
     use arrow::array::PrimitiveArray;
     use storage::Batch;
 
@@ -956,24 +991,40 @@ mod tests {
         Batch { columns: vec![array.boxed()], n_rows }
     }
 
+    /// Gathers `rows` through `packed` and checks each code against `values`.
+    fn gathers_like_the_column(packed: &PackedCodes, batch: &Batch, values: &[i16]) {
+        let n = values.len() as u32;
+        let rows: Vec<u32> = (0..n).rev().chain((0..3000).map(|k| (k * 7919) % n)).collect();
+        let got = packed.gather(batch, &rows).unwrap();
+        let got = got.as_any().downcast_ref::<PrimitiveArray<i16>>().unwrap();
+        assert!(rows.iter().zip(got.values().iter()).all(|(&r, &c)| values[r as usize] == c));
+    }
+
     #[test]
-    fn block_codes_gather_the_codes_of_any_row() {
+    fn packed_codes_gather_the_codes_of_any_row() {
         // Runs of 1000 (ending inside a block), a lone other code every 2999 rows, and a last
-        // block of 29 rows: 16 mixed blocks of 201.
+        // block of 29 rows: 16 mixed blocks of 201, a block table.
         let n: usize = 64 * 200 + 29;
         let values: Vec<i16> = (0..n).map(|i| if i % 2999 == 3 { 7000 } else { (i / 1000) as i16 }).collect();
         let batch = codes(values.clone(), None);
-        let runs = BlockCodes::new(&batch, 0).unwrap();
-        assert!(runs.blocks.iter().any(|&b| b < 0) && runs.blocks.len() == n.div_ceil(1 << BLOCK_SHIFT));
-        let rows: Vec<u32> = (0..n as u32).rev().chain((0..3000).map(|k| (k * 7919) % n as u32)).collect();
-        let got = runs.gather(&batch, &rows).unwrap();
-        let got = got.as_any().downcast_ref::<PrimitiveArray<i16>>().unwrap();
-        assert!(rows.iter().zip(got.values().iter()).all(|(&r, &c)| values[r as usize] == c));
-        // Codes that change every row, NULL codes, or other columns get no table.
-        assert!(BlockCodes::new(&codes((0..640).map(|i| (i % 3) as i16).collect(), None), 0).is_none());
+        let packed = PackedCodes::new(&batch, 0).unwrap();
+        let Packing::Blocks(blocks) = &packed.packing else { panic!("runs make blocks") };
+        assert!(blocks.iter().any(|&b| b < 0) && blocks.len() == n.div_ceil(1 << BLOCK_SHIFT));
+        gathers_like_the_column(&packed, &batch, &values);
+        // Codes that change every row, below 2, 4, 16 and 256: packed bits; a word's last
+        // code included (n not a multiple of the codes per word).
+        for (top, bits) in [(2, 1), (3, 2), (4, 2), (11, 4), (16, 4), (200, 8), (256, 8)] {
+            let values: Vec<i16> = (0..n).map(|i| ((i * 7 + i / 5) % top) as i16).collect();
+            let batch = codes(values.clone(), None);
+            let packed = PackedCodes::new(&batch, 0).unwrap();
+            assert!(matches!(packed.packing, Packing::Bits { bits: b, .. } if b == bits), "{top}");
+            gathers_like_the_column(&packed, &batch, &values);
+        }
+        // Codes past 255 that change every row, NULL codes, or other columns: none.
+        assert!(PackedCodes::new(&codes((0..640).map(|i| (i % 300) as i16).collect(), None), 0).is_none());
         let some_null = arrow::bitmap::Bitmap::from_iter((0..n).map(|i| i != 5));
-        assert!(BlockCodes::new(&codes(values, Some(some_null)), 0).is_none());
-        assert!(BlockCodes::new(&batch, 1).is_none());
+        assert!(PackedCodes::new(&codes(values, Some(some_null)), 0).is_none());
+        assert!(PackedCodes::new(&batch, 1).is_none());
     }
 
     #[test]

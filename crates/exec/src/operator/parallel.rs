@@ -286,7 +286,7 @@ fn code_group_keys(group_by: &[Expr], aggregates: &[AggregateExpr], stages: &mut
     };
     let build_col = build_cols[replaced];
     join.build.columns[build_col] = array;
-    join.runs = super::join::BlockCodes::new(&join.build, build_col);
+    join.packed = super::join::PackedCodes::new(&join.build, build_col);
     let spec = spec.to_mut();
     let offset = if build_left { 0 } else { left_len };
     let types = if build_left { &mut spec.left_types } else { &mut spec.right_types };
