@@ -58,7 +58,7 @@ pub fn eq_scalar(a: &Utf8Array<i32>, v: &[u8]) -> Bitmap {
 }
 
 /// Whether every value between these offsets is `len` bytes long (one vectorised pass).
-fn uniform_length(offsets: &[i32], len: usize) -> bool {
+pub(crate) fn uniform_length(offsets: &[i32], len: usize) -> bool {
     let len = len as i32;
     offsets[1..].iter().zip(offsets).map(|(&end, &start)| u32::from(end - start != len)).sum::<u32>() == 0
 }

@@ -20,8 +20,9 @@ pub(super) enum GroupTable {
     /// One integer-like key.
     Int(IntGroups),
     /// One text key: values of at most 15 bytes packed into an integer ([`short_text`]),
-    /// longer ones by their bytes, and the group of NULL.
-    Text { short: WordMap<u128>, long: FastMap<Box<[u8]>, u32>, null: Option<u32> },
+    /// longer ones by their bytes, and the group of NULL. `tiny` caches the ids of values of
+    /// one or two bytes by the bytes themselves (see [`tiny_text_ids`]).
+    Text { short: WordMap<u128>, long: FastMap<Box<[u8]>, u32>, null: Option<u32>, tiny: Option<Box<[u32]>> },
     /// Two keys, each integer-like or text: both values as integers (an integer's value, a
     /// text's [`short_text`]) and a NULL flag per key (a NULL key's value is 0). Keys with a
     /// text longer than 15 bytes go to `long` by their row-key bytes instead.
@@ -359,7 +360,7 @@ impl GroupTable {
             [] => GroupTable::Single,
             [key] if is_int_like(key.data_type()) => GroupTable::Int(IntGroups::default()),
             [key] if key.data_type() == DataType::Text => {
-                GroupTable::Text { short: WordMap::default(), long: FastMap::default(), null: None }
+                GroupTable::Text { short: WordMap::default(), long: FastMap::default(), null: None, tiny: None }
             }
             [a, b] if [a, b].iter().all(|k| is_int_like(k.data_type()) || k.data_type() == DataType::Text) => {
                 GroupTable::Pair { short: FastMap::default(), long: FastMap::default() }
@@ -383,8 +384,8 @@ impl GroupTable {
         match self {
             GroupTable::Single => out.resize(out.len() + n_rows, 0),
             GroupTable::Int(groups) => groups.ids(keys[0].as_ref(), out, &mut ids)?,
-            GroupTable::Text { short, long, null } => {
-                text_ids(short, long, null, keys[0].as_ref(), n_rows, out, &mut ids)?
+            GroupTable::Text { short, long, null, tiny } => {
+                text_ids(short, long, null, tiny, keys[0].as_ref(), n_rows, out, &mut ids)?
             }
             GroupTable::Pair { short, long } => pair_ids(short, long, keys, n_rows, out, &mut ids)?,
             GroupTable::Rows(map) => {
@@ -448,8 +449,8 @@ impl GroupTable {
                 }
             }
             (
-                GroupTable::Text { short: mine, long: mine_long, null },
-                GroupTable::Text { short: theirs, long: theirs_long, null: their_null },
+                GroupTable::Text { short: mine, long: mine_long, null, .. },
+                GroupTable::Text { short: theirs, long: theirs_long, null: their_null, .. },
             ) => {
                 for (k, g) in theirs.iter() {
                     assign_word(mine, k, g, n_groups, map, fresh);
@@ -500,11 +501,45 @@ fn bytes_id(map: &mut FastMap<Box<[u8]>, u32>, key: &[u8], fresh: impl FnOnce() 
     }
 }
 
+/// Slots of the tiny-text cache: one per one-byte value, then one per two-byte value.
+const TINY_SLOTS: usize = 256 + (1 << 16);
+
+/// The ids of a batch of text values that are all `width` bytes long (1 or 2) and not NULL,
+/// `records` holding them back to back (country codes, flags, single-letter statuses): each
+/// value's bytes index `tiny` (257 KiB, the touched slots stay in L1), and only a value seen
+/// there for the first time looks its packed word up in `short`, which stays the table of
+/// record (partial tables merge through it). No offsets, no hashing per row.
+fn tiny_text_ids(
+    short: &mut WordMap<u128>,
+    tiny: &mut Option<Box<[u32]>>,
+    records: &[u8],
+    width: usize,
+    out: &mut Vec<u32>,
+    ids: &mut Ids<'_>,
+) {
+    let tiny = tiny.get_or_insert_with(|| vec![u32::MAX; TINY_SLOTS].into_boxed_slice());
+    for (row_idx, value) in records.chunks_exact(width).enumerate() {
+        let slot = match *value {
+            [b] => b as usize,
+            [b0, b1] => 256 + (b0 as usize | (b1 as usize) << 8),
+            _ => unreachable!("values of one or two bytes"),
+        };
+        let mut id = tiny[slot];
+        if id == u32::MAX {
+            let word = short_text(value).unwrap_or_else(|| unreachable!("two bytes fit a word"));
+            id = short.get_or_insert_with(word, || ids.fresh(row_idx));
+            tiny[slot] = id;
+        }
+        out.push(id);
+    }
+}
+
 /// [`GroupTable::group_ids`] of a [`GroupTable::Text`] table.
 fn text_ids(
     short: &mut WordMap<u128>,
     long: &mut FastMap<Box<[u8]>, u32>,
     null: &mut Option<u32>,
+    tiny: &mut Option<Box<[u32]>>,
     key: &dyn Array,
     n_rows: usize,
     out: &mut Vec<u32>,
@@ -517,6 +552,16 @@ fn text_ids(
     let validity = nulls(text);
     let offsets = text.offsets().buffer();
     let bytes = text.values().as_slice();
+    if validity.is_none() && n_rows > 0 && n_rows == text.len() {
+        let total = (offsets[n_rows] - offsets[0]) as usize;
+        for width in [1, 2] {
+            if total == width * n_rows && crate::kernels::text::uniform_length(offsets, width) {
+                let records = &bytes[offsets[0] as usize..offsets[n_rows] as usize];
+                tiny_text_ids(short, tiny, records, width, out, ids);
+                return Ok(());
+            }
+        }
+    }
     for row_idx in 0..n_rows {
         let id = if validity.is_some_and(|b| !b.get_bit(row_idx)) {
             *null.get_or_insert_with(|| ids.fresh(row_idx))
@@ -627,6 +672,52 @@ mod tests {
             offset += keys.len();
         }
         (out, firsts)
+    }
+
+    #[test]
+    fn tiny_text_values_get_the_ids_the_word_table_gives() {
+        // Batches of one- and two-byte values only (the tiny cache), then mixed lengths and
+        // NULLs (the word table), then a sliced tiny batch: one id per value throughout, by
+        // first appearance, with multi-byte characters and a NUL byte among the values.
+        let batches: Vec<ArrayRef> = vec![
+            Utf8Array::<i32>::from_slice(["DE", "US", "DE", "é", "\0a", "US"]).boxed(),
+            Utf8Array::<i32>::from_slice(["x", "y", "x"]).boxed(),
+            Utf8Array::<i32>::from(vec![Some("US"), None, Some("x"), Some("FRA"), Some("é"), Some("")]).boxed(),
+            Utf8Array::<i32>::from_slice(["zz", "DE", "FR", "y", "zz"]).boxed(),
+            Utf8Array::<i32>::from_slice(["q", "DE", "FR", "JP", "y"]).sliced(1, 3).boxed(),
+        ];
+        let mut table = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
+        let (ids, firsts) = run(&mut table, &batches);
+        let values: Vec<Option<String>> = batches
+            .iter()
+            .flat_map(|b| {
+                let b = b.as_any().downcast_ref::<Utf8Array<i32>>().unwrap();
+                b.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()
+            })
+            .collect();
+        let mut seen: Vec<&Option<String>> = Vec::new();
+        let expected: Vec<u32> = values
+            .iter()
+            .map(|v| match seen.iter().position(|s| *s == v) {
+                Some(id) => id as u32,
+                None => {
+                    seen.push(v);
+                    seen.len() as u32 - 1
+                }
+            })
+            .collect();
+        assert_eq!(ids, expected);
+        assert_eq!(firsts.len(), seen.len());
+        assert!(matches!(&table, GroupTable::Text { tiny: Some(_), .. }));
+        // A partial table filled through the cache merges through its word table.
+        let mut other = GroupTable::new(&[Expr::Column { idx: 0, name: "t".into(), data_type: DataType::Text }]);
+        run(&mut other, &[Utf8Array::<i32>::from_slice(["JP", "NO", "x"]).boxed()]);
+        let (mut map, mut fresh) = (vec![u32::MAX; 3], Vec::new());
+        let n = seen.len() as u32;
+        table.merge(&other, n as usize, &mut map, &mut fresh).unwrap();
+        let jp = expected[values.iter().position(|v| v.as_deref() == Some("JP")).unwrap()];
+        let x = expected[values.iter().position(|v| v.as_deref() == Some("x")).unwrap()];
+        assert_eq!((map[0], map[1], map[2]), (jp, n, x));
     }
 
     /// The reference: ids by first appearance of each distinct value.
