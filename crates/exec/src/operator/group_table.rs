@@ -516,22 +516,23 @@ fn tiny_text_ids(
     width: usize,
     out: &mut Vec<u32>,
     ids: &mut Ids<'_>,
-) {
+) -> Result<()> {
     let tiny = tiny.get_or_insert_with(|| vec![u32::MAX; TINY_SLOTS].into_boxed_slice());
     for (row_idx, value) in records.chunks_exact(width).enumerate() {
         let slot = match *value {
             [b] => b as usize,
             [b0, b1] => 256 + (b0 as usize | (b1 as usize) << 8),
-            _ => unreachable!("values of one or two bytes"),
+            _ => return Err(ExecError::Internal(format!("a tiny text key of {} bytes", value.len()))),
         };
         let mut id = tiny[slot];
         if id == u32::MAX {
-            let word = short_text(value).unwrap_or_else(|| unreachable!("two bytes fit a word"));
+            let word = short_text(value).ok_or_else(|| ExecError::Internal("a tiny text key past 15 bytes".into()))?;
             id = short.get_or_insert_with(word, || ids.fresh(row_idx));
             tiny[slot] = id;
         }
         out.push(id);
     }
+    Ok(())
 }
 
 /// [`GroupTable::group_ids`] of a [`GroupTable::Text`] table.
@@ -557,8 +558,7 @@ fn text_ids(
         for width in [1, 2] {
             if total == width * n_rows && crate::kernels::text::uniform_length(offsets, width) {
                 let records = &bytes[offsets[0] as usize..offsets[n_rows] as usize];
-                tiny_text_ids(short, tiny, records, width, out, ids);
-                return Ok(());
+                return tiny_text_ids(short, tiny, records, width, out, ids);
             }
         }
     }
