@@ -221,3 +221,77 @@ fn conjunctive_scan_filters_keep_exactly_the_rows_passing_every_conjunct() {
     let some = count("SELECT COUNT(*) FROM t WHERE s = 'DE' AND v >= 5 AND w > 0.0");
     assert!(some > 100 && some < 3000, "{some}");
 }
+
+/// `SUM(CASE WHEN c THEN 1 ELSE 0 END)` with GROUP BY is counted under the condition's mask,
+/// and SUM and AVG of the same argument share one accumulator: both give what Rust computes
+/// from the rows, with NULL conditions, NULL arguments, a group whose arguments are all NULL,
+/// a FILTER that leaves a group empty (NULL, not 0), and no GROUP BY over no rows (NULL).
+#[test]
+fn counted_case_sums_and_shared_sum_avg_agree_with_their_definitions() {
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute_batch("CREATE TABLE t (g INTEGER, x INTEGER, d DOUBLE)").unwrap();
+    let row = |i: i64| {
+        let g = i % 5;
+        let x = if i % 7 == 0 || g == 4 { None } else { Some(i % 23 - 5) };
+        let d = if i % 9 == 0 || g == 4 { None } else { Some((i % 17) as f64 * 0.5) };
+        (g, x, d)
+    };
+    let n = 4000;
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let (g, x, d) = row(i);
+            let x = x.map_or("NULL".into(), |x| x.to_string());
+            let d = d.map_or("NULL".into(), |d| d.to_string());
+            format!("({g}, {x}, {d})")
+        })
+        .collect();
+    conn.execute(&format!("INSERT INTO t VALUES {}", values.join(", ")), ()).unwrap();
+    let sql = "SELECT g, SUM(CASE WHEN x > 3 THEN 1 ELSE 0 END), SUM(x), AVG(x), SUM(d), AVG(d), \
+               SUM(d) FILTER (WHERE x > 100), AVG(x) FILTER (WHERE x > 3), SUM(x) FILTER (WHERE x > 3) \
+               FROM t GROUP BY g ORDER BY g";
+    let got = conn.query(sql, ()).unwrap();
+    assert_eq!(got.len(), 5);
+    for (k, r) in got.iter().enumerate() {
+        let rows: Vec<_> = (0..n).map(row).filter(|r| r.0 == k as i64).collect();
+        let xs: Vec<i64> = rows.iter().filter_map(|r| r.1).collect();
+        let ds: Vec<f64> = rows.iter().filter_map(|r| r.2).collect();
+        let big: Vec<i64> = xs.iter().copied().filter(|&x| x > 3).collect();
+        let v = r.values();
+        assert_eq!(v[0], Value::Integer(k as i32));
+        assert_eq!(v[1], Value::BigInt(big.len() as i64), "group {k}");
+        let sum_or_null = |xs: &[i64]| if xs.is_empty() { Value::Null } else { Value::BigInt(xs.iter().sum()) };
+        let avg_or_null =
+            |xs: &[i64]| if xs.is_empty() { Value::Null } else { Value::Double(xs.iter().sum::<i64>() as f64 / xs.len() as f64) };
+        assert_eq!(v[2], sum_or_null(&xs), "group {k}");
+        assert_eq!(v[3], avg_or_null(&xs), "group {k}");
+        match (&v[4], &v[5]) {
+            (Value::Double(s), Value::Double(a)) => {
+                let want: f64 = ds.iter().sum();
+                assert!((s - want).abs() < 1e-9, "group {k}: {s} vs {want}");
+                assert!((a - want / ds.len() as f64).abs() < 1e-9, "group {k}: {a}");
+            }
+            (Value::Null, Value::Null) => assert!(ds.is_empty(), "group {k}"),
+            other => panic!("group {k}: {other:?}"),
+        }
+        assert_eq!(v[6], Value::Null, "group {k}");
+        assert_eq!(v[7], avg_or_null(&big), "group {k}");
+        assert_eq!(v[8], sum_or_null(&big), "group {k}");
+    }
+    // Group 4 has only NULL arguments and conditions: a count of 0, NULL sums and averages.
+    assert_eq!(got.row(4).unwrap().values()[1..4], [Value::BigInt(0), Value::Null, Value::Null]);
+    // The data is not degenerate: some but not all rows of group 1 count.
+    let counted = match got.row(1).unwrap().values()[1] {
+        Value::BigInt(c) => c,
+        ref v => panic!("{v:?}"),
+    };
+    assert!(counted > 50 && counted < n / 5, "{counted}");
+    // Over no rows (and without GROUP BY) the sum is NULL, not a count of 0.
+    for sql in [
+        "SELECT SUM(CASE WHEN x > 3 THEN 1 ELSE 0 END), SUM(x), AVG(x) FROM t WHERE g > 10",
+        "SELECT SUM(CASE WHEN x > 3 THEN 1 ELSE 0 END) FILTER (WHERE g > 10), SUM(x) FILTER (WHERE g > 10), \
+         AVG(x) FILTER (WHERE g > 10) FROM t GROUP BY g HAVING g = 1",
+    ] {
+        let got = conn.query(sql, ()).unwrap();
+        assert_eq!(got.row(0).unwrap().values(), [Value::Null, Value::Null, Value::Null], "{sql}");
+    }
+}

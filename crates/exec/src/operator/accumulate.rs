@@ -2,7 +2,7 @@
 //! deviation (Welford's method), percentiles, string_agg, bool_and / bool_or, and SUM / AVG
 //! of intervals.
 
-use super::aggregate::{same_kind, Accumulator};
+use super::aggregate::{same_kind, Accumulator, AggregateExpr};
 use super::percentile::KeyChunks;
 use crate::error::{ExecError, Result};
 use crate::kernels::cast::cast_value;
@@ -365,8 +365,10 @@ impl Accumulator for PercentileAcc {
         columns.pop().ok_or_else(|| ExecError::Internal("percentile without a result".into()))
     }
 
-    fn finish_shared(&mut self, others: &[f64], n_groups: usize) -> Result<Vec<ArrayRef>> {
-        let fractions: Vec<f64> = std::iter::once(self.fraction).chain(others.iter().copied()).collect();
+    fn finish_shared(&mut self, others: &[&AggregateExpr], n_groups: usize) -> Result<Vec<ArrayRef>> {
+        let fractions: Vec<f64> = std::iter::once(self.fraction)
+            .chain(others.iter().map(|a| a.extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5)))
+            .collect();
         if self.continuous {
             self.numbers.resize_with(n_groups, KeyChunks::default);
             return Ok(percentiles_cont(&self.numbers, &fractions)

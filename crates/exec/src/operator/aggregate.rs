@@ -167,25 +167,94 @@ pub(super) trait Accumulator: Send {
         Err(ExecError::Internal("this aggregate cannot merge partial states".into()))
     }
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
-    /// For an accumulator that keeps every value (the percentiles): its own result followed
-    /// by the results at `others`, the fractions of other aggregates whose input it shares
-    /// ([`shares_input`]), all from one selection per group.
-    fn finish_shared(&mut self, _others: &[f64], _n_groups: usize) -> Result<Vec<ArrayRef>> {
+    /// Its own result followed by the results of `others`, aggregates whose input it shares
+    /// ([`shares_input`]): for the percentiles, all fractions from one selection per group;
+    /// for SUM and AVG, both from the same sums and counts.
+    fn finish_shared(&mut self, _others: &[&AggregateExpr], _n_groups: usize) -> Result<Vec<ArrayRef>> {
         Err(ExecError::Internal("this aggregate keeps no values to answer another".into()))
     }
 }
 
 /// Whether `later` can be answered from the accumulator of `earlier` (see
-/// [`Accumulator::finish_shared`]): the same percentile function over the same input, differing
-/// only in the fraction, as in `percentile_cont(0.5) ..., percentile_cont(0.99) ...`.
+/// [`Accumulator::finish_shared`]), both without DISTINCT, over the same argument and FILTER:
+/// the same percentile function differing only in the fraction, as in `percentile_cont(0.5)
+/// ..., percentile_cont(0.99) ...`, or SUM and AVG (in any mix) of the same non-interval values.
 pub(super) fn shares_input(earlier: &AggregateExpr, later: &AggregateExpr) -> bool {
-    matches!(later.func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
+    let same_call = !earlier.distinct && !later.distinct && earlier.arg == later.arg && earlier.filter == later.filter;
+    let percentiles = matches!(later.func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
         && earlier.func == later.func
-        && !earlier.distinct
-        && !later.distinct
-        && earlier.arg == later.arg
-        && earlier.filter == later.filter
-        && earlier.data_type == later.data_type
+        && earlier.data_type == later.data_type;
+    let sums = [earlier, later]
+        .iter()
+        .all(|a| matches!(a.func, AggFunc::Sum | AggFunc::Avg) && a.data_type != DataType::Interval);
+    same_call && (percentiles || sums)
+}
+
+/// For `SUM(CASE WHEN c THEN 1 ELSE 0 END)` in a grouped aggregate without FILTER: the
+/// condition `c`. Such a sum is the number of the group's rows where `c` is true ([`CountTrueAcc`]):
+/// every group has at least one row, so the sum is never NULL. (Without GROUP BY the one group
+/// may have no rows, where SUM is NULL and a count 0.)
+pub(super) fn counted_condition(agg: &AggregateExpr, grouped: bool) -> Option<&Expr> {
+    let is_int = |e: &Expr, want: i64| match e {
+        Expr::Literal { value, .. } => {
+            matches!(value.data_type(), DataType::SmallInt | DataType::Integer | DataType::BigInt)
+                && value.as_i64() == Some(want)
+        }
+        _ => false,
+    };
+    match &agg.arg {
+        Some(Expr::Case { whens, else_expr: Some(else_expr), .. })
+            if grouped
+                && agg.func == AggFunc::Sum
+                && !agg.distinct
+                && agg.filter.is_none()
+                && agg.data_type == DataType::BigInt
+                && whens.len() == 1
+                && is_int(&whens[0].1, 1)
+                && is_int(else_expr, 0) =>
+        {
+            Some(&whens[0].0)
+        }
+        _ => None,
+    }
+}
+
+/// `SUM(CASE WHEN c THEN 1 ELSE 0 END)` as the count of rows where `c` (its input) is true
+/// (see [`counted_condition`]): the mask is counted a word at a time, where the CASE would
+/// build a column of ones and zeros and sum it in i128.
+struct CountTrueAcc {
+    counts: Vec<i64>,
+}
+
+impl Accumulator for CountTrueAcc {
+    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
+        self.counts.resize(n_groups, 0);
+        let input = input.ok_or_else(|| ExecError::Internal("a counted condition without input".into()))?;
+        if input.data_type() == &arrow::datatypes::DataType::Null {
+            return Ok(());
+        }
+        let mask = crate::kernels::boolean::true_mask(crate::kernels::compare::downcast_bool(input)?);
+        simd::count_grouped(groups, &mask, &mut self.counts);
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
+        let other = same_kind::<CountTrueAcc>(other)?;
+        self.counts.resize(n_groups, 0);
+        for (g, &to) in map.iter().enumerate().take(other.counts.len()) {
+            self.counts[to as usize] += other.counts[g];
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.counts.resize(n_groups, 0);
+        Ok(PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.counts)).boxed())
+    }
 }
 
 /// `other` as the accumulator type `T` (the same aggregate's accumulator, from another worker).
@@ -380,6 +449,20 @@ impl Accumulator for SumAvgAcc {
     }
 
     fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.result(self.avg, self.out, n_groups)
+    }
+
+    fn finish_shared(&mut self, others: &[&AggregateExpr], n_groups: usize) -> Result<Vec<ArrayRef>> {
+        std::iter::once((self.avg, self.out))
+            .chain(others.iter().map(|a| (a.func == AggFunc::Avg, a.data_type)))
+            .map(|(avg, out)| self.result(avg, out, n_groups))
+            .collect()
+    }
+}
+
+impl SumAvgAcc {
+    /// The sums (or averages, for `avg`) of the `n_groups` groups as `out` values.
+    fn result(&mut self, avg: bool, out: DataType, n_groups: usize) -> Result<ArrayRef> {
         self.ints.resize(n_groups, 0);
         self.floats.resize(n_groups, 0.0);
         self.counts.resize(n_groups, 0);
@@ -389,15 +472,15 @@ impl Accumulator for SumAvgAcc {
             let n = self.counts[g];
             values.push(if n == 0 {
                 Value::Null
-            } else if self.avg {
+            } else if avg {
                 Value::Double((self.ints[g] as f64 + self.floats[g]) / n as f64)
-            } else if self.out == DataType::BigInt {
+            } else if out == DataType::BigInt {
                 Value::BigInt(i64::try_from(self.ints[g]).map_err(|_| ExecError::Overflow("bigint"))?)
             } else {
                 Value::Double(self.ints[g] as f64 + self.floats[g])
             });
         }
-        Ok(values_to_array(self.out, &values))
+        Ok(values_to_array(out, &values))
     }
 }
 
@@ -1056,6 +1139,9 @@ pub(super) struct HashAggregate<'a> {
     /// `Some(i)` for an aggregate answered from aggregate `i`'s accumulator, which holds the
     /// same values ([`shares_input`]): its own accumulator stays empty.
     answered_by: Vec<Option<usize>>,
+    /// What each aggregate's accumulator reads: its argument, or the condition of a counted
+    /// CASE ([`counted_condition`]); `None` for `COUNT(*)`.
+    inputs: Vec<Option<&'a Expr>>,
     groups: GroupTable,
     /// The key values of each group, one vector per key column.
     key_values: Vec<Vec<Value>>,
@@ -1070,10 +1156,18 @@ pub(super) struct HashAggregate<'a> {
 
 impl<'a> HashAggregate<'a> {
     pub fn new(group_by: &'a [Expr], aggregates: &'a [AggregateExpr]) -> Result<Self> {
+        let grouped = !group_by.is_empty();
         Ok(HashAggregate {
             group_by,
             aggregates,
-            accumulators: aggregates.iter().map(|a| make_accumulator_for(a, group_by.is_empty())).collect(),
+            accumulators: aggregates
+                .iter()
+                .map(|a| match counted_condition(a, grouped) {
+                    Some(_) => Box::new(CountTrueAcc { counts: vec![] }),
+                    None => make_accumulator_for(a, !grouped),
+                })
+                .collect(),
+            inputs: aggregates.iter().map(|a| counted_condition(a, grouped).or(a.arg.as_ref())).collect(),
             answered_by: aggregates
                 .iter()
                 .enumerate()
@@ -1149,11 +1243,8 @@ impl<'a> HashAggregate<'a> {
                 results[j] = Some(self.accumulators[j].finish(self.n_groups)?);
                 continue;
             }
-            let fractions: Vec<f64> = answered
-                .iter()
-                .map(|&k| self.aggregates[k].extra.as_ref().and_then(Value::as_f64).unwrap_or(0.5))
-                .collect();
-            let mut shared = self.accumulators[j].finish_shared(&fractions, self.n_groups)?.into_iter();
+            let others: Vec<&AggregateExpr> = answered.iter().map(|&k| &self.aggregates[k]).collect();
+            let mut shared = self.accumulators[j].finish_shared(&others, self.n_groups)?.into_iter();
             for k in std::iter::once(j).chain(answered) {
                 results[k] = shared.next();
             }
@@ -1204,11 +1295,13 @@ impl Sink for HashAggregate<'_> {
     fn push(&mut self, batch: Batch) -> Result<Flow> {
         let keys = self.group_by.iter().map(|e| e.evaluate(&batch)).collect::<Result<Vec<_>>>()?;
         let group_ids = self.group_ids(&keys, batch.n_rows)?;
-        for ((agg, acc), answered_by) in self.aggregates.iter().zip(&mut self.accumulators).zip(&self.answered_by) {
+        for (((agg, acc), answered_by), arg) in
+            self.aggregates.iter().zip(&mut self.accumulators).zip(&self.answered_by).zip(&self.inputs)
+        {
             if answered_by.is_some() {
                 continue;
             }
-            let input = agg.arg.as_ref().map(|a| a.evaluate(&batch)).transpose()?;
+            let input = arg.map(|a| a.evaluate(&batch)).transpose()?;
             match &agg.filter {
                 None => acc.update(&group_ids, self.n_groups, input.as_deref())?,
                 Some(f) => {
