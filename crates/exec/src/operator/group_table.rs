@@ -276,6 +276,19 @@ impl IntGroups {
         let mut null_id = |row_idx: usize, ids: &mut Ids<'_>| *null.get_or_insert_with(|| ids.fresh(row_idx));
         out.reserve(values.len());
         match &mut self.dense {
+            Some(dense) if !self.sparse && validity.is_none() => {
+                // No NULLs: one slot read per row, no per-row capacity or validity test.
+                let min = dense.min;
+                let slots = &mut dense.slots[..];
+                out.extend(values.iter().enumerate().map(|(row_idx, &v)| {
+                    // In range: `cover` took this batch's range.
+                    let slot = &mut slots[(v.into() - min) as usize];
+                    if *slot == u32::MAX {
+                        *slot = ids.fresh(row_idx);
+                    }
+                    *slot
+                }));
+            }
             Some(dense) if !self.sparse => {
                 let min = dense.min;
                 let slots = &mut dense.slots[..];

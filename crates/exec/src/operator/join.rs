@@ -820,9 +820,14 @@ impl Sink for HashProbe<'_> {
             let (out, mask) = apply_filter(all, self.spec.filter.as_ref())?;
             let passes = |k: usize| mask.as_ref().is_none_or(|m| m.get_bit(k));
             if !self.build_matched.is_empty() {
-                for (k, &b) in build_idx.iter().enumerate() {
-                    if passes(k) {
-                        self.build_matched.set(b as usize);
+                match &mask {
+                    None => build_idx.iter().for_each(|&b| self.build_matched.set(b as usize)),
+                    Some(_) => {
+                        for (k, &b) in build_idx.iter().enumerate() {
+                            if passes(k) {
+                                self.build_matched.set(b as usize);
+                            }
+                        }
                     }
                 }
             }
