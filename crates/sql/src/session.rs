@@ -107,6 +107,14 @@ impl Engine {
     }
 }
 
+impl Drop for Engine {
+    /// A closed database gives back the working memory its queries kept for later ones
+    /// (shared by the process's databases: another one refills it as it needs).
+    fn drop(&mut self) {
+        exec::operator::release_spare_chunks();
+    }
+}
+
 /// A connection's state: its open transaction, if any.
 pub struct Session {
     engine: Arc<Engine>,
