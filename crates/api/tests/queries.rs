@@ -295,3 +295,44 @@ fn counted_case_sums_and_shared_sum_avg_agree_with_their_definitions() {
         assert_eq!(got.row(0).unwrap().values(), [Value::Null, Value::Null, Value::Null], "{sql}");
     }
 }
+
+/// A dimension stored in key order with consecutive keys joins by arithmetic (probe key minus
+/// the smallest key), read at the key's own width: SMALLINT, INTEGER and BIGINT keys starting
+/// below zero, probe batches wholly inside the range and some with keys outside it or NULL,
+/// give the matches Rust counts.
+#[test]
+fn consecutive_dimension_keys_join_at_every_width() {
+    for ty in ["SMALLINT", "INTEGER", "BIGINT"] {
+        let conn = Database::open_in_memory().unwrap().connect();
+        conn.execute_batch(&format!("CREATE TABLE d (k {ty}, v INTEGER); CREATE TABLE f (k {ty}, x INTEGER)")).unwrap();
+        let dim: Vec<String> = (-300i64..700).map(|k| format!("({k}, {})", k.rem_euclid(7))).collect();
+        conn.execute(&format!("INSERT INTO d VALUES {}", dim.join(", ")), ()).unwrap();
+        // The first 5000 fact rows all hit the range; later ones sometimes miss it or are NULL.
+        let key = |i: i64| -> Option<i64> {
+            if i < 5000 {
+                Some(i % 1000 - 300)
+            } else if i % 97 == 0 {
+                None
+            } else {
+                Some(i % 1100 - 350)
+            }
+        };
+        let fact: Vec<String> =
+            (0..9000).map(|i| format!("({}, {i})", key(i).map_or("NULL".into(), |k| k.to_string()))).collect();
+        conn.execute(&format!("INSERT INTO f VALUES {}", fact.join(", ")), ()).unwrap();
+        let got = conn
+            .query("SELECT d.v, COUNT(*), SUM(f.x) FROM f JOIN d ON f.k = d.k GROUP BY d.v ORDER BY d.v", ())
+            .unwrap();
+        let mut want = [(0i64, 0i64); 7];
+        for i in 0..9000 {
+            if let Some(k) = key(i).filter(|k| (-300..700).contains(k)) {
+                want[k.rem_euclid(7) as usize].0 += 1;
+                want[k.rem_euclid(7) as usize].1 += i;
+            }
+        }
+        assert_eq!(got.len(), 7, "{ty}");
+        for (v, r) in got.iter().enumerate() {
+            assert_eq!(r.values(), [Value::Integer(v as i32), Value::BigInt(want[v].0), Value::BigInt(want[v].1)], "{ty}");
+        }
+    }
+}

@@ -4,6 +4,8 @@
 
 use super::aggregate::{int_values, is_int_like};
 use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
+use super::group_table::valid_range;
+use arrow::types::NativeType;
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::boolean::true_mask;
@@ -281,17 +283,27 @@ enum Packing {
     /// Codes below `1 << bits` (`bits` 1, 2, 4 or 8; q08's three segments: 2 bits), packed
     /// into words: 1.25 MB for 5M customers at 2 bits.
     Bits { bits: u32, words: Vec<u64> },
+    /// A small build side (at most [`PLAIN_CODES`] rows, the codes in L2 as they are): the
+    /// column read directly, without the general `take`.
+    Plain,
 }
+
+/// The most build rows whose SMALLINT codes the probe reads as they are (64 KiB).
+const PLAIN_CODES: usize = 1 << 15;
 
 impl PackedCodes {
     /// The packed form of column `col` of `build` when it holds SMALLINT codes without NULLs
-    /// in runs (at most one block in eight mixed) or below 256; `None` otherwise.
+    /// in runs (at most one block in eight mixed) or below 256, or the plain column of a small
+    /// build side; `None` otherwise.
     pub fn new(build: &Batch, col: usize) -> Option<PackedCodes> {
         let codes = build.columns.get(col)?.as_any().downcast_ref::<PrimitiveArray<i16>>()?;
         if codes.null_count() > 0 {
             return None;
         }
         let values = codes.values().as_slice();
+        if values.len() <= PLAIN_CODES {
+            return Some(PackedCodes { col, packing: Packing::Plain });
+        }
         let blocks: Vec<i32> = values
             .chunks(1 << BLOCK_SHIFT)
             .map(|block| if block.iter().all(|&c| c == block[0]) { i32::from(block[0]) } else { -1 })
@@ -339,6 +351,10 @@ impl PackedCodes {
                 let slot = (64 / bits) - 1;
                 rows.iter().map(|&r| (words[(r >> shift) as usize] >> ((r & slot) * bits) & mask) as i16).collect()
             }
+            Packing::Plain => {
+                let values = codes.values().as_slice();
+                rows.iter().map(|&r| values[r as usize]).collect()
+            }
         };
         Ok(PrimitiveArray::<i16>::new(codes.data_type().clone(), out.into(), None).boxed())
     }
@@ -355,18 +371,22 @@ impl JoinBuild {
         if key.null_count() > 0 || heads.is_empty() {
             return None;
         }
-        let values = int_values(key.as_ref())?;
         // Build rows are `u32`, so the range's top is at most `min + u32::MAX`: no overflow.
         let max = *min + (heads.len() as i64 - 1);
-        let mut inside = true;
-        let rows: Vec<u32> = values
-            .iter()
-            .map(|&v| {
-                inside &= v >= *min && v <= max;
-                v.wrapping_sub(*min) as u32
-            })
-            .collect();
-        (inside && rows.len() == n_rows).then_some(rows)
+        // Read at the key's own width, the range checked first: both loops vectorise.
+        fn rows_of<T: NativeType + Ord + Into<i64>>(key: &dyn Array, min: i64, max: i64) -> Option<Vec<u32>> {
+            let values = key.as_any().downcast_ref::<PrimitiveArray<T>>()?.values().as_slice();
+            let (lo, hi) = valid_range(values, None)?;
+            // In range, `v - min` fits in 32 bits, so its low 32 bits are the row.
+            (lo >= min && hi <= max).then(|| values.iter().map(|&v| (v.into() as u32).wrapping_sub(min as u32)).collect())
+        }
+        let rows = match DataType::from_arrow(key.data_type())? {
+            DataType::BigInt | DataType::Timestamp => rows_of::<i64>(key.as_ref(), *min, max),
+            DataType::Integer | DataType::Date => rows_of::<i32>(key.as_ref(), *min, max),
+            DataType::SmallInt => rows_of::<i16>(key.as_ref(), *min, max),
+            _ => None,
+        }?;
+        (rows.len() == n_rows).then_some(rows)
     }
 
     /// Calls `f(probe_row, build_row)` for every match of the keys of probe rows `start..`,
@@ -986,7 +1006,7 @@ impl Sink for LoopProbe<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Flags, PackedCodes, Packing, BLOCK_SHIFT};
+    use super::{Flags, PackedCodes, Packing, BLOCK_SHIFT, PLAIN_CODES};
     use arrow::array::PrimitiveArray;
     use storage::Batch;
 
@@ -1008,8 +1028,9 @@ mod tests {
     #[test]
     fn packed_codes_gather_the_codes_of_any_row() {
         // Runs of 1000 (ending inside a block), a lone other code every 2999 rows, and a last
-        // block of 29 rows: 16 mixed blocks of 201, a block table.
-        let n: usize = 64 * 200 + 29;
+        // block of 29 rows: 51 mixed blocks of 601, a block table.
+        let n: usize = 64 * 600 + 29;
+        assert!(n > PLAIN_CODES);
         let values: Vec<i16> = (0..n).map(|i| if i % 2999 == 3 { 7000 } else { (i / 1000) as i16 }).collect();
         let batch = codes(values.clone(), None);
         let packed = PackedCodes::new(&batch, 0).unwrap();
@@ -1026,7 +1047,13 @@ mod tests {
             gathers_like_the_column(&packed, &batch, &values);
         }
         // Codes past 255 that change every row, NULL codes, or other columns: none.
-        assert!(PackedCodes::new(&codes((0..640).map(|i| (i % 300) as i16).collect(), None), 0).is_none());
+        assert!(PackedCodes::new(&codes((0..n).map(|i| (i % 300) as i16).collect(), None), 0).is_none());
+        // A small build side: its codes read as they are, whatever they are.
+        let small: Vec<i16> = (0..640).map(|i| (i * 7 % 300) as i16).collect();
+        let batch_small = codes(small.clone(), None);
+        let plain = PackedCodes::new(&batch_small, 0).unwrap();
+        assert!(matches!(plain.packing, Packing::Plain));
+        gathers_like_the_column(&plain, &batch_small, &small);
         let some_null = arrow::bitmap::Bitmap::from_iter((0..n).map(|i| i != 5));
         assert!(PackedCodes::new(&codes(values, Some(some_null)), 0).is_none());
         assert!(PackedCodes::new(&batch, 1).is_none());
