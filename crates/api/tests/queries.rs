@@ -336,3 +336,43 @@ fn consecutive_dimension_keys_join_at_every_width() {
         }
     }
 }
+
+/// percentile_cont per group, with few groups and with hundreds, NULL inputs among them,
+/// equals the interpolation Rust computes over each group's sorted values.
+#[test]
+fn grouped_percentiles_with_few_and_many_groups() {
+    let conn = Database::open_in_memory().unwrap().connect();
+    conn.execute_batch("CREATE TABLE t (g INTEGER, x DOUBLE)").unwrap();
+    let x = |i: i64| if i % 13 == 0 { None } else { Some(((i * 7919) % 1009) as f64 * 0.25 - 40.0) };
+    let n = 6000;
+    let values: Vec<String> =
+        (0..n).map(|i| format!("({i}, {})", x(i).map_or("NULL".into(), |x| x.to_string()))).collect();
+    conn.execute(&format!("INSERT INTO t VALUES {}", values.join(", ")), ()).unwrap();
+    let cont = |xs: &mut Vec<f64>, f: f64| -> Value {
+        if xs.is_empty() {
+            return Value::Null;
+        }
+        xs.sort_by(f64::total_cmp);
+        let pos = f * (xs.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        Value::Double(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64))
+    };
+    for groups in [3, 700] {
+        let sql = format!(
+            "SELECT g % {groups} AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), \
+             percentile_cont(0.9) WITHIN GROUP (ORDER BY x) FROM t GROUP BY k ORDER BY k"
+        );
+        let got = conn.query(&sql, ()).unwrap();
+        assert_eq!(got.len(), groups as usize);
+        for (k, r) in got.iter().enumerate() {
+            let mut xs: Vec<f64> = (0..n).filter(|i| i % groups == k as i64).filter_map(x).collect();
+            let want = [Value::Integer(k as i32), cont(&mut xs, 0.5), cont(&mut xs, 0.9)];
+            for (g, w) in r.values().iter().zip(&want) {
+                match (g, w) {
+                    (Value::Double(a), Value::Double(b)) => assert!((a - b).abs() < 1e-9, "{sql}: group {k}: {a} vs {b}"),
+                    (a, b) => assert_eq!(a, b, "{sql}: group {k}"),
+                }
+            }
+        }
+    }
+}
