@@ -30,8 +30,11 @@ pub use operator::{
 
 use std::sync::OnceLock;
 
-/// The default number of rows in a batch.
-pub const DEFAULT_BATCH_SIZE: usize = 2048;
+/// The default number of rows in a batch: 8192 rows of an 8-byte column are 64 KiB, so a
+/// morsel's few columns stay in L2 while the per-batch work (slicing, evaluating, allocating
+/// result vectors) is spread over four times the rows it was at 2048 (q02 at 10M rows:
+/// 6.6 -> 5.4 ms, q14 19.5 -> 13.1 ms; 16384 measured no better).
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
 
 /// The number of rows sources put in one batch: [`DEFAULT_BATCH_SIZE`], or the value of the
 /// `HELIOSDB_BATCH_SIZE` environment variable (CI runs the suite with 2 so that batch
