@@ -26,7 +26,9 @@ pub(super) enum GroupTable {
     /// Two keys, each integer-like or text: both values as integers (an integer's value, a
     /// text's [`short_text`]) and a NULL flag per key (a NULL key's value is 0). Keys with a
     /// text longer than 15 bytes go to `long` by their row-key bytes instead.
-    Pair { short: FastMap<(u128, u128, u8), u32>, long: FastMap<Box<[u8]>, u32> },
+    /// `first` caches, by the first key when it is an integer in a small range, one second
+    /// value and its group (see [`FirstKeyCache`]).
+    Pair { short: FastMap<(u128, u128, u8), u32>, long: FastMap<Box<[u8]>, u32>, first: FirstKeyCache },
     /// Anything else: the row-key bytes.
     Rows(FastMap<Box<[u8]>, u32>),
 }
@@ -99,6 +101,54 @@ fn short_text_at(bytes: &[u8], start: usize, end: usize) -> Option<u128> {
             Some(word | (len as u128) << 120)
         }
         None => short_text(&bytes[start..end]),
+    }
+}
+
+/// For a [`GroupTable::Pair`] whose first key is an integer: per value `a` of it (over a range
+/// of at most [`FIRST_KEY_SLOTS`] values), the group of the first pair `(a, b)` seen and `b`'s
+/// word. A row whose second value matches takes that group without hashing the pair: with a
+/// second key that follows the first (`GROUP BY product_id, product_name`) every row does. The
+/// pair map stays the table of record (merges read it); a row whose second value differs
+/// looks the pair up there.
+#[derive(Default)]
+pub(super) struct FirstKeyCache {
+    min: i64,
+    /// `(group, second word)`, group `u32::MAX` for an empty slot.
+    slots: Vec<(u32, u128)>,
+    /// The first key's values spanned more than [`FIRST_KEY_SLOTS`]: no cache from then on.
+    off: bool,
+}
+
+/// The widest range of first-key values a [`FirstKeyCache`] covers (16 MiB of slots).
+const FIRST_KEY_SLOTS: i64 = 1 << 20;
+
+impl FirstKeyCache {
+    /// Makes the slots cover `lo..=hi`; false (and off for good) when the range is too wide.
+    fn cover(&mut self, lo: i64, hi: i64) -> bool {
+        if self.off {
+            return false;
+        }
+        let (new_lo, new_hi) = if self.slots.is_empty() {
+            (lo, hi)
+        } else {
+            (lo.min(self.min), hi.max(self.min + self.slots.len() as i64 - 1))
+        };
+        if new_hi.saturating_sub(new_lo) >= FIRST_KEY_SLOTS {
+            self.off = true;
+            self.slots = Vec::new();
+            return false;
+        }
+        let len = (new_hi - new_lo + 1) as usize;
+        if self.slots.is_empty() {
+            self.slots = vec![(u32::MAX, 0); len];
+        } else if new_lo < self.min || len > self.slots.len() {
+            let mut slots = vec![(u32::MAX, 0); len];
+            let at = (self.min - new_lo) as usize;
+            slots[at..at + self.slots.len()].copy_from_slice(&self.slots);
+            self.slots = slots;
+        }
+        self.min = new_lo;
+        true
     }
 }
 
@@ -376,7 +426,7 @@ impl GroupTable {
                 GroupTable::Text { short: WordMap::default(), long: FastMap::default(), null: None, tiny: None }
             }
             [a, b] if [a, b].iter().all(|k| is_int_like(k.data_type()) || k.data_type() == DataType::Text) => {
-                GroupTable::Pair { short: FastMap::default(), long: FastMap::default() }
+                GroupTable::Pair { short: FastMap::default(), long: FastMap::default(), first: FirstKeyCache::default() }
             }
             _ => GroupTable::Rows(FastMap::default()),
         }
@@ -400,7 +450,7 @@ impl GroupTable {
             GroupTable::Text { short, long, null, tiny } => {
                 text_ids(short, long, null, tiny, keys[0].as_ref(), n_rows, out, &mut ids)?
             }
-            GroupTable::Pair { short, long } => pair_ids(short, long, keys, n_rows, out, &mut ids)?,
+            GroupTable::Pair { short, long, first } => pair_ids(short, long, first, keys, n_rows, out, &mut ids)?,
             GroupTable::Rows(map) => {
                 let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
                 let encoded = RowKeys::encode(&key_refs, n_rows)?;
@@ -479,8 +529,8 @@ impl GroupTable {
                 }
             }
             (
-                GroupTable::Pair { short: mine, long: mine_long },
-                GroupTable::Pair { short: theirs, long: theirs_long },
+                GroupTable::Pair { short: mine, long: mine_long, .. },
+                GroupTable::Pair { short: theirs, long: theirs_long, .. },
             ) => {
                 for (&k, &g) in theirs {
                     assign(mine, k, g, n_groups, map, fresh);
@@ -594,6 +644,7 @@ fn text_ids(
 fn pair_ids(
     short: &mut FastMap<(u128, u128, u8), u32>,
     long: &mut FastMap<Box<[u8]>, u32>,
+    first: &mut FirstKeyCache,
     keys: &[ArrayRef],
     n_rows: usize,
     out: &mut Vec<u32>,
@@ -601,6 +652,13 @@ fn pair_ids(
 ) -> Result<()> {
     let (a, b) = (PairKey::new(keys[0].as_ref())?, PairKey::new(keys[1].as_ref())?);
     let (va, vb) = (nulls(keys[0].as_ref()), nulls(keys[1].as_ref()));
+    if let (PairKey::Int(values), None, None) = (&a, va, vb) {
+        if let Some((lo, hi)) = valid_range(values, None) {
+            if first.cover(lo, hi) {
+                return cached_pair_ids(short, long, first, values, &b, keys, n_rows, out, ids);
+            }
+        }
+    }
     // Row keys of the batch, made only when a row has a long text.
     let mut encoded: Option<RowKeys> = None;
     for row_idx in 0..n_rows {
@@ -634,10 +692,60 @@ fn pair_ids(
     Ok(())
 }
 
+/// [`pair_ids`] for a batch without NULLs whose first key's `values` lie in `first`'s range.
+#[allow(clippy::too_many_arguments)]
+fn cached_pair_ids(
+    short: &mut FastMap<(u128, u128, u8), u32>,
+    long: &mut FastMap<Box<[u8]>, u32>,
+    first: &mut FirstKeyCache,
+    values: &[i64],
+    b: &PairKey<'_>,
+    keys: &[ArrayRef],
+    n_rows: usize,
+    out: &mut Vec<u32>,
+    ids: &mut Ids<'_>,
+) -> Result<()> {
+    let mut encoded: Option<RowKeys> = None;
+    for (row_idx, &x) in values.iter().enumerate().take(n_rows) {
+        let Some(y) = b.word(row_idx) else {
+            // A long text: by the row's key bytes, as in `pair_ids`.
+            if encoded.is_none() {
+                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+                encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
+            }
+            let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
+            out.push(bytes_id(long, key, || ids.fresh(row_idx)));
+            continue;
+        };
+        // In range: `cover` took this batch's range.
+        let slot = &mut first.slots[(x - first.min) as usize];
+        let id = if slot.0 != u32::MAX && slot.1 == y {
+            slot.0
+        } else {
+            let key = (x as u64 as u128, y, 0);
+            let id = match short.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = ids.fresh(row_idx);
+                    short.insert(key, id);
+                    id
+                }
+            };
+            if slot.0 == u32::MAX {
+                *slot = (id, y);
+            }
+            id
+        };
+        out.push(id);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow::array::{Int16Array, Int32Array, Int64Array, Utf8Array};
+    use std::collections::HashMap;
 
     /// The keys `dense` holds, by their slots.
     fn held(dense: &Option<DenseSlots>) -> Vec<(i64, u32)> {
@@ -875,5 +983,75 @@ mod tests {
         let (mut next, mut out, mut new_rows) = (0, Vec::new(), Vec::new());
         table.group_ids(&[a, b], 7, &mut next, &mut out, &mut new_rows).unwrap();
         assert_eq!(out, vec![0, 1, 2, 3, 1, 2, 4]);
+    }
+
+    /// Pairs through the first-key cache give the ids of first appearance: a second key that
+    /// follows the first (hits), one that changes for the same first key (misses), a long
+    /// text, batches with NULLs (no cache) in between, a batch extending the range below
+    /// and above, one too wide (the cache off), and a table filled so merging another.
+    #[test]
+    fn first_key_cache_gives_first_appearance_ids() {
+        let int = Expr::Column { idx: 0, name: "a".into(), data_type: DataType::Integer };
+        let text = Expr::Column { idx: 1, name: "b".into(), data_type: DataType::Text };
+        let long = "a text of more than fifteen bytes";
+        let name = |a: i32, i: usize| -> Option<String> {
+            match i % 17 {
+                0 => Some(format!("other {}", a % 3)),
+                5 => Some(long.to_string()),
+                _ => Some(format!("p{a}")),
+            }
+        };
+        let batches: Vec<Vec<(Option<i32>, Option<String>)>> = vec![
+            (0..300i32).map(|i| Some(i * 7 % 100 + 50)).map(|a| (a, None)).collect(),
+            (0..300i32).map(|i| (Some(i * 13 % 200), None)).collect(),
+            (0..50i32).map(|i| (if i % 10 == 3 { None } else { Some(i % 30) }, None)).collect(),
+            (0..100i32).map(|i| (Some(-40 + i * 11 % 500), None)).collect(),
+            (0..40i32).map(|i| (Some(if i % 2 == 0 { 3 } else { 5_000_000 + i }), None)).collect(),
+            (0..100i32).map(|i| (Some(i * 3 % 120), None)).collect(),
+        ];
+        let mut reference: HashMap<(Option<i32>, Option<String>), u32> = HashMap::new();
+        let mut table = GroupTable::new(&[int.clone(), text.clone()]);
+        let mut next = 0;
+        let mut row = 0usize;
+        for batch in &batches {
+            let rows: Vec<(Option<i32>, Option<String>)> = batch
+                .iter()
+                .map(|(a, _)| {
+                    row += 1;
+                    // NULLs only in the third batch, which has NULL first keys too.
+                    let b = if a.is_some() || row.is_multiple_of(2) { name(a.unwrap_or(0), row) } else { None };
+                    (*a, b)
+                })
+                .collect();
+            let a: ArrayRef = Int32Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()).boxed();
+            let b: ArrayRef = Utf8Array::<i32>::from(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>()).boxed();
+            let (mut out, mut new_rows) = (Vec::new(), Vec::new());
+            table.group_ids(&[a, b], rows.len(), &mut next, &mut out, &mut new_rows).unwrap();
+            let want: Vec<u32> = rows
+                .iter()
+                .map(|r| {
+                    let n = reference.len() as u32;
+                    *reference.entry(r.clone()).or_insert(n)
+                })
+                .collect();
+            assert_eq!(out, want);
+            let GroupTable::Pair { first, .. } = &table else { panic!("a pair table") };
+            assert!(first.off || !first.slots.is_empty(), "the cache took the batch");
+        }
+        assert_eq!(next as usize, reference.len());
+        let GroupTable::Pair { first, .. } = &table else { panic!("a pair table") };
+        assert!(first.off, "the wide batch turned the cache off");
+        // A second table, cached only, merges through the pair map.
+        let mut other = GroupTable::new(&[int, text]);
+        let a: ArrayRef = Int32Array::from_slice([7, 8, 7, 9]).boxed();
+        let b: ArrayRef = Utf8Array::<i32>::from_slice(["p7", "p8", "p7", "new"]).boxed();
+        let (mut other_next, mut out, mut new_rows) = (0, Vec::new(), Vec::new());
+        other.group_ids(&[a, b], 4, &mut other_next, &mut out, &mut new_rows).unwrap();
+        assert_eq!(out, [0, 1, 0, 2]);
+        let (mut map, mut fresh) = (vec![u32::MAX; 3], Vec::new());
+        table.merge(&other, next as usize, &mut map, &mut fresh).unwrap();
+        let p7 = reference[&(Some(7), Some("p7".to_string()))];
+        assert_eq!(map[0], p7);
+        assert_eq!(fresh, [2]);
     }
 }
