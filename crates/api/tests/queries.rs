@@ -260,8 +260,13 @@ fn counted_case_sums_and_shared_sum_avg_agree_with_their_definitions() {
         assert_eq!(v[0], Value::Integer(k as i32));
         assert_eq!(v[1], Value::BigInt(big.len() as i64), "group {k}");
         let sum_or_null = |xs: &[i64]| if xs.is_empty() { Value::Null } else { Value::BigInt(xs.iter().sum()) };
-        let avg_or_null =
-            |xs: &[i64]| if xs.is_empty() { Value::Null } else { Value::Double(xs.iter().sum::<i64>() as f64 / xs.len() as f64) };
+        let avg_or_null = |xs: &[i64]| {
+            if xs.is_empty() {
+                Value::Null
+            } else {
+                Value::Double(xs.iter().sum::<i64>() as f64 / xs.len() as f64)
+            }
+        };
         assert_eq!(v[2], sum_or_null(&xs), "group {k}");
         assert_eq!(v[3], avg_or_null(&xs), "group {k}");
         match (&v[4], &v[5]) {
@@ -332,7 +337,11 @@ fn consecutive_dimension_keys_join_at_every_width() {
         }
         assert_eq!(got.len(), 7, "{ty}");
         for (v, r) in got.iter().enumerate() {
-            assert_eq!(r.values(), [Value::Integer(v as i32), Value::BigInt(want[v].0), Value::BigInt(want[v].1)], "{ty}");
+            assert_eq!(
+                r.values(),
+                [Value::Integer(v as i32), Value::BigInt(want[v].0), Value::BigInt(want[v].1)],
+                "{ty}"
+            );
         }
     }
 }
@@ -369,7 +378,9 @@ fn grouped_percentiles_with_few_and_many_groups() {
             let want = [Value::Integer(k as i32), cont(&mut xs, 0.5), cont(&mut xs, 0.9)];
             for (g, w) in r.values().iter().zip(&want) {
                 match (g, w) {
-                    (Value::Double(a), Value::Double(b)) => assert!((a - b).abs() < 1e-9, "{sql}: group {k}: {a} vs {b}"),
+                    (Value::Double(a), Value::Double(b)) => {
+                        assert!((a - b).abs() < 1e-9, "{sql}: group {k}: {a} vs {b}")
+                    }
                     (a, b) => assert_eq!(a, b, "{sql}: group {k}"),
                 }
             }

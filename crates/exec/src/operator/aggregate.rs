@@ -191,9 +191,9 @@ pub(super) fn shares_input(earlier: &AggregateExpr, later: &AggregateExpr) -> bo
 }
 
 /// For `SUM(CASE WHEN c THEN 1 ELSE 0 END)` in a grouped aggregate without FILTER: the
-/// condition `c`. Such a sum is the number of the group's rows where `c` is true ([`CountTrueAcc`]):
-/// every group has at least one row, so the sum is never NULL. (Without GROUP BY the one group
-/// may have no rows, where SUM is NULL and a count 0.)
+/// condition `c`. Such a sum is the number of the group's rows where `c` is true (a
+/// [`CountAcc`] `of_true`): every group has at least one row, so the sum is never NULL.
+/// (Without GROUP BY the one group may have no rows, where SUM is NULL and a count 0.)
 pub(super) fn counted_condition(agg: &AggregateExpr, grouped: bool) -> Option<&Expr> {
     let is_int = |e: &Expr, want: i64| match e {
         Expr::Literal { value, .. } => {
@@ -219,44 +219,6 @@ pub(super) fn counted_condition(agg: &AggregateExpr, grouped: bool) -> Option<&E
     }
 }
 
-/// `SUM(CASE WHEN c THEN 1 ELSE 0 END)` as the count of rows where `c` (its input) is true
-/// (see [`counted_condition`]): the mask is counted a word at a time, where the CASE would
-/// build a column of ones and zeros and sum it in i128.
-struct CountTrueAcc {
-    counts: Vec<i64>,
-}
-
-impl Accumulator for CountTrueAcc {
-    fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
-        self.counts.resize(n_groups, 0);
-        let input = input.ok_or_else(|| ExecError::Internal("a counted condition without input".into()))?;
-        if input.data_type() == &arrow::datatypes::DataType::Null {
-            return Ok(());
-        }
-        let mask = crate::kernels::boolean::true_mask(crate::kernels::compare::downcast_bool(input)?);
-        simd::count_grouped(groups, &mask, &mut self.counts);
-        Ok(())
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
-
-    fn merge(&mut self, other: &mut dyn std::any::Any, map: &[u32], n_groups: usize) -> Result<()> {
-        let other = same_kind::<CountTrueAcc>(other)?;
-        self.counts.resize(n_groups, 0);
-        for (g, &to) in map.iter().enumerate().take(other.counts.len()) {
-            self.counts[to as usize] += other.counts[g];
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.counts.resize(n_groups, 0);
-        Ok(PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.counts)).boxed())
-    }
-}
-
 /// `other` as the accumulator type `T` (the same aggregate's accumulator, from another worker).
 pub(super) fn same_kind<T: 'static>(other: &mut dyn std::any::Any) -> Result<&mut T> {
     other.downcast_mut::<T>().ok_or_else(|| ExecError::Internal("merging different accumulators".into()))
@@ -270,14 +232,22 @@ pub(super) fn mergeable(agg: &AggregateExpr) -> bool {
         && (!agg.distinct || matches!(agg.func, AggFunc::Count | AggFunc::CountStar | AggFunc::Min | AggFunc::Max))
 }
 
+/// COUNT, and (`of_true`) `SUM(CASE WHEN c THEN 1 ELSE 0 END)` as the count of rows where
+/// `c`, its input, is true (see [`counted_condition`]): the mask is counted a word at a time,
+/// where the CASE would build a column of ones and zeros and sum it in i128.
 struct CountAcc {
     counts: Vec<i64>,
+    of_true: bool,
 }
 
 impl Accumulator for CountAcc {
     fn update(&mut self, groups: &[u32], n_groups: usize, input: Option<&dyn Array>) -> Result<()> {
         self.counts.resize(n_groups, 0);
         match input {
+            Some(a) if self.of_true && a.data_type() != &arrow::datatypes::DataType::Null => {
+                let mask = crate::kernels::boolean::true_mask(crate::kernels::compare::downcast_bool(a)?);
+                simd::count_grouped(groups, &mask, &mut self.counts);
+            }
             Some(a) if a.data_type() == &arrow::datatypes::DataType::Null => {}
             Some(a) if a.null_count() > 0 && n_groups == 1 => self.counts[0] += (a.len() - a.null_count()) as i64,
             // (An array with NULLs has a bitmap; the null type, which has none, is above.)
@@ -1088,7 +1058,7 @@ pub(super) fn make_accumulator(agg: &AggregateExpr) -> Box<dyn Accumulator> {
 /// float sums may use the lane kernels).
 fn make_accumulator_for(agg: &AggregateExpr, ungrouped: bool) -> Box<dyn Accumulator> {
     let inner: Box<dyn Accumulator> = match agg.func {
-        AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![] }),
+        AggFunc::CountStar | AggFunc::Count => Box::new(CountAcc { counts: vec![], of_true: false }),
         AggFunc::Sum | AggFunc::Avg if agg.data_type == DataType::Interval => {
             Box::new(super::accumulate::IntervalSumAcc::new(agg.func == AggFunc::Avg))
         }
@@ -1163,7 +1133,7 @@ impl<'a> HashAggregate<'a> {
             accumulators: aggregates
                 .iter()
                 .map(|a| match counted_condition(a, grouped) {
-                    Some(_) => Box::new(CountTrueAcc { counts: vec![] }),
+                    Some(_) => Box::new(CountAcc { counts: vec![], of_true: true }),
                     None => make_accumulator_for(a, !grouped),
                 })
                 .collect(),

@@ -426,7 +426,11 @@ impl GroupTable {
                 GroupTable::Text { short: WordMap::default(), long: FastMap::default(), null: None, tiny: None }
             }
             [a, b] if [a, b].iter().all(|k| is_int_like(k.data_type()) || k.data_type() == DataType::Text) => {
-                GroupTable::Pair { short: FastMap::default(), long: FastMap::default(), first: FirstKeyCache::default() }
+                GroupTable::Pair {
+                    short: FastMap::default(),
+                    long: FastMap::default(),
+                    first: FirstKeyCache::default(),
+                }
             }
             _ => GroupTable::Rows(FastMap::default()),
         }

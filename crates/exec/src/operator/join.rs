@@ -3,15 +3,15 @@
 //! residual filter; output columns are always the left input's, then the right input's.
 
 use super::aggregate::{int_values, is_int_like};
-use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
 use super::group_table::valid_range;
-use arrow::types::NativeType;
+use super::{collect, execute, sort::concat_batches, Flow, PhysicalPlan, Sink};
 use crate::error::{ExecError, Result};
 use crate::expr::Expr;
 use crate::kernels::boolean::true_mask;
 use crate::kernels::compare::downcast_bool;
 use crate::row_key::{FastMap, RowKeys};
 use arrow::array::{new_null_array, Array, PrimitiveArray};
+use arrow::types::NativeType;
 use storage::{ArrayRef, Batch, DataType};
 
 /// Which rows a join keeps.
@@ -378,7 +378,8 @@ impl JoinBuild {
             let values = key.as_any().downcast_ref::<PrimitiveArray<T>>()?.values().as_slice();
             let (lo, hi) = valid_range(values, None)?;
             // In range, `v - min` fits in 32 bits, so its low 32 bits are the row.
-            (lo >= min && hi <= max).then(|| values.iter().map(|&v| (v.into() as u32).wrapping_sub(min as u32)).collect())
+            (lo >= min && hi <= max)
+                .then(|| values.iter().map(|&v| (v.into() as u32).wrapping_sub(min as u32)).collect())
         }
         let rows = match DataType::from_arrow(key.data_type())? {
             DataType::BigInt | DataType::Timestamp => rows_of::<i64>(key.as_ref(), *min, max),
