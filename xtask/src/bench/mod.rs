@@ -655,11 +655,13 @@ mod tests {
     fn the_committed_gates_parse() {
         let path = root().join("crates/bench/gates.toml");
         let gates = gates::Gates::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let tier = &gates.tiers["10m"];
-        assert!(tier.geomean.is_some());
         let queries = read_queries(&workload_queries_dir()).unwrap();
-        for q in &queries {
-            assert!(tier.query(&q.name).is_some(), "no 10m gate for {}", q.name);
+        for name in ["10m", "100m"] {
+            let tier = &gates.tiers[name];
+            assert!(tier.geomean.is_some());
+            for q in &queries {
+                assert!(tier.query(&q.name).is_some(), "no {name} gate for {}", q.name);
+            }
         }
     }
 }
