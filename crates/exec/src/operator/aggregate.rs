@@ -1127,17 +1127,19 @@ pub(super) struct HashAggregate<'a> {
 impl<'a> HashAggregate<'a> {
     pub fn new(group_by: &'a [Expr], aggregates: &'a [AggregateExpr]) -> Result<Self> {
         let grouped = !group_by.is_empty();
+        let counted: Vec<Option<&Expr>> = aggregates.iter().map(|a| counted_condition(a, grouped)).collect();
         Ok(HashAggregate {
             group_by,
             aggregates,
             accumulators: aggregates
                 .iter()
-                .map(|a| match counted_condition(a, grouped) {
+                .zip(&counted)
+                .map(|(a, c)| match c {
                     Some(_) => Box::new(CountAcc { counts: vec![], of_true: true }),
                     None => make_accumulator_for(a, !grouped),
                 })
                 .collect(),
-            inputs: aggregates.iter().map(|a| counted_condition(a, grouped).or(a.arg.as_ref())).collect(),
+            inputs: aggregates.iter().zip(&counted).map(|(a, c)| c.or(a.arg.as_ref())).collect(),
             answered_by: aggregates
                 .iter()
                 .enumerate()

@@ -671,29 +671,50 @@ fn pair_ids(
         let words = (if a_null { Some(0) } else { a.word(row_idx) }, if b_null { Some(0) } else { b.word(row_idx) });
         let id = match words {
             (Some(x), Some(y)) => {
-                let key = (x, y, u8::from(a_null) | (u8::from(b_null) << 1));
-                // `get` first: `entry` reserves room before every lookup.
-                match short.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = ids.fresh(row_idx);
-                        short.insert(key, id);
-                        id
-                    }
-                }
+                short_pair_id(short, (x, y, u8::from(a_null) | (u8::from(b_null) << 1)), row_idx, ids)
             }
-            _ => {
-                if encoded.is_none() {
-                    let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
-                    encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
-                }
-                let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
-                bytes_id(long, key, || ids.fresh(row_idx))
-            }
+            _ => long_pair_id(long, &mut encoded, keys, n_rows, row_idx, ids)?,
         };
         out.push(id);
     }
     Ok(())
+}
+
+/// The group of a pair of short values (see [`GroupTable::Pair`]), created at `row_idx` when new.
+#[inline]
+fn short_pair_id(
+    short: &mut FastMap<(u128, u128, u8), u32>,
+    key: (u128, u128, u8),
+    row_idx: usize,
+    ids: &mut Ids<'_>,
+) -> u32 {
+    // `get` first: `entry` reserves room before every lookup.
+    match short.get(&key) {
+        Some(&id) => id,
+        None => {
+            let id = ids.fresh(row_idx);
+            short.insert(key, id);
+            id
+        }
+    }
+}
+
+/// The group of a pair with a text longer than 15 bytes: by the row's key bytes, the batch's
+/// row keys (`encoded`) made on the first such row.
+fn long_pair_id(
+    long: &mut FastMap<Box<[u8]>, u32>,
+    encoded: &mut Option<RowKeys>,
+    keys: &[ArrayRef],
+    n_rows: usize,
+    row_idx: usize,
+    ids: &mut Ids<'_>,
+) -> Result<u32> {
+    if encoded.is_none() {
+        let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
+        *encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
+    }
+    let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
+    Ok(bytes_id(long, key, || ids.fresh(row_idx)))
 }
 
 /// [`pair_ids`] for a batch without NULLs whose first key's `values` lie in `first`'s range.
@@ -712,13 +733,7 @@ fn cached_pair_ids(
     let mut encoded: Option<RowKeys> = None;
     for (row_idx, &x) in values.iter().enumerate().take(n_rows) {
         let Some(y) = b.word(row_idx) else {
-            // A long text: by the row's key bytes, as in `pair_ids`.
-            if encoded.is_none() {
-                let key_refs: Vec<&dyn Array> = keys.iter().map(|k| k.as_ref()).collect();
-                encoded = Some(RowKeys::encode(&key_refs, n_rows)?);
-            }
-            let key = encoded.as_ref().map_or(&[][..], |e| e.get(row_idx));
-            out.push(bytes_id(long, key, || ids.fresh(row_idx)));
+            out.push(long_pair_id(long, &mut encoded, keys, n_rows, row_idx, ids)?);
             continue;
         };
         // In range: `cover` took this batch's range.
@@ -726,15 +741,7 @@ fn cached_pair_ids(
         let id = if slot.0 != u32::MAX && slot.1 == y {
             slot.0
         } else {
-            let key = (x as u64 as u128, y, 0);
-            let id = match short.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = ids.fresh(row_idx);
-                    short.insert(key, id);
-                    id
-                }
-            };
+            let id = short_pair_id(short, (x as u64 as u128, y, 0), row_idx, ids);
             if slot.0 == u32::MAX {
                 *slot = (id, y);
             }

@@ -27,7 +27,7 @@ mod word_map;
 
 pub use aggregate::{AggFunc, AggregateExpr};
 pub use join::{JoinKind, JoinSpec};
-pub use percentile::{release_spare_chunks, spare_chunks};
+pub use percentile::release_spare_chunks;
 pub use recursive::WorkingTable;
 pub use setop::SetOpKind;
 pub use sort::{concat_batches, SortKey};

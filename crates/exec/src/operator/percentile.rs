@@ -37,11 +37,6 @@ pub fn release_spare_chunks() {
     drop(spare);
 }
 
-/// The number of chunks kept for later percentiles.
-pub fn spare_chunks() -> usize {
-    SPARE.lock().unwrap_or_else(|e| e.into_inner()).len()
-}
-
 /// The order keys of one group.
 pub(super) struct KeyChunks {
     chunks: Vec<Vec<u64>>,
